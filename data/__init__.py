@@ -1,0 +1,1 @@
+"""Tasks of the study: readers of the published files, featurization by kind, official metrics."""
