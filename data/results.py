@@ -1,0 +1,157 @@
+"""The results schema: one CSV row per score, written by evaluate.py / retrieval.py, read by correlate.py.
+
+Columns (REFERENCE.md, "The results schema"):
+    model, intermediate_task, target_task, seed, lang, split, metric, value, source
+`intermediate_task` is `none` for a baseline; `value` is on 0-100; `seed` is empty when unknown; `source` says
+where the number came from (a run directory or a publication). The published files in results/published/ use the
+same columns without `seed`; they are read with `seed` empty.
+
+A row's key is every column except `value`. The same key twice with the same value is one row (re-running an
+evaluation appends nothing new); the same key with a different value is an error naming both places.
+
+Use:
+    from data.results import append_results, read_results
+    append_results("runs/results.csv", [{"model": "xlmr-base", "intermediate_task": "none", ...}])
+    df = read_results(["runs/results.csv", "results/published/xquad_readme_mbert_xlmr_large.csv"])
+`df` has the nine columns (seed and all names as str, value as float) plus `file` and `line`, the place each row
+came from, so later errors can point at it.
+"""
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from data.examples import DataError
+from data.io import atomic_path
+
+COLUMNS = ("model", "intermediate_task", "target_task", "seed", "lang", "split", "metric", "value", "source")
+PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "seed")  # shared/published/*.csv: no seed column
+REQUIRED = tuple(c for c in COLUMNS if c != "seed")  # every column but seed must be non-empty
+KEY = tuple(c for c in COLUMNS if c != "value")
+
+
+def _check_row(row: dict, path, where) -> dict:
+    """Validate one row (a dict of strings or numbers); return it normalized: str fields stripped, value float."""
+    out = {}
+    for col in COLUMNS:
+        raw = row.get(col, "")
+        out[col] = "" if raw is None else str(raw).strip()
+    for col in REQUIRED:
+        if out[col] == "":
+            raise DataError(path, where, f"empty {col!r}; every column but 'seed' must be filled")
+    if out["seed"] != "":
+        try:
+            int(out["seed"])
+        except ValueError:
+            raise DataError(path, where, f"seed {out['seed']!r} is not an integer (leave it empty when unknown)")
+    try:
+        value = float(out["value"])
+    except ValueError:
+        raise DataError(path, where, f"value {out['value']!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(path, where, f"value {out['value']!r} is not a finite number")
+    if not 0.0 <= value <= 100.0:
+        raise DataError(path, where, f"value {value} is outside 0-100 (scores are percentages)")
+    out["value"] = value
+    return out
+
+
+def _read_one(path) -> list[dict]:
+    """Rows of one results file, validated one by one, each with its `file` and `line`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(path, "", "results file not found") from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, "", f"not UTF-8 text ({e})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise DataError(path, "line 1", f"empty file; expected the header {','.join(COLUMNS)}")
+    header = [h.strip() for h in header]
+    if sorted(header) not in (sorted(COLUMNS), sorted(PUBLISHED_COLUMNS)) or len(set(header)) != len(header):
+        raise DataError(path, "line 1", f"header {','.join(header)!r} is not the results schema: expected "
+                        f"{','.join(COLUMNS)} (or the same without seed, as in the published files)")
+    rows = []
+    for fields in reader:
+        where = f"line {reader.line_num}"
+        if not fields or all(f.strip() == "" for f in fields):
+            continue  # a blank line carries nothing
+        if len(fields) != len(header):
+            raise DataError(path, where, f"{len(fields)} fields, expected {len(header)} ({','.join(header)})")
+        row = _check_row(dict(zip(header, fields)), path, where)
+        row["file"], row["line"] = str(path), reader.line_num
+        rows.append(row)
+    return rows
+
+
+def _merge(rows: list[dict]) -> list[dict]:
+    """Drop exact repeats of a key; a key with two different values is an error naming both places."""
+    seen: dict[tuple, dict] = {}
+    out = []
+    for row in rows:
+        key = tuple(row[c] for c in KEY)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = row
+            out.append(row)
+        elif first["value"] != row["value"]:
+            raise DataError(row["file"], f"line {row['line']}",
+                            f"value {row['value']} contradicts {first['value']} for the same "
+                            f"{dict(zip(KEY, key))} at {first['file']}:line {first['line']}")
+    return out
+
+
+def read_results(paths) -> pd.DataFrame:
+    """Read and validate results CSVs (one path or a list); return one DataFrame: COLUMNS + file, line."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    rows = []
+    for p in paths:
+        rows.extend(_read_one(p))
+    rows = _merge(rows)
+    df = pd.DataFrame(rows, columns=[*COLUMNS, "file", "line"])
+    df["value"] = df["value"].astype(float)
+    df["line"] = df["line"].astype(int)
+    return df
+
+
+def append_results(path, rows: list[dict]) -> None:
+    """Append validated rows to a results CSV, creating it with the header; atomic (temp file + rename).
+
+    Every row must have the COLUMNS keys (seed may be missing or None: unknown). The whole file is re-validated
+    with the new rows, so nothing is written if any row is bad. A file lock serializes concurrent appenders.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = []
+    for i, row in enumerate(rows):
+        extra = set(row) - set(COLUMNS)
+        if extra:
+            raise ValueError(f"{path}: new row {i}: unknown columns {sorted(extra)}; expected {COLUMNS}")
+        new.append(_check_row(row, path, f"new row {i}"))
+        new[-1]["file"], new[-1]["line"] = f"{path} (new row {i})", 0
+    lock_path = path.with_name(f".{path.name}.lock")
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent evaluations append one after the other
+        old = []
+        if path.exists():
+            old = _read_one(path)
+            with open(path, encoding="utf-8", newline="") as f:
+                header = next(csv.reader(f), [])
+            if [h.strip() for h in header] != list(COLUMNS):
+                raise DataError(path, "line 1", f"cannot append: header is not exactly {','.join(COLUMNS)}")
+        merged = _merge(old + new)
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(COLUMNS)
+                for row in merged:
+                    w.writerow([repr(row[c]) if c == "value" else row[c] for c in COLUMNS])
