@@ -1,0 +1,217 @@
+"""Tests for retrieval.py: FAISS kNN / margin mining / Tatoeba / BUCC F1 against a brute-force numpy reference,
+embeddings from a tiny model, the CLI on fixture data, and its errors.
+
+    python -m pytest -q tests/test_retrieval.py
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrieval
+from data.metrics import bucc_f1 as metrics_bucc_f1
+
+
+# --- a brute-force reference, written independently of retrieval.py (float64, full similarity matrix) ----
+
+def brute_knn(x, y, k):
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    y = y / np.linalg.norm(y, axis=1, keepdims=True)
+    sims = x.astype(np.float64) @ y.astype(np.float64).T
+    ids = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(sims, ids, axis=1), ids
+
+
+def brute_mine(src, tgt, k):
+    """Artetxe & Schwenk's max-margin mining spelled out with loops over a full similarity matrix."""
+    s = src / np.linalg.norm(src, axis=1, keepdims=True)
+    t = tgt / np.linalg.norm(tgt, axis=1, keepdims=True)
+    sims = s.astype(np.float64) @ t.astype(np.float64).T  # (n_src, n_tgt)
+    src_mean = np.sort(sims, axis=1)[:, ::-1][:, :k].mean(axis=1)
+    tgt_mean = np.sort(sims, axis=0)[::-1, :][:k, :].mean(axis=0)
+
+    def margin(i, j):
+        return sims[i, j] / ((src_mean[i] + tgt_mean[j]) / 2)
+
+    cands = []
+    for i in range(len(s)):
+        nbrs = np.argsort(-sims[i])[:k]
+        j = max(nbrs, key=lambda j: margin(i, j))
+        cands.append((margin(i, j), i, j))
+    for j in range(len(t)):
+        nbrs = np.argsort(-sims[:, j])[:k]
+        i = max(nbrs, key=lambda i: margin(i, j))
+        cands.append((margin(i, j), i, j))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+    used_s, used_t, out = set(), set(), []
+    for score, i, j in cands:
+        if i not in used_s and j not in used_t:
+            used_s.add(i)
+            used_t.add(j)
+            out.append((i, j, score))
+    return out
+
+
+def planted(n_pairs=150, n_src_extra=60, n_tgt_extra=90, dim=24, noise=0.6, seed=0):
+    """Source and target embeddings with n_pairs planted translations (tgt = permuted src + noise) plus
+    unpaired rows on each side. Returns (src, tgt, gold set of (src_index, tgt_index))."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_pairs, dim))
+    src = np.concatenate([base, rng.standard_normal((n_src_extra, dim))])
+    tgt_paired = base + noise * rng.standard_normal((n_pairs, dim))
+    tgt = np.concatenate([tgt_paired, rng.standard_normal((n_tgt_extra, dim))])
+    perm = rng.permutation(len(tgt))  # tgt row perm[j] holds old row j
+    tgt_perm = np.empty_like(tgt)
+    tgt_perm[perm] = tgt
+    gold = {(i, int(perm[i])) for i in range(n_pairs)}
+    return src.astype(np.float32), tgt_perm.astype(np.float32), gold
+
+
+def min_gap(values):
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    return np.min(np.diff(v)) if len(v) > 1 else np.inf
+
+
+# --- kNN ------------------------------------------------------------------------------------------------
+
+def test_knn_matches_brute_force_neighbours_and_cosines():
+    src, tgt, _ = planted()
+    for k in (1, 4, 7):
+        sims, ids = retrieval.knn(src, tgt, k)
+        ref_sims, ref_ids = brute_knn(src, tgt, k)
+        # meaningful only without near-ties in each row's top k+1
+        top = np.sort(src / np.linalg.norm(src, axis=1, keepdims=True) @ (tgt / np.linalg.norm(tgt, axis=1, keepdims=True)).T, axis=1)[:, ::-1][:, :k + 1]
+        assert np.min(-np.diff(top, axis=1)) > 1e-5
+        assert sims.dtype == np.float32 and ids.dtype == np.int64 and sims.shape == (len(src), k)
+        np.testing.assert_array_equal(ids, ref_ids)
+        np.testing.assert_allclose(sims, ref_sims, atol=1e-6, rtol=0)
+
+
+def test_knn_query_chunking_does_not_change_results():
+    src, tgt, _ = planted()
+    whole = retrieval.knn(src, tgt, 4)
+    chunked = retrieval.knn(src, tgt, 4, query_chunk=7)
+    np.testing.assert_array_equal(whole[1], chunked[1])
+    np.testing.assert_array_equal(whole[0], chunked[0])
+
+
+def test_knn_is_cosine_so_scaling_a_row_changes_nothing():
+    src, tgt, _ = planted()
+    scaled = tgt * np.linspace(0.1, 10, len(tgt), dtype=np.float32)[:, None]
+    np.testing.assert_array_equal(retrieval.knn(src, tgt, 3)[1], retrieval.knn(src, scaled, 3)[1])
+
+
+@pytest.mark.parametrize("x, y, k, message", [
+    (np.zeros((3, 4), np.float32), np.zeros((5, 3), np.float32), 1, "dimension"),
+    (np.ones((3, 4), np.float32), np.ones((5, 4), np.float32), 6, "k=6"),
+    (np.ones((3, 4), np.float32), np.ones((5, 4), np.float32), 0, "k=0"),
+    (np.ones((3,), np.float32), np.ones((5, 4), np.float32), 1, "2-D"),
+    (np.ones((3, 4), np.int64), np.ones((5, 4), np.float32), 1, "floating"),
+    (np.full((3, 4), np.nan, np.float32), np.ones((5, 4), np.float32), 1, "NaN"),
+])
+def test_knn_rejects_bad_input(x, y, k, message):
+    with pytest.raises(ValueError, match=message):
+        retrieval.knn(x, y, k)
+
+
+# --- margins and mining ---------------------------------------------------------------------------------
+
+def test_margin_scores_by_hand():
+    sims = np.array([[0.9, 0.5]], np.float32)
+    ids = np.array([[1, 0]])
+    got = retrieval.margin_scores(sims, ids, x_mean=np.array([0.7]), y_mean=np.array([0.3, 0.5]))
+    np.testing.assert_allclose(got, [[0.9 / 0.6, 0.5 / 0.5]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("k, seed", [(2, 5), (4, 7)])  # seeds whose mined scores have no near-ties
+def test_mine_matches_brute_force_pairs_scores_and_f1(k, seed):
+    src, tgt, gold = planted(seed=seed)
+    got = retrieval.mine(src, tgt, k=k)
+    ref = brute_mine(src, tgt, k)
+    assert min_gap([s for _, _, s in ref]) > 1e-5  # no near-ties: the order is meaningful
+    assert [(i, j) for i, j, _ in got] == [(i, j) for i, j, _ in ref]
+    np.testing.assert_allclose([s for _, _, s in got], [s for _, _, s in ref], atol=1e-6, rtol=0)
+    # 1-to-1 and sorted
+    assert len({i for i, _, _ in got}) == len(got) == len({j for _, j, _ in got})
+    assert all(a[2] >= b[2] for a, b in zip(got, got[1:]))
+    gold_ids = {(str(i), str(j)) for i, j in gold}
+    f_got = metrics_bucc_f1(gold_ids, [(str(i), str(j), s) for i, j, s in got])
+    f_ref = metrics_bucc_f1(gold_ids, [(str(i), str(j), s) for i, j, s in ref])
+    assert f_got["f1"] == f_ref["f1"] and f_got["precision"] == f_ref["precision"]
+    assert abs(f_got["threshold"] - f_ref["threshold"]) < 1e-6
+    assert f_got["f1"] > 80  # the planted pairs are found: the test data is not trivial noise
+
+
+def test_mine_k_changes_the_scores():
+    src, tgt, _ = planted()
+    a = dict(((i, j), s) for i, j, s in retrieval.mine(src, tgt, k=1))
+    b = dict(((i, j), s) for i, j, s in retrieval.mine(src, tgt, k=4))
+    common = set(a) & set(b)
+    assert common and any(abs(a[p] - b[p]) > 1e-3 for p in common)
+
+
+def test_mine_rejects_k_larger_than_a_side():
+    with pytest.raises(ValueError, match="k=4 exceeds"):
+        retrieval.mine(np.ones((3, 2), np.float32), np.ones((10, 2), np.float32), k=4)
+
+
+# --- Tatoeba --------------------------------------------------------------------------------------------
+
+def test_tatoeba_accuracy_matches_brute_force_both_directions():
+    rng = np.random.default_rng(5)
+    src = rng.standard_normal((200, 16)).astype(np.float32)
+    tgt = (src + 1.1 * rng.standard_normal((200, 16))).astype(np.float32)
+    for a, b in ((src, tgt), (tgt, src)):
+        ref = float(np.mean(brute_knn(a, b, 1)[1][:, 0] == np.arange(200)))
+        assert retrieval.tatoeba_accuracy(a, b) == ref
+        assert 0.2 < ref < 0.95  # neither trivial nor hopeless
+    assert retrieval.tatoeba_accuracy(src, tgt) != retrieval.tatoeba_accuracy(tgt, src)
+
+
+def test_tatoeba_accuracy_by_hand():
+    src = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
+    tgt = np.array([[1, 0.1], [1, 0.2], [0.9, 1]], np.float32)  # row 1 is nearer src 0's twin: miss
+    assert retrieval.tatoeba_accuracy(src, tgt) == pytest.approx(2 / 3)
+
+
+def test_tatoeba_accuracy_rejects_unaligned_sides():
+    with pytest.raises(ValueError, match="3 source rows but 2 target rows"):
+        retrieval.tatoeba_accuracy(np.ones((3, 2), np.float32), np.ones((2, 2), np.float32))
+
+
+# --- BUCC: dedupe, id expansion, dev-tuned threshold ------------------------------------------------------
+
+def test_mine_bitext_dedupes_sentences_and_expands_to_every_id():
+    from data.examples import Bitext
+
+    vec = {"a": [1, 0, 0], "b": [0, 1, 0], "c": [0, 0, 1], "A": [1, 0.1, 0], "B": [0, 1, 0.1], "C": [0.1, 0, 1]}
+    calls = []
+
+    def embed_fn(texts):
+        calls.append(list(texts))
+        return np.array([vec[t] for t in texts], np.float32)
+
+    bt = Bitext(id="x", lang="de", src_ids=("s1", "s2", "s3", "s4"), src=("a", "b", "a", "c"),
+                tgt_ids=("t1", "t2", "t3"), tgt=("A", "B", "C"), gold=None)
+    cands = retrieval.mine_bitext(bt, embed_fn, k=1)
+    assert calls == [["a", "b", "c"], ["A", "B", "C"]]  # each unique text embedded once
+    assert {(s, t) for s, t, _ in cands} == {("s1", "t1"), ("s3", "t1"), ("s2", "t2"), ("s4", "t3")}
+    scores = {(s, t): sc for s, t, sc in cands}
+    assert scores[("s1", "t1")] == scores[("s3", "t1")]
+
+
+def test_bucc_f1_tunes_the_threshold_on_dev_and_labels_the_optimistic_figure():
+    gold = {("s1", "t1"), ("s2", "t2")}
+    test = [("s1", "t1", 1.5), ("s3", "t3", 1.4), ("s2", "t2", 1.2)]
+    dev = [("d1", "e1", 1.45), ("d2", "e2", 1.0)]
+    dev_gold = {("d1", "e1")}
+    out = retrieval.bucc_f1(test, gold, dev, dev_gold)
+    # dev's best threshold is (1.45 + 1.0) / 2 = 1.225: on test it keeps s1 and s3 -> P 1/2, R 1/2
+    assert out["threshold"] == pytest.approx(1.225)
+    assert out["f1"] == pytest.approx(50.0)
+    # tuned on test itself: keep all three -> P 2/3, R 1 -> F1 80 (optimistic)
+    assert out["f1_tuned_on_split"] == pytest.approx(80.0)
+    only = retrieval.bucc_f1(test, gold)
+    assert "f1" not in only and only["f1_tuned_on_split"] == pytest.approx(80.0)
+    with pytest.raises(ValueError, match="together"):
+        retrieval.bucc_f1(test, gold, dev, None)
