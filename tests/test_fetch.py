@@ -1,0 +1,212 @@
+"""The download client and safe unpacking, against a real HTTP server on 127.0.0.1.
+
+Run: python -m pytest -q tests/test_fetch.py
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import stat
+import zipfile
+
+import pytest
+
+from data.fetch import (DownloadError, copy_verified, extract_archive, fetch, read_manifest, sha256_file,
+                        write_manifest)
+from tests.fixtures.download.loopback import LoopbackServer, make_tar, make_zip
+
+BODY = bytes(range(256)) * 2000  # 512 000 bytes: several read chunks, so "half" is a real midpoint
+BODY_SHA = hashlib.sha256(BODY).hexdigest()
+
+
+def _fetch(url, dest, **kw):
+    kw.setdefault("backoff", 0.0)
+    kw.setdefault("progress", False)
+    kw.setdefault("timeout", 5.0)
+    return fetch(url, dest, **kw)
+
+
+def test_full_download_returns_sha256_and_leaves_no_part_file(tmp_path):
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        digest = _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA.upper())
+    assert digest == BODY_SHA
+    assert (tmp_path / "f.bin").read_bytes() == BODY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_dropped_connection_is_resumed_with_a_range_request(tmp_path):
+    with LoopbackServer({"/f.bin": BODY}, mode="drop_once") as server:
+        digest = _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA)
+    assert digest == BODY_SHA and sha256_file(tmp_path / "f.bin") == BODY_SHA
+    assert server.requests == [("/f.bin", None), ("/f.bin", f"bytes={len(BODY) // 2}-")]
+
+
+def test_server_ignoring_range_restarts_the_file_cleanly(tmp_path):
+    with LoopbackServer({"/f.bin": BODY}, mode="drop_ignore") as server:
+        digest = _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA)
+    assert digest == BODY_SHA  # not the half body twice
+    assert (tmp_path / "f.bin").stat().st_size == len(BODY)
+    assert [r for _, r in server.requests] == [None, f"bytes={len(BODY) // 2}-"]
+
+
+def test_existing_part_file_is_continued(tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(BODY[:1000])
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin") == BODY_SHA
+    assert server.requests == [("/f.bin", "bytes=1000-")]
+
+
+def test_part_file_longer_than_the_remote_file_is_discarded(tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(b"x" * (len(BODY) + 10))  # server answers 416
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin") == BODY_SHA
+    assert [r for _, r in server.requests] == [f"bytes={len(BODY) + 10}-", None]
+
+
+def test_checksum_mismatch_raises_and_leaves_no_file_under_final_name(tmp_path):
+    with LoopbackServer({"/f.bin": BODY}, mode="wrong") as server:
+        with pytest.raises(DownloadError, match="SHA-256 mismatch") as err:
+            _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA)
+    assert server.url("/f.bin") in str(err.value) and BODY_SHA in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_404_is_one_line_naming_the_url_and_not_retried(tmp_path):
+    with LoopbackServer({}) as server:
+        url = server.url("/missing.zip")
+        with pytest.raises(DownloadError) as err:
+            _fetch(url, tmp_path / "missing.zip", retries=3)
+    assert str(err.value) == f"{url}: HTTP 404 Not Found"
+    assert len(server.requests) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_server_gives_up_after_bounded_retries(tmp_path):
+    with LoopbackServer({}) as server:
+        url = server.url("/f.bin")
+    # the server is shut down: every attempt is refused
+    with pytest.raises(DownloadError, match=r"gave up after 3 attempts"):
+        _fetch(url, tmp_path / "f.bin", retries=2)
+    assert not (tmp_path / "f.bin").exists()
+
+
+def test_backoff_doubles_between_attempts(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr("data.fetch.time.sleep", waits.append)
+    with LoopbackServer({}) as server:
+        url = server.url("/f.bin")
+    with pytest.raises(DownloadError):
+        _fetch(url, tmp_path / "f.bin", retries=3, backoff=0.5)
+    assert waits == [0.5, 1.0, 2.0]
+
+
+def test_existing_file_with_right_checksum_is_not_fetched_again(tmp_path):
+    (tmp_path / "f.bin").write_bytes(BODY)
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
+    assert server.requests == []
+
+
+def test_existing_file_with_wrong_checksum_is_fetched_again(tmp_path):
+    (tmp_path / "f.bin").write_bytes(b"stale")
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
+    assert len(server.requests) == 1
+
+
+def test_copy_verified_checks_the_hand_fetched_file(tmp_path):
+    src = tmp_path / "AmazonPhotos.zip"
+    src.write_bytes(BODY)
+    assert copy_verified(src, tmp_path / "out" / "a.zip", BODY_SHA) == BODY_SHA
+    with pytest.raises(DownloadError, match="SHA-256 mismatch"):
+        copy_verified(src, tmp_path / "out" / "b.zip", "0" * 64)
+    assert not (tmp_path / "out" / "b.zip").exists()
+    with pytest.raises(DownloadError, match="no such file"):
+        copy_verified(tmp_path / "nope.zip", tmp_path / "c.zip")
+
+
+def test_manifest_round_trip_and_sha256sum_format(tmp_path):
+    entries = {"downloads/b.zip": "b" * 64, "downloads/a.json": "a" * 64}
+    write_manifest(tmp_path / "MANIFEST.sha256", entries)
+    text = (tmp_path / "MANIFEST.sha256").read_text()
+    assert text == f"{'a' * 64}  downloads/a.json\n{'b' * 64}  downloads/b.zip\n"
+    assert read_manifest(tmp_path / "MANIFEST.sha256") == entries
+
+
+def test_bad_manifest_line_names_file_and_line(tmp_path):
+    p = tmp_path / "m.sha256"
+    p.write_text(f"# comment\n{'a' * 64}  x\nnot a checksum line\n")
+    with pytest.raises(ValueError, match=r"m\.sha256:3: expected"):
+        read_manifest(p)
+    p.write_text(f"{'a' * 64}  x\n{'b' * 64}  x\n")
+    with pytest.raises(ValueError, match=r"m\.sha256:2: x listed twice"):
+        read_manifest(p)
+
+
+# --- unpacking -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,mode", [("a.zip", None), ("a.tar.gz", "w:gz"), ("a.tar.bz2", "w:bz2"),
+                                       ("a.tar", "w")])
+def test_archives_unpack_into_target(tmp_path, name, mode):
+    members = {"top/x.txt": b"x", "top/sub/y.txt": b"y"}
+    data = make_zip(members) if mode is None else make_tar(members, mode)
+    (tmp_path / name).write_bytes(data)
+    out = extract_archive(tmp_path / name, tmp_path / "out")
+    assert (out / "top" / "x.txt").read_bytes() == b"x" and (out / "top" / "sub" / "y.txt").read_bytes() == b"y"
+
+
+def _zip_symlink(name: str, target: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("ok.txt", b"fine")
+        info = zipfile.ZipInfo(name)
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, target)
+    return buf.getvalue()
+
+
+EVIL = [
+    ("dotdot.zip", lambda: make_zip({"ok.txt": b"fine", "../evil.txt": b"evil"}), "../evil.txt"),
+    ("nested.zip", lambda: make_zip({"ok.txt": b"fine", "a/../../evil.txt": b"evil"}), "a/../../evil.txt"),
+    ("abs.zip", lambda: make_zip({"ok.txt": b"fine", "/tmp/evil.txt": b"evil"}), "/tmp/evil.txt"),
+    ("drive.zip", lambda: make_zip({"ok.txt": b"fine", "C:/evil.txt": b"evil"}), "C:/evil.txt"),
+    ("link.zip", lambda: _zip_symlink("link", "../outside"), "link"),
+    ("dotdot.tar.gz", lambda: make_tar({"ok.txt": b"fine", "../evil.txt": b"evil"}), "../evil.txt"),
+    ("abs.tar.gz", lambda: make_tar({"ok.txt": b"fine", "/tmp/evil.txt": b"evil"}), "/tmp/evil.txt"),
+    ("sym.tar.gz", lambda: make_tar({"ok.txt": b"fine"}, symlinks={"link": "../outside"}), "link"),
+    ("symabs.tar.bz2", lambda: make_tar({"ok.txt": b"fine"}, "w:bz2", symlinks={"d/link": "/etc"}), "d/link"),
+    ("symdeep.tar", lambda: make_tar({"ok.txt": b"fine"}, "w", symlinks={"d/link": "../../x"}), "d/link"),
+    ("hard.tar.gz", lambda: make_tar({"ok.txt": b"fine"}, hardlinks={"h": "../outside"}), "h"),
+]
+
+
+@pytest.mark.parametrize("name,build,member", EVIL, ids=[e[0] for e in EVIL])
+def test_escaping_member_is_refused_and_nothing_is_written(tmp_path, name, build, member):
+    root = tmp_path / "root"
+    (root / "archives").mkdir(parents=True)
+    archive = root / "archives" / name
+    archive.write_bytes(build())
+    target = root / "target" / "inner"
+    with pytest.raises(DownloadError) as err:
+        extract_archive(archive, target)
+    message = str(err.value)
+    assert str(archive) in message and repr(member) in message
+    # nothing written anywhere: not outside the target, and not even the harmless member inside it
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "root", "root/archives", f"root/archives/{name}"]
+
+
+def test_symlink_inside_the_target_is_accepted(tmp_path):
+    (tmp_path / "a.tar.gz").write_bytes(make_tar({"d/x.txt": b"x"}, symlinks={"d/link": "x.txt"}))
+    out = extract_archive(tmp_path / "a.tar.gz", tmp_path / "out")
+    assert (out / "d" / "link").read_bytes() == b"x"
+
+
+def test_unknown_or_corrupt_archive_is_a_clear_error(tmp_path):
+    (tmp_path / "a.rar").write_bytes(b"x")
+    with pytest.raises(DownloadError, match=r"a\.rar: unknown archive type"):
+        extract_archive(tmp_path / "a.rar", tmp_path / "out")
+    (tmp_path / "b.zip").write_bytes(b"not a zip")
+    with pytest.raises(DownloadError, match=r"b\.zip: not a readable zip archive"):
+        extract_archive(tmp_path / "b.zip", tmp_path / "out")
