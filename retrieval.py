@@ -201,3 +201,232 @@ def bucc_f1(candidates, gold, dev_candidates=None, dev_gold=None) -> dict[str, f
         threshold = score_bucc(set(dev_gold), dev_candidates)["threshold"]
         out.update(score_bucc(set(gold), candidates, threshold=threshold))
     return out
+
+
+# --- sentence embeddings from an encoder ---------------------------------------------------------------
+
+def default_layer(num_layers: int) -> int:
+    """XTREME's layer 14 of 24, scaled to the model's depth: round(14 * num_layers / 24)."""
+    return round(DEFAULT_LAYER_24 * num_layers / 24)
+
+
+def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | None = None, pool: str = "mean",
+          batch_size: int = 32, max_len: int = 512, device="cpu") -> np.ndarray:
+    """Sentence vectors: pooled hidden states of `layer` -> float32 (N, H); a list of layers -> (len, N, H).
+
+    layer: index into the L+1 hidden states (0 = embeddings output); None = default_layer(L). pool: "mean" over
+    every token of the sentence, <s> and </s> included, or "cls" (the <s> state). Sentences are encoded with
+    <s> ... </s> and truncated to max_len; batches are sorted by length (less padding); one forward gives every
+    layer. inference_mode; bf16 autocast on CUDA.
+    """
+    import torch
+
+    num_layers = model.cfg.num_layers
+    layers = [default_layer(num_layers)] if layer is None else [layer] if isinstance(layer, int) else list(layer)
+    if not layers or any(not isinstance(i, int) or not 0 <= i <= num_layers for i in layers):
+        raise ValueError(f"embed: layer {layer!r} out of range: hidden states 0..{num_layers} exist "
+                         f"(0 = embeddings output)")
+    if pool not in ("mean", "cls"):
+        raise ValueError(f"embed: pool must be 'mean' or 'cls', got {pool!r}")
+    if batch_size < 1:
+        raise ValueError(f"embed: batch_size={batch_size} must be positive")
+    if isinstance(sents, str):
+        raise TypeError("embed: pass a list of sentences, not a single string")
+    device = torch.device(device)
+    seqs = [tokenizer.build_inputs(ids, max_len=max_len) for ids in tokenizer.encode(list(sents))]
+    order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))  # longest first: a too-big batch fails early
+    out = np.empty((len(layers), len(seqs), model.cfg.hidden_size), dtype=np.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                input_ids, mask = tokenizer.pad([seqs[i] for i in idx])
+                input_ids, mask = input_ids.to(device), mask.to(device)
+                states = model(input_ids, mask, output_hidden_states=True)  # L+1 x (B, T, H)
+                for j, li in enumerate(layers):
+                    h = states[li].float()
+                    if pool == "cls":
+                        vec = h[:, 0]
+                    else:
+                        m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
+                        vec = (h * m).sum(dim=1) / m.sum(dim=1)
+                    out[j, idx] = vec.cpu().numpy()
+    finally:
+        model.train(was_training)
+    return out[0] if isinstance(layer, int) or layer is None else out
+
+
+# --- the command line: score a checkpoint on every language of BUCC or Tatoeba ---------------------------
+
+def read_bitext(task, data_dir, lang: str, split: str):
+    """The task reader's one Bitext for (lang, split)."""
+    data = task.read(data_dir, lang, split)
+    items = list(data) if isinstance(data, (list, tuple)) else [data]
+    if len(items) != 1 or not hasattr(items[0], "src_ids"):
+        raise ValueError(f"{task.name} {lang} {split}: the reader returned {len(items)} items; expected one Bitext")
+    return items[0]
+
+
+def check_aligned(bitext, task_name: str, split: str) -> None:
+    """Tatoeba's gold must be line i <-> line i (XTREME's download sorts the English side: not aligned)."""
+    aligned = {(s, t) for s, t in zip(bitext.src_ids, bitext.tgt_ids, strict=True)}
+    if len(bitext.src) != len(bitext.tgt) or bitext.gold is None or set(bitext.gold) != aligned:
+        raise ValueError(f"{task_name} {bitext.lang} {split}: the two sides are not line-aligned translations "
+                         f"({len(bitext.src)} vs {len(bitext.tgt)} lines); Tatoeba needs line i <-> line i")
+
+
+def _name(metric: str, layer: int, sweep: bool) -> str:
+    return f"{metric}_layer{layer}" if sweep else metric
+
+
+def score_tatoeba(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
+    """accuracy (xx->en) and accuracy_en_to_xx, x100, per layer."""
+    src, tgt = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H)
+    out = {}
+    for j, layer in enumerate(layers):
+        out[_name("accuracy", layer, sweep)] = 100 * tatoeba_accuracy(src[j], tgt[j])
+        out[_name("accuracy_en_to_xx", layer, sweep)] = 100 * tatoeba_accuracy(tgt[j], src[j])
+    return out
+
+
+def mine_layers(bitext, embed_fn, k: int, n_layers: int) -> list[list[tuple[str, str, float]]]:
+    """mine_bitext for several layers from one embedding pass: a candidate list per layer."""
+    src_texts, src_owners = unique_sentences(bitext.src_ids, bitext.src)
+    tgt_texts, tgt_owners = unique_sentences(bitext.tgt_ids, bitext.tgt)
+    src, tgt = embed_fn(src_texts), embed_fn(tgt_texts)  # (layers, n_unique, H)
+    return [expand_pairs(mine(src[j], tgt[j], k=k), src_owners, tgt_owners) for j in range(n_layers)]
+
+
+def score_bucc(bitext, dev_bitext, embed_fn, layers: list[int], sweep: bool, k: int) -> tuple[dict, dict]:
+    """(percent metrics, thresholds) per layer; see bucc_f1 for the metric names."""
+    cands = mine_layers(bitext, embed_fn, k, len(layers))
+    dev_cands = mine_layers(dev_bitext, embed_fn, k, len(layers)) if dev_bitext is not None else None
+    scores, thresholds = {}, {}
+    for j, layer in enumerate(layers):
+        if dev_cands is None:
+            res = bucc_f1(cands[j], bitext.gold)
+        else:
+            res = bucc_f1(cands[j], bitext.gold, dev_cands[j], dev_bitext.gold)
+        for metric, value in res.items():
+            (thresholds if metric.startswith("threshold") else scores)[_name(metric, layer, sweep)] = value
+    return scores, thresholds
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--ckpt", required=True, help="checkpoint directory (save_pretrained files; head optional)")
+    p.add_argument("--task", required=True, help="tatoeba or bucc2018")
+    p.add_argument("--all-langs", action="store_true", help="every language of the task")
+    p.add_argument("--langs", type=lambda v: [x.strip() for x in v.split(",") if x.strip()], default=None,
+                   help="comma-separated languages, e.g. de,fr")
+    p.add_argument("--data-dir", default="data", help="folder holding the task files (default: data)")
+    p.add_argument("--split", default=None, help="split to score (default: test when the task has it)")
+    p.add_argument("--layer", default=None,
+                   help="hidden state index (0 = embeddings) or 'all'; default round(14 * num_layers / 24)")
+    p.add_argument("--pool", choices=("mean", "cls"), default="mean", help="mean over tokens, or the <s> state")
+    p.add_argument("--k", type=int, default=4, help="neighbours for the BUCC margin (default 4)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-len", type=int, default=512)
+    p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    p.add_argument("--results", default="results/runs.csv", help="results CSV to append to")
+    p.add_argument("--model", default=None, help="model name for the rows (default: head.json's, else the dir name)")
+    p.add_argument("--intermediate-task", default=None,
+                   help="intermediate task for the rows (default: from head.json, else none)")
+    p.add_argument("--seed", type=int, default=None, help="seed for the rows (default: head.json's)")
+    return p.parse_args(argv)
+
+
+def row_meta(args, ckpt: Path, task_name: str) -> dict:
+    """Labels of the rows: the flags, else the checkpoint's head.json, else the directory name / none.
+
+    An encoder fine-tuned on task T (after intermediate task I, or none) is used as is for retrieval; its
+    intermediate task for the rows is I when set, else T (the checkpoint of an intermediate-task run).
+    """
+    from evaluate import read_head_meta
+
+    meta = read_head_meta(ckpt) or {}
+    trained = meta.get("intermediate_task")
+    if trained in (None, "", "none"):
+        trained = meta.get("task") or "none"
+    return {"model": args.model or meta.get("model") or ckpt.resolve().name,
+            "intermediate_task": args.intermediate_task or trained,
+            "target_task": task_name,
+            "seed": args.seed if args.seed is not None else meta.get("seed")}
+
+
+def run(argv=None) -> dict:
+    """The command line's work; returns {lang: {metric: value}}. Bad input raises ValueError before any compute."""
+    from data.results import append_results
+    from data.tasks import get_task
+    from evaluate import check_checkpoint_dir, check_gold, format_table, pick_device, resolve_langs, result_rows
+
+    args = parse_args(argv)
+    # every input check before any compute
+    task = get_task(args.task)
+    if task.kind != "retrieval":
+        raise ValueError(f"retrieval.py scores retrieval tasks (tatoeba, bucc2018); {task.name} is {task.kind!r}: "
+                         "use evaluate.py")
+    langs = resolve_langs(task, args.langs, args.all_langs)
+    split = args.split or ("test" if "test" in task.splits else task.splits[0])
+    check_gold(task, args.data_dir, langs, split)
+    use_dev = task.name == "bucc2018" and split != "dev"  # the threshold is tuned on dev
+    if use_dev:
+        check_gold(task, args.data_dir, langs, "dev")
+    ckpt = check_checkpoint_dir(args.ckpt, need_head=False)
+    if args.k < 1 or args.batch_size < 1 or args.max_len < 3:
+        raise ValueError(f"--k {args.k}, --batch-size {args.batch_size}, --max-len {args.max_len}: "
+                         "k and batch size must be positive, max len at least 3")
+    meta = row_meta(args, ckpt, task.name)
+
+    from xlmr.checkpoint import load_pretrained
+
+    device = pick_device(args.device)
+    model, tokenizer = load_pretrained(ckpt, device=device)
+    n = model.cfg.num_layers
+    if args.layer in (None, ""):
+        layers, sweep = [default_layer(n)], False
+    elif args.layer == "all":
+        layers, sweep = list(range(n + 1)), True
+    else:
+        try:
+            layers, sweep = [int(args.layer)], False
+        except ValueError:
+            raise ValueError(f"--layer {args.layer!r}: expected a number or 'all'") from None
+        if not 0 <= layers[0] <= n:
+            raise ValueError(f"--layer {layers[0]}: {ckpt} has hidden states 0..{n} (0 = embeddings output)")
+
+    def embed_fn(texts):
+        return embed(model, tokenizer, texts, layer=layers, pool=args.pool, batch_size=args.batch_size,
+                     max_len=args.max_len, device=device)
+
+    scores, thresholds = {}, {}
+    for lang in langs:
+        bitext = read_bitext(task, args.data_dir, lang, split)
+        if task.name == "tatoeba":
+            check_aligned(bitext, task.name, split)
+            scores[lang] = score_tatoeba(bitext, embed_fn, layers, sweep)
+        else:
+            dev = read_bitext(task, args.data_dir, lang, "dev") if use_dev else None
+            scores[lang], thresholds[lang] = score_bucc(bitext, dev, embed_fn, layers, sweep, args.k)
+        print(f"{task.name} {lang} {split}: " + ", ".join(f"{m} {v:.2f}" for m, v in scores[lang].items()),
+              file=sys.stderr)
+    source = f"{ckpt};layer={'all' if sweep else layers[0]};pool={args.pool}"
+    append_results(args.results, result_rows(scores, meta, split, source))
+    print(format_table(scores))
+    for lang, th in thresholds.items():
+        print(f"{lang} margin thresholds: " + ", ".join(f"{m} {v:.4f}" for m, v in th.items()))
+    print(f"{sum(len(v) for v in scores.values())} rows appended to {args.results}")
+    return scores
+
+
+def main(argv=None) -> None:
+    try:
+        run(argv)
+    except ValueError as e:  # bad input: one clear line, no traceback
+        sys.exit(f"retrieval.py: error: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -215,3 +215,53 @@ def test_bucc_f1_tunes_the_threshold_on_dev_and_labels_the_optimistic_figure():
     assert "f1" not in only and only["f1_tuned_on_split"] == pytest.approx(80.0)
     with pytest.raises(ValueError, match="together"):
         retrieval.bucc_f1(test, gold, dev, None)
+
+
+# --- embeddings from a tiny model ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import torch
+
+    from xlmr.model import XLMRConfig, XLMREncoder
+
+    torch.manual_seed(0)
+    return XLMREncoder(XLMRConfig.tiny(vocab_size=1000)).eval()
+
+
+SENTS = ["a short one", "a much longer sentence with many more words in it than the others", "mid size text"]
+
+
+def test_default_layer_scales_fourteen_of_twenty_four():
+    assert [retrieval.default_layer(n) for n in (24, 12, 2)] == [14, 7, 1]
+
+
+def test_embed_mean_pools_the_chosen_layer_over_s_and_eos(tiny_model, toy_tokenizer):
+    import torch
+
+    got = retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=1, pool="mean", batch_size=2)
+    cls = retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=2, pool="cls", batch_size=2)
+    for i, s in enumerate(SENTS):  # each sentence alone: no padding at all
+        ids = torch.tensor([toy_tokenizer.build_inputs(toy_tokenizer.encode([s])[0])])
+        with torch.no_grad():
+            states = tiny_model(ids, output_hidden_states=True)
+        np.testing.assert_allclose(got[i], states[1][0].mean(dim=0).numpy(), atol=1e-5)
+        np.testing.assert_allclose(cls[i], states[2][0, 0].numpy(), atol=1e-5)
+    assert got.shape == (3, 32) and got.dtype == np.float32
+
+
+def test_embed_all_layers_in_one_pass_equals_each_layer(tiny_model, toy_tokenizer):
+    every = retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=[0, 1, 2], batch_size=3)
+    assert every.shape == (3, 3, 32)
+    for li in range(3):
+        np.testing.assert_array_equal(every[li], retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=li,
+                                                                 batch_size=3))
+    assert not np.allclose(every[0], every[2])
+    np.testing.assert_array_equal(retrieval.embed(tiny_model, toy_tokenizer, SENTS), every[1])  # default layer
+
+
+def test_embed_rejects_bad_layer_and_pool(tiny_model, toy_tokenizer):
+    with pytest.raises(ValueError, match="hidden states 0..2"):
+        retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=3)
+    with pytest.raises(ValueError, match="pool"):
+        retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=1, pool="max")
