@@ -1,0 +1,369 @@
+"""Load and save XLM-R weights safely: Hugging Face and fairseq directories in, Hugging Face layout out.
+
+    from xlmr.checkpoint import load_pretrained, save_pretrained
+    encoder, tokenizer = load_pretrained("checkpoints/xlm-roberta-large")   # HF dir or fairseq dir
+    save_pretrained(encoder, tokenizer, "runs/xnli/checkpoint")             # transformers can load this
+
+Accepted directories:
+- Hugging Face (as `huggingface-cli download FacebookAI/xlm-roberta-large` leaves it): `config.json`,
+  `model.safetensors` or `pytorch_model.bin`, `sentencepiece.bpe.model`. Keys with or without the `roberta.` prefix;
+  `lm_head.*` goes to the MLM head (`load_mlm_head`); pooler/classifier keys are reported and ignored.
+- fairseq (as in `xlmr.large.tar.gz`): `model.pt`, `dict.txt`, `sentencepiece.bpe.model`. Old (`decoder.`,
+  `emb_layer_norm`, fused `in_proj_weight`) and new (`encoder.`, `layernorm_embedding`, `q_proj/k_proj/v_proj`) key
+  spellings; the config is read off the tensor shapes (heads from the stored `args` when present, else hidden/64).
+  `dict.txt` is not read: ids come from the sentencepiece model with fairseq's offset (see xlmr/tokenizer.py).
+
+Every rename lives in the one table `RENAMES`. After renaming, no encoder key may be missing or unexpected.
+Pickles are read only with `torch.load(weights_only=True)` (plus `argparse.Namespace`, which old fairseq checkpoints
+store as `args`); anything else is refused with the reason. Broken files give a one-line CheckpointError naming them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file as load_safetensors
+from safetensors.torch import save_file as save_safetensors
+from torch import nn
+
+from data.io import atomic_path, atomic_write_text
+from xlmr.heads import HEADS, MLMHead, make_head
+from xlmr.model import XLMRConfig, XLMREncoder
+from xlmr.tokenizer import XLMRTokenizer
+
+SPM_FILE = "sentencepiece.bpe.model"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: missing, corrupt, unsafe, or not an XLM-R encoder."""
+
+
+# The one rename table. Columns: our name, transformers' name (after the optional `roberta.` prefix), fairseq's
+# spellings (after `encoder.sentence_encoder.` or `decoder.sentence_encoder.`). `{i}` = layer index,
+# `{p}` = weight|bias. Our attention has one fused `qkv` projection: `attn.query/key/value` are the published three,
+# concatenated on load (`fuse_qkv`) and split on save; fairseq's fused `in_proj` already is `qkv`.
+RENAMES = [
+    ("embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight", ["embed_tokens.weight"]),
+    ("embeddings.position_embeddings.weight", "embeddings.position_embeddings.weight", ["embed_positions.weight"]),
+    ("embeddings.token_type_embeddings.weight", "embeddings.token_type_embeddings.weight", []),  # fairseq: none
+    ("embeddings.layer_norm.{p}", "embeddings.LayerNorm.{p}", ["layernorm_embedding.{p}", "emb_layer_norm.{p}"]),
+    ("layers.{i}.attn.query.{p}", "encoder.layer.{i}.attention.self.query.{p}", ["layers.{i}.self_attn.q_proj.{p}"]),
+    ("layers.{i}.attn.key.{p}", "encoder.layer.{i}.attention.self.key.{p}", ["layers.{i}.self_attn.k_proj.{p}"]),
+    ("layers.{i}.attn.value.{p}", "encoder.layer.{i}.attention.self.value.{p}", ["layers.{i}.self_attn.v_proj.{p}"]),
+    ("layers.{i}.attn.qkv.{p}", None, ["layers.{i}.self_attn.in_proj_{p}"]),
+    ("layers.{i}.attn.out.{p}", "encoder.layer.{i}.attention.output.dense.{p}", ["layers.{i}.self_attn.out_proj.{p}"]),
+    ("layers.{i}.attn_norm.{p}", "encoder.layer.{i}.attention.output.LayerNorm.{p}",
+     ["layers.{i}.self_attn_layer_norm.{p}"]),
+    ("layers.{i}.ffn.up.{p}", "encoder.layer.{i}.intermediate.dense.{p}", ["layers.{i}.fc1.{p}"]),
+    ("layers.{i}.ffn.down.{p}", "encoder.layer.{i}.output.dense.{p}", ["layers.{i}.fc2.{p}"]),
+    ("layers.{i}.ffn_norm.{p}", "encoder.layer.{i}.output.LayerNorm.{p}", ["layers.{i}.final_layer_norm.{p}"]),
+    # MLM head (names of xlmr.heads.MLMHead; its decoder weight is tied to the word embeddings, so not stored)
+    ("mlm.dense.{p}", "lm_head.dense.{p}", ["lm_head.dense.{p}"]),
+    ("mlm.layer_norm.{p}", "lm_head.layer_norm.{p}", ["lm_head.layer_norm.{p}"]),
+    ("mlm.bias", "lm_head.bias", ["lm_head.bias"]),
+]
+# Keys that are not weights of the encoder or MLM head: reported and ignored (prefix match after prefix removal).
+IGNORED_PREFIXES = {
+    "hf": ["pooler.", "classifier.", "lm_head.decoder.", "embeddings.position_ids", "embeddings.token_type_ids"],
+    "fairseq": ["classification_heads.", "lm_head.weight", "version"],  # lm_head.weight is the tied embedding
+}
+
+
+def _to_regex(pattern: str) -> re.Pattern:
+    body = re.escape(pattern).replace(r"\{i\}", r"(?P<i>\d+)").replace(r"\{p\}", r"(?P<p>weight|bias)")
+    return re.compile(body + "$")
+
+
+def _fill(pattern: str, match: re.Match) -> str:
+    return pattern.format(**match.groupdict())
+
+
+def rename_keys(state: dict[str, torch.Tensor], fmt: str) -> tuple[dict[str, torch.Tensor], list[str], list[str]]:
+    """Published names -> ours, via RENAMES. fmt: "hf" or "fairseq". Returns (renamed, ignored keys, unknown keys)."""
+    column = 1 if fmt == "hf" else 2
+    rules = []
+    for row in RENAMES:
+        spellings = [row[1]] if column == 1 else row[2]
+        rules += [(_to_regex(s), row[0]) for s in spellings if s is not None]
+    renamed, ignored, unknown = {}, [], []
+    for key, tensor in state.items():
+        if any(key.startswith(p) for p in IGNORED_PREFIXES[fmt]):
+            ignored.append(key)
+            continue
+        for regex, ours in rules:
+            match = regex.match(key)
+            if match:
+                renamed[_fill(ours, match)] = tensor
+                break
+        else:
+            unknown.append(key)
+    return renamed, ignored, unknown
+
+
+def fuse_qkv(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Concatenate attn.query/key/value (each (H, H) or (H,)) into attn.qkv ((3H, H) or (3H,)), rows q; k; v."""
+    out = {k: v for k, v in state.items() if not re.search(r"\.attn\.(query|key|value)\.", k)}
+    for key in state:
+        match = re.match(r"(layers\.\d+\.attn)\.query\.(weight|bias)$", key)
+        if match:
+            base, p = match.groups()
+            parts = [f"{base}.{name}.{p}" for name in ("query", "key", "value")]
+            missing = [k for k in parts if k not in state]
+            if missing:
+                raise CheckpointError(f"attention projections incomplete: missing {missing}")
+            out[f"{base}.qkv.{p}"] = torch.cat([state[k] for k in parts], dim=0)
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()).split(". ")[0]  # the first sentence says what went wrong
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def _torch_load(path: Path):
+    """torch.load with weights_only=True; refuse anything that would run code, name broken files in one line."""
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # the unpickler raises UnpicklingError; torch wraps some cases in RuntimeError
+        message = str(exc)
+        if "Weights only load failed" in message and "GLOBAL" in message:  # else: not a pickle at all
+            # torch names the offending global on its own line ("... unsupported GLOBAL posix.system ...")
+            culprit = [line.strip() for line in message.splitlines() if "unsupported" in line.lower()]
+            why = culprit[0].rstrip(".") if culprit else _one_line(exc)
+            raise CheckpointError(
+                f"{path}: refused to unpickle: {why}; only tensors and allow-listed types are loaded "
+                "(torch.load weights_only=True), because a pickle can run arbitrary code") from None
+        raise CheckpointError(f"{path}: cannot read the checkpoint (truncated or corrupt?): {_one_line(exc)}") from None
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """A state dict from model.safetensors or pytorch_model.bin."""
+    if path.suffix == ".safetensors":
+        try:
+            return load_safetensors(str(path))
+        except Exception as exc:
+            raise CheckpointError(f"{path}: cannot read safetensors (truncated or corrupt?): {_one_line(exc)}") from None
+    state = _torch_load(path)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
+    return state
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot read JSON: {_one_line(exc)}") from None
+
+
+def _config_from_hf(path: Path) -> XLMRConfig:
+    hf = _read_json(path)
+    if hf.get("model_type") not in ("xlm-roberta", "roberta"):
+        raise CheckpointError(f"{path}: model_type {hf.get('model_type')!r} is not an XLM-R encoder")
+    for field, want in (("hidden_act", "gelu"), ("type_vocab_size", 1), ("position_embedding_type", "absolute")):
+        if hf.get(field, want) != want:
+            raise CheckpointError(f"{path}: {field} = {hf[field]!r}, this encoder supports only {want!r}")
+    try:
+        return XLMRConfig(
+            vocab_size=hf["vocab_size"], hidden_size=hf["hidden_size"], num_layers=hf["num_hidden_layers"],
+            num_heads=hf["num_attention_heads"], ffn_size=hf["intermediate_size"],
+            max_positions=hf["max_position_embeddings"], pad_id=hf.get("pad_token_id", 1),
+            dropout=hf.get("hidden_dropout_prob", 0.1), attn_dropout=hf.get("attention_probs_dropout_prob", 0.1),
+            layer_norm_eps=hf.get("layer_norm_eps", 1e-5))
+    except KeyError as exc:
+        raise CheckpointError(f"{path}: config.json lacks {exc.args[0]!r}") from None
+
+
+def _config_from_shapes(state: dict[str, torch.Tensor], args, path: Path) -> XLMRConfig:
+    """fairseq stores no config.json: read sizes off the renamed tensors; heads from `args` (else hidden/64)."""
+    try:
+        vocab_size, hidden = state["embeddings.word_embeddings.weight"].shape
+        num_layers = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("layers."))
+        ffn_size = state["layers.0.ffn.up.weight"].shape[0]
+        max_positions = state["embeddings.position_embeddings.weight"].shape[0]
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not an XLM-R encoder state dict (cannot infer the config: {exc})") from None
+    num_heads = getattr(args, "encoder_attention_heads", None) or hidden // 64
+    return XLMRConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=num_layers, num_heads=num_heads,
+                      ffn_size=ffn_size, max_positions=max_positions)
+
+
+def _read_checkpoint(path) -> tuple[str, Path, dict[str, torch.Tensor], list[str], list[str], XLMRConfig]:
+    """Find the format, read the weights, strip prefixes, rename. Returns fmt, weights file, state, ignored, unknown,
+    config. Prefix-stripped keys that belong to no known part land in `unknown`."""
+    root = Path(path)
+    if not root.is_dir():
+        raise CheckpointError(f"{root}: not a directory (expected a Hugging Face or fairseq XLM-R directory)")
+    if (root / "config.json").exists():
+        fmt, cfg_file = "hf", root / "config.json"
+        candidates = [root / "model.safetensors", root / "pytorch_model.bin"]
+        weights = next((c for c in candidates if c.exists()), None)
+        if weights is None:
+            raise CheckpointError(f"{root}: has config.json but neither model.safetensors nor pytorch_model.bin")
+        raw = _load_tensors(weights)
+        raw = {k.removeprefix("roberta."): v for k, v in raw.items()}
+        state, ignored, unknown = rename_keys(raw, "hf")
+        state = fuse_qkv(state)
+        cfg = _config_from_hf(cfg_file)
+    elif (root / "model.pt").exists():
+        fmt, weights = "fairseq", root / "model.pt"
+        ckpt = _torch_load(weights)
+        if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
+            raise CheckpointError(f"{weights}: expected a fairseq checkpoint (a dict with a 'model' state dict)")
+        raw = {}
+        for key, tensor in ckpt["model"].items():
+            for prefix in ("encoder.sentence_encoder.", "decoder.sentence_encoder.", "encoder.", "decoder."):
+                if key.startswith(prefix):
+                    key = key[len(prefix):]
+                    break
+            raw[key] = tensor
+        state, ignored, unknown = rename_keys(raw, "fairseq")
+        state = fuse_qkv(state)
+        # fairseq has no token-type embedding; transformers' single row is the same model with zeros there.
+        if "embeddings.word_embeddings.weight" in state:
+            hidden = state["embeddings.word_embeddings.weight"].shape[1]
+            state["embeddings.token_type_embeddings.weight"] = torch.zeros(1, hidden)
+        cfg = _config_from_shapes(state, ckpt.get("args"), weights)
+    else:
+        raise CheckpointError(f"{root}: neither config.json (Hugging Face) nor model.pt (fairseq) found")
+    return fmt, weights, state, ignored, unknown, cfg
+
+
+def load_pretrained(path, device="cpu", dtype=None) -> tuple[XLMREncoder, XLMRTokenizer]:
+    """Encoder + tokenizer from a Hugging Face or fairseq XLM-R directory; strict: every encoder key must match."""
+    root = Path(path)
+    fmt, weights, state, ignored, unknown, cfg = _read_checkpoint(root)
+    spm = root / SPM_FILE
+    if not spm.exists():
+        raise CheckpointError(f"{root}: {SPM_FILE} not found (the tokenizer model ships with the weights)")
+    try:
+        tokenizer = XLMRTokenizer(str(spm))
+    except ValueError as exc:  # names the file already
+        raise CheckpointError(str(exc)) from None
+    if tokenizer.vocab_size != cfg.vocab_size:
+        raise CheckpointError(f"{spm}: gives {tokenizer.vocab_size} ids but {weights} has {cfg.vocab_size} "
+                              "embedding rows: tokenizer and weights do not belong together")
+    encoder_state = {k: v for k, v in state.items() if not k.startswith("mlm.")}
+    model = XLMREncoder(cfg)
+    expected = set(model.state_dict())
+    missing, unexpected = sorted(expected - set(encoder_state)), sorted(set(encoder_state) - expected) + unknown
+    if missing or unexpected:
+        print(f"load_pretrained({weights}):\n  missing keys: {missing}\n  unexpected keys: {unexpected}",
+              file=sys.stderr)
+        raise CheckpointError(f"{weights}: {len(missing)} missing and {len(unexpected)} unexpected encoder keys; "
+                              f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}; "
+                              f"unexpected: {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
+    try:
+        model.load_state_dict(encoder_state, strict=True)
+    except RuntimeError as exc:  # shape mismatch
+        raise CheckpointError(f"{weights}: {_one_line(exc)}") from None
+    if ignored:
+        print(f"load_pretrained: ignored {len(ignored)} keys of {weights.name} that are not encoder weights: "
+              f"{ignored[:8]}{' ...' if len(ignored) > 8 else ''}", file=sys.stderr)
+    return model.to(device=device, dtype=dtype), tokenizer
+
+
+def load_mlm_head(path, encoder: XLMREncoder) -> MLMHead:
+    """The pretrained MLM head of the checkpoint at `path`, its decoder tied to `encoder`'s word embeddings."""
+    fmt, weights, state, _, _, cfg = _read_checkpoint(path)
+    head_state = {k.removeprefix("mlm."): v for k, v in state.items() if k.startswith("mlm.")}
+    if not head_state:
+        raise CheckpointError(f"{weights}: has no MLM head (no lm_head.* keys); load a pretraining checkpoint, "
+                              "not a fine-tuned encoder")
+    emb = encoder.embeddings.word_embeddings
+    head = MLMHead(cfg.hidden_size, cfg.vocab_size, emb, layer_norm_eps=cfg.layer_norm_eps)
+    if (emb.num_embeddings, emb.embedding_dim) != (cfg.vocab_size, cfg.hidden_size):
+        raise CheckpointError(f"{weights}: MLM head is for ({cfg.vocab_size}, {cfg.hidden_size}), the encoder has "
+                              f"({emb.num_embeddings}, {emb.embedding_dim})")
+    try:
+        head.load_state_dict(head_state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{weights}: MLM head: {_one_line(exc)}") from None
+    return head.to(device=emb.weight.device, dtype=emb.weight.dtype)
+
+
+def _hf_state(model: XLMREncoder) -> dict[str, torch.Tensor]:
+    """Our state dict in transformers' names: qkv split into query/key/value, then RENAMES backwards."""
+    state = {}
+    for key, tensor in model.state_dict().items():
+        match = re.match(r"(layers\.\d+\.attn)\.qkv\.(weight|bias)$", key)
+        if match:
+            for name, part in zip(("query", "key", "value"), tensor.chunk(3, dim=0)):
+                state[f"{match.group(1)}.{name}.{match.group(2)}"] = part
+        else:
+            state[key] = tensor
+    rules = [(_to_regex(ours), hf) for ours, hf, _ in RENAMES if hf is not None]
+    out = {}
+    for key, tensor in state.items():
+        match = next(((m, hf) for regex, hf in rules if (m := regex.match(key))), None)
+        assert match is not None, f"no transformers name for {key}"
+        out[_fill(match[1], match[0])] = tensor.detach().to("cpu", torch.float32).contiguous()
+    return out
+
+
+def save_pretrained(model: XLMREncoder, tokenizer: XLMRTokenizer, dir) -> None:
+    """Write config.json, model.safetensors and sentencepiece.bpe.model in the Hugging Face layout (fp32)."""
+    out = Path(dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = model.cfg
+    config = {
+        "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta",
+        "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size, "num_hidden_layers": cfg.num_layers,
+        "num_attention_heads": cfg.num_heads, "intermediate_size": cfg.ffn_size, "hidden_act": "gelu",
+        "hidden_dropout_prob": cfg.dropout, "attention_probs_dropout_prob": cfg.attn_dropout,
+        "max_position_embeddings": cfg.max_positions, "type_vocab_size": 1, "layer_norm_eps": cfg.layer_norm_eps,
+        "initializer_range": 0.02, "position_embedding_type": "absolute",
+        "pad_token_id": cfg.pad_id, "bos_token_id": tokenizer.bos_id, "eos_token_id": tokenizer.eos_id,
+    }
+    with atomic_path(out / "model.safetensors") as tmp:
+        save_safetensors(_hf_state(model), str(tmp), metadata={"format": "pt"})
+    atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
+    if Path(tokenizer.spm_path).resolve() != (out / SPM_FILE).resolve():
+        with atomic_path(out / SPM_FILE) as tmp:
+            shutil.copyfile(tokenizer.spm_path, tmp)
+
+
+HEAD_META_KEYS = ("kind", "num_labels", "labels", "task", "model", "intermediate_task", "target_task", "seed")
+
+
+def save_head(dir, head: nn.Module, meta: dict) -> None:
+    """Write head.safetensors and head.json (meta + hidden_size). meta needs at least HEAD_META_KEYS."""
+    missing = [k for k in HEAD_META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"save_head: meta lacks {missing} (needs {list(HEAD_META_KEYS)})")
+    if meta["kind"] not in HEADS:
+        raise ValueError(f"save_head: unknown head kind {meta['kind']!r}; known: {sorted(HEADS)}")
+    out = Path(dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in head.state_dict().items()}
+    hidden_size = next(v for k, v in state.items() if k.endswith("weight")).shape[1]
+    with atomic_path(out / "head.safetensors") as tmp:
+        save_safetensors(state, str(tmp), metadata={"format": "pt"})
+    atomic_write_text(out / "head.json", json.dumps({**meta, "hidden_size": hidden_size}, indent=2) + "\n")
+
+
+def load_head(dir) -> tuple[nn.Module, dict]:
+    """(head, meta) from save_head's files; the head is rebuilt with make_head and loaded strictly."""
+    root = Path(dir)
+    meta_file, weights = root / "head.json", root / "head.safetensors"
+    if not meta_file.exists() or not weights.exists():
+        raise CheckpointError(f"{root}: no task head here (expected head.json and head.safetensors)")
+    meta = _read_json(meta_file)
+    missing = [k for k in (*HEAD_META_KEYS, "hidden_size") if k not in meta]
+    if missing:
+        raise CheckpointError(f"{meta_file}: lacks {missing}")
+    try:
+        head = make_head(meta["kind"], meta["hidden_size"], meta["num_labels"])
+    except ValueError as exc:
+        raise CheckpointError(f"{meta_file}: {exc}") from None
+    try:
+        head.load_state_dict(_load_tensors(weights), strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{weights}: does not fit a {meta['kind']!r} head: {_one_line(exc)}") from None
+    return head, meta

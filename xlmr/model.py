@@ -1,0 +1,160 @@
+"""The XLM-R encoder (XLM-RoBERTa, Conneau et al. 2020) in plain PyTorch.
+
+    from xlmr.model import XLMRConfig, XLMREncoder
+    enc = XLMREncoder(XLMRConfig.base())
+    hidden = enc(input_ids, attention_mask)                       # (B, T, H)
+    states = enc(input_ids, attention_mask, output_hidden_states=True)  # L+1 tensors (B, T, H)
+
+Load published weights with `xlmr.checkpoint.load_pretrained`; heads live in `xlmr/heads.py`.
+
+XLM-R's quirks, the ones that break a "BERT-like" reimplementation:
+- Position ids come from `input_ids`, fairseq style: the i-th non-pad token gets `pad_id + i` (so the first real
+  position is 2), pads get `pad_id` itself. The table has `max_positions = 514` rows, so 512 tokens fit.
+- One token-type row (`type_vocab_size = 1`) that Hugging Face checkpoints carry; it is added to every token.
+  fairseq checkpoints have none (the loader puts zeros there).
+- Post-LN: LayerNorm comes *after* each residual sum (x = LN(x + sublayer(x))), and once after the embeddings.
+  GELU is the exact (erf) one; every LayerNorm has eps 1e-5.
+- The sentence representation for classification is the hidden state of `<s>` (position 0), see heads.py.
+- `attention_mask=None` means "every token that is not `pad_id`" (transformers would attend to pads).
+- Outputs at pad positions are not meaningful; ignore them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+
+@dataclass
+class XLMRConfig:
+    vocab_size: int = 250002  # sentencepiece pieces + 2 (fairseq's 4 specials, <mask> last)
+    hidden_size: int = 768
+    num_layers: int = 12
+    num_heads: int = 12
+    ffn_size: int = 3072
+    max_positions: int = 514  # 512 tokens + pad_id + 1 (positions start after pad_id)
+    pad_id: int = 1
+    dropout: float = 0.1  # after the embeddings and after each sublayer
+    attn_dropout: float = 0.1  # on the attention probabilities
+    layer_norm_eps: float = 1e-5
+    activation_checkpointing: bool = False  # recompute each layer in backward: memory for time
+
+    @classmethod
+    def base(cls) -> "XLMRConfig":
+        return cls(hidden_size=768, num_layers=12, num_heads=12, ffn_size=3072)
+
+    @classmethod
+    def large(cls) -> "XLMRConfig":
+        return cls(hidden_size=1024, num_layers=24, num_heads=16, ffn_size=4096)
+
+    @classmethod
+    def tiny(cls, vocab_size: int = 1000) -> "XLMRConfig":
+        return cls(vocab_size=vocab_size, hidden_size=32, num_layers=2, num_heads=4, ffn_size=64)
+
+
+def make_position_ids(input_ids: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """fairseq positions: pad_id + 1, pad_id + 2, ... over non-pad tokens; pad_id on pads. (B, T) -> (B, T)."""
+    not_pad = input_ids.ne(pad_id).long()
+    return torch.cumsum(not_pad, dim=1) * not_pad + pad_id
+
+
+class Embeddings(nn.Module):
+    def __init__(self, cfg: XLMRConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_id)
+        self.position_embeddings = nn.Embedding(cfg.max_positions, cfg.hidden_size, padding_idx=cfg.pad_id)
+        self.token_type_embeddings = nn.Embedding(1, cfg.hidden_size)  # one row, added to every token
+        self.layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        x = self.word_embeddings(input_ids) + self.position_embeddings(position_ids)
+        x = x + self.token_type_embeddings.weight[0]
+        return self.dropout(self.layer_norm(x))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with one fused Q/K/V projection (the loader concatenates the published three)."""
+
+    def __init__(self, cfg: XLMRConfig):
+        super().__init__()
+        assert cfg.hidden_size % cfg.num_heads == 0, f"hidden_size {cfg.hidden_size} % num_heads {cfg.num_heads}"
+        self.num_heads = cfg.num_heads
+        self.qkv = nn.Linear(cfg.hidden_size, 3 * cfg.hidden_size)  # rows: [query; key; value]
+        self.out = nn.Linear(cfg.hidden_size, cfg.hidden_size)
+        self.attn_dropout = cfg.attn_dropout
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
+        B, T, H = x.shape
+        nh, hd = self.num_heads, H // self.num_heads
+        q, k, v = self.qkv(x).view(B, T, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
+        dropout_p = self.attn_dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)  # (B, nh, T, hd)
+        return self.out(y.transpose(1, 2).reshape(B, T, H))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, cfg: XLMRConfig):
+        super().__init__()
+        self.up = nn.Linear(cfg.hidden_size, cfg.ffn_size)
+        self.down = nn.Linear(cfg.ffn_size, cfg.hidden_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.gelu(self.up(x)))
+
+
+class Layer(nn.Module):
+    """Post-LN block: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x)))."""
+
+    def __init__(self, cfg: XLMRConfig):
+        super().__init__()
+        self.attn = SelfAttention(cfg)
+        self.attn_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.ffn = FeedForward(cfg)
+        self.ffn_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
+        x = self.attn_norm(x + self.dropout(self.attn(x, attn_mask)))
+        return self.ffn_norm(x + self.dropout(self.ffn(x)))
+
+
+class XLMREncoder(nn.Module):
+    def __init__(self, cfg: XLMRConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embeddings = Embeddings(cfg)
+        self.layers = nn.ModuleList(Layer(cfg) for _ in range(cfg.num_layers))
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        """BERT/RoBERTa initialisation: N(0, 0.02) weights, zero biases, pad rows zero (for training from scratch)."""
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.bias)
+        if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+            nn.init.zeros_(module.weight[module.padding_idx])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                output_hidden_states: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        """input_ids, attention_mask: (B, T), mask 1 = token, 0 = pad. Returns (B, T, H), or L+1 such tensors."""
+        if attention_mask is None:
+            attention_mask = input_ids.ne(self.cfg.pad_id)
+        keep = attention_mask.bool()
+        # SDPA boolean mask, True = may attend: (B, 1, 1, T) broadcast over heads and queries.
+        attn_mask = keep[:, None, None, :]
+        x = self.embeddings(input_ids, make_position_ids(input_ids, self.cfg.pad_id))
+        states = [x]
+        for layer in self.layers:
+            if self.cfg.activation_checkpointing and self.training and torch.is_grad_enabled():
+                x = checkpoint(layer, x, attn_mask, use_reentrant=False)
+            else:
+                x = layer(x, attn_mask)
+            states.append(x)
+        return states if output_hidden_states else x
