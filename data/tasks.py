@@ -1,0 +1,444 @@
+"""The 19 tasks of the study: one registry row per task, and where each task's files lie under DATA_DIR.
+
+    python -m data.tasks            # list the tasks: name, kind, #langs, splits, metric
+    python -m data.tasks --layout   # print every file pattern the readers look for, by task and split
+
+Use: `task = get_task("xnli"); examples = task.read(data_dir, "de", "test")`; `task.has_gold(...)`;
+`task.score(task.golds(examples), preds, "de")` (dispatches to data/metrics.py).
+
+DATA_DIR layout
+---------------
+One folder per task under DATA_DIR (the target tasks' folders are those of XTREME's `download/`, so an XTREME
+download directory can serve as DATA_DIR). For every (task, language, split) the readers try the patterns below
+in order and read the first that exists ("L" = the 2-letter language code, "L3" = LASER's 3-letter code, `*` =
+every match, sorted). The upstream originals come first because they keep the test labels that XTREME's download
+removes; where only XTREME's copy is present its test sets are read without labels (label/tags/answers None,
+has_gold False, scoring them is an error).
+
+xnli (pair_cls; labels contradiction/entailment/neutral)
+    dev, test   original  xnli/XNLI-1.0/xnli.{dev,test}.tsv                     (one file, `language` column)
+                xtreme    xnli/{dev,test}-L.tsv                                  (test: no label column)
+    train (en)  xtreme    xnli/train-en.tsv
+                original  xnli/XNLI-MT-1.0/multinli/multinli.train.en.tsv
+                glue      mnli/MNLI/train.tsv                                    (XNLI trains on MNLI)
+                original  mnli/multinli_1.0/multinli_1.0_train.jsonl
+pawsx (pair_cls; labels 0/1)
+    train (en)  original  pawsx/x-final/en/train.tsv             xtreme  pawsx/train-en.tsv
+    dev         original  pawsx/x-final/L/dev_2k.tsv             xtreme  pawsx/dev-L.tsv
+    test        original  pawsx/x-final/L/test_2k.tsv            xtreme  pawsx/test-L.tsv      (no label column)
+udpos (tag; 17 UPOS tags) — all of a language's UD v2.5 treebanks, read directly
+    train, dev, test  original  udpos/ud-treebanks-v2.5/UD_*/L_*-ud-{train,dev,test}.conllu
+                      xtreme    udpos/{train,dev,test}-L.tsv                     (test: tokens only)
+panx (tag; O, B-/I-PER, ORG, LOC) — AmazonPhotos.zip's panx_dataset/L.tar.gz extracted into panx_dataset/L/
+    train, dev, test  original  panx/panx_dataset/L/{train,dev,test}             (`L:token<TAB>tag`)
+                      xtreme    panx/{train,dev,test}-L.tsv                      (test: tokens only)
+xquad (span) — trains on squad_v1
+    test        xquad/xquad.L.json     (the same name in both layouts; XTREME blanks the answers in place)
+mlqa (span; context and question in L) — trains on squad_v1
+    dev, test   mlqa/MLQA_V1/{dev,test}/{dev,test}-context-L-question-L.json   (XTREME blanks test answers)
+tydiqa (span; the language of a question = its id prefix, e.g. "arabic-...")
+    train       original  tydiqa/tydiqa-goldp-v1.1-train.json
+                original  tydiqa/tydiqa-goldp-v1.1-train/tydiqa-goldp-v1.1-train.json  (where XTREME moves it)
+                xtreme    tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.L.train.json
+    dev         original  tydiqa/tydiqa-goldp-v1.1-dev.json
+                original  tydiqa/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-LANGNAME.json
+                xtreme    tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.L.dev.json  (answers blanked by XTREME)
+bucc2018 (retrieval, L↔en) — dev = the BUCC "sample" files, test = the BUCC "training" files (public gold)
+    dev         original  bucc2018/L-en/L-en.sample.{L,en,gold}
+                xtreme    bucc2018/L-en.dev.{L,en,gold}
+    test        original  bucc2018/L-en/L-en.training.{L,en,gold}
+                xtreme    bucc2018/L-en.test.{L,en,gold}    or without .gold (XTREME deletes it: no gold)
+tatoeba (retrieval, L↔en)
+    test        original  tatoeba/tatoeba.L3-eng.{L3,eng}       (LASER v1, line-aligned: gold = same line)
+                xtreme    tatoeba/L-en.{L,en}                   (English side sorted by XTREME: no gold)
+mnli (pair_cls) — "dev" is dev_matched ("dev_matched" is accepted as a split name)
+    train, dev, dev_mismatched  glue      mnli/MNLI/{train,dev_matched,dev_mismatched}.tsv
+                                original  mnli/multinli_1.0/multinli_1.0_{train,dev_matched,dev_mismatched}.jsonl
+anli_plus (pair_cls) — train = ANLI R1–R3 + SNLI + MNLI train; dev, test = ANLI R1–R3
+    train       anli_plus/anli_v1.0/R{1,2,3}/train.jsonl + anli_plus/snli_1.0/snli_1.0_train.jsonl
+                + MNLI's train file as for mnli (GLUE TSV or JSONL)
+    dev, test   anli_plus/anli_v1.0/R{1,2,3}/{dev,test}.jsonl
+qqp (pair_cls; labels 0/1)       train, dev  glue  qqp/QQP/{train,dev}.tsv
+sst2 (single_cls; labels 0/1)    train, dev  glue  sst2/SST-2/{train,dev}.tsv
+squad_v1 (span)                  train, dev  squad/{train,dev}-v1.1.json
+squad_v2 (span, null answers)    train, dev  squad/{train,dev}-v2.0.json
+hellaswag (multiple_choice)      train, dev  hellaswag/hellaswag_{train,val}.jsonl
+cosmosqa (multiple_choice)       train, dev  cosmosqa/{train,valid}.csv  or  cosmosqa/{train,valid}.jsonl
+commonsenseqa (multiple_choice)  train, dev  commonsenseqa/{train,dev}_rand_split.jsonl
+ccg (tag; the supertag set from tags_to_id.json)
+    train, dev, test  ccg/ccg.{train,dev,test}.tsv + ccg/tags_to_id.json
+
+(LANGNAME: TyDiQA's English name of the language, e.g. arabic.) Every pattern the code uses is printed by
+`python -m data.tasks --layout`; tests/test_tasks.py checks that each appears in this table.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data.examples import Bitext, DataError
+from data import readers as R
+from data.readers import Examples, MissingDataError
+
+NLI_LABELS = ("contradiction", "entailment", "neutral")  # XTREME's XnliProcessor order
+BINARY_LABELS = ("0", "1")
+PANX_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # XTREME's order
+
+XNLI_LANGS = tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split())
+PAWSX_LANGS = tuple("de en es fr ja ko zh".split())
+UDPOS_LANGS = tuple("af ar bg de el en es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru ta te th tl tr ur vi "
+                    "yo zh".split())
+PANX_LANGS = tuple("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw "
+                   "ta te th tl tr ur vi yo zh".split())
+XQUAD_LANGS = tuple("ar de el en es hi ru th tr vi zh".split())
+MLQA_LANGS = tuple("ar de en es hi vi zh".split())
+TYDIQA_LANGS = tuple("ar bn en fi id ko ru sw te".split())
+BUCC_LANGS = tuple("de fr ru zh".split())
+TATOEBA_LANGS = tuple("af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr nl pt ru sw ta te "
+                      "th tl tr ur vi zh".split())
+# LASER's Tatoeba file codes (XTREME's map): Persian is pes, Swahili swh, Tagalog tgl, Chinese cmn.
+TATOEBA_LANG3 = {"af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa",
+                 "et": "est", "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin",
+                 "hu": "hun", "id": "ind", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz",
+                 "ko": "kor", "ml": "mal", "mr": "mar", "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh",
+                 "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl", "tr": "tur", "ur": "urd", "vi": "vie",
+                 "zh": "cmn"}
+TYDIQA_LANGNAME = {v: k for k, v in R.TYDIQA_NAMES.items()}
+
+SPLIT_ALIASES = {"dev_matched": "dev", "validation": "dev", "val": "dev"}
+KINDS = ("pair_cls", "single_cls", "tag", "span", "multiple_choice", "retrieval")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one layout keeps one split of a task, and which reader reads it.
+
+    files: path patterns under DATA_DIR; `{lang}`, `{lang3}` (LASER code), `{langname}` (TyDiQA's English
+    language name) are filled in; a `*` makes the pattern a glob (every match, sorted; at least one needed).
+    langs: the languages this source holds (None: all of the task's).
+    """
+    layout: str
+    split: str
+    files: tuple[str, ...]
+    read: Callable
+    langs: tuple[str, ...] | None = None
+
+    def paths(self, data_dir, lang: str) -> list[Path] | None:
+        """The files for `lang`, or None when one of them is missing."""
+        found = []
+        for pattern in self.expand(lang):
+            if "*" in pattern:
+                matches = sorted(Path(data_dir).glob(pattern))
+                if not matches:
+                    return None
+                found.extend(matches)
+            else:
+                path = Path(data_dir) / pattern
+                if not path.is_file():
+                    return None
+                found.append(path)
+        return found
+
+    def expand(self, lang: str) -> list[str]:
+        fill = {"lang": lang, "lang3": TATOEBA_LANG3.get(lang, lang), "langname": TYDIQA_LANGNAME.get(lang, lang)}
+        return [f.format(**fill) for f in self.files]
+
+
+def _sources(layout, splits, pattern_fn, read, langs=None):
+    """One Source per split; pattern_fn(split) -> file patterns."""
+    return [Source(layout, s, tuple(pattern_fn(s)), read, langs) for s in splits]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: what it is (kind, labels, metric) and where its files are (sources, tried in order)."""
+    name: str
+    kind: str
+    langs: tuple[str, ...]
+    splits: tuple[str, ...]
+    labels: tuple[str, ...] | None  # None: no fixed label set (span, multiple choice, retrieval; ccg's is in a file)
+    primary_metric: str  # a key of score()'s dict
+    metrics: tuple[str, ...]  # names of data/metrics.py functions whose results score() merges
+    sources: tuple[Source, ...] = field(repr=False)
+    eval_split: str = "test"  # the split scored per language
+    description: str = ""
+
+    def __post_init__(self):
+        assert self.kind in KINDS, f"{self.name}: unknown kind {self.kind!r}"
+
+    # -- files ---------------------------------------------------------------------------------------------------
+    def _check(self, lang: str, split: str) -> str:
+        split = SPLIT_ALIASES.get(split, split)
+        if split not in self.splits:
+            raise ValueError(f"{self.name} has no split {split!r}; expected one of {', '.join(self.splits)}")
+        if lang not in self.langs:
+            raise ValueError(f"{self.name} has no language {lang!r}; expected one of {', '.join(self.langs)}")
+        return split
+
+    def candidates(self, lang: str, split: str) -> list[Source]:
+        """The sources that could hold (lang, split), in the order they are tried."""
+        split = self._check(lang, split)
+        return [s for s in self.sources if s.split == split and (s.langs is None or lang in s.langs)]
+
+    def locate(self, data_dir, lang: str, split: str, layout: str | None = None) -> tuple[Source, list[Path]]:
+        """The first source whose files exist (of `layout` if given) and its paths; MissingDataError otherwise."""
+        cands = self.candidates(lang, split)
+        if not cands:
+            langs = sorted({l for s in self.sources if s.split == SPLIT_ALIASES.get(split, split)
+                            for l in (s.langs or self.langs)})
+            raise ValueError(f"{self.name} has no {split} split for {lang!r}; only for {', '.join(langs)}")
+        if layout is not None:
+            cands = [s for s in cands if s.layout == layout]
+            if not cands:
+                raise ValueError(f"{self.name} {split} has no layout {layout!r}")
+        for source in cands:
+            paths = source.paths(data_dir, lang)
+            if paths is not None:
+                return source, paths
+        tried = "; ".join(" + ".join(s.expand(lang)) for s in cands)
+        raise MissingDataError(Path(data_dir) / self.name, None,
+                               f"no {self.name} file for lang={lang} split={split}; expected under DATA_DIR "
+                               f"{Path(data_dir)}: {tried} (see data/tasks.py for the layout)")
+
+    def read(self, data_dir, lang: str, split: str, layout: str | None = None) -> Examples | Bitext:
+        """The examples of (lang, split), a list (Examples: also .paths, .layout, .skipped); one Bitext for
+        retrieval tasks. DataError on a bad file, MissingDataError when no layout's file exists."""
+        source, paths = self.locate(data_dir, lang, split, layout)
+        out = source.read(paths, lang, SPLIT_ALIASES.get(split, split), self.labels)
+        if isinstance(out, Examples):
+            out.layout = source.layout
+            if not out:
+                raise DataError(paths[0], None, f"no {self.name} examples for lang={lang} split={split}; "
+                                                "expected at least one")
+        return out
+
+    def has_gold(self, data_dir, lang: str, split: str) -> bool:
+        """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
+        return _has_gold(self.read(data_dir, lang, split))
+
+    def get_labels(self, data_dir=None) -> tuple[str, ...] | None:
+        """The label set: the registry's, or for ccg the supertags of DATA_DIR/ccg/tags_to_id.json."""
+        if self.name == "ccg":
+            if data_dir is None:
+                raise ValueError("ccg's label set is in DATA_DIR/ccg/tags_to_id.json: pass data_dir")
+            return R.read_ccg_labels(Path(data_dir) / "ccg" / "tags_to_id.json")
+        return self.labels
+
+    # -- scoring -------------------------------------------------------------------------------------------------
+    def golds(self, examples) -> list | frozenset:
+        """What score() takes as golds: labels (cls), tag lists (tag), answer-text lists (span; [] =
+        unanswerable), choice indices, gold pairs (bucc2018) or the gold English id per source (tatoeba).
+        ValueError when the examples have no gold (XTREME's test sets)."""
+        def need(value, id_):
+            if value is None:
+                raise ValueError(f"{self.name}: example {id_} has no gold label (XTREME's download removes test "
+                                 "labels); score the dev split or read the original files")
+            return value
+
+        if self.kind == "retrieval":
+            gold = need(examples.gold, examples.id)
+            if self.name == "bucc2018":
+                return gold
+            by_src = dict(gold)
+            return [by_src.get(s) for s in examples.src_ids]
+        if self.kind == "tag":
+            return [list(need(e.tags, e.id)) for e in examples]
+        if self.kind == "span":
+            return [[a.text for a in need(e.answers, e.id)] for e in examples]
+        return [need(e.label, e.id) for e in examples]
+
+    def score(self, golds, preds, lang: str, **options) -> dict[str, float]:
+        """Metrics on 0-100 for one language: data/metrics.py's functions named in `metrics`, merged.
+
+        golds as golds() returns them (any None is an error: that split has no gold); preds the same shape
+        (bucc2018: candidates [(src_id, tgt_id, score)], options may give `threshold`).
+        """
+        from data import metrics  # lazy: the registry imports without the metrics module
+
+        if golds is None or (not isinstance(golds, (set, frozenset)) and any(g is None for g in golds)):
+            raise ValueError(f"{self.name} {lang}: gold labels missing (XTREME's test sets have none); "
+                             "scoring such a split is an error")
+        out: dict[str, float] = {}
+        for name in self.metrics:
+            fn = getattr(metrics, name)
+            if name == "mlqa_em_f1":
+                out.update(fn(golds, preds, lang))
+            elif name == "bucc_f1":
+                out.update(fn(set(golds), preds, **options))
+            else:
+                out.update(fn(golds, preds))
+        return out
+
+
+def _has_gold(examples) -> bool:
+    if isinstance(examples, Bitext):
+        return examples.gold is not None
+    for e in examples:
+        gold = e.tags if hasattr(e, "tags") else e.answers if hasattr(e, "answers") else e.label
+        if gold is None:
+            return False
+    return True
+
+
+# ---- the registry ----------------------------------------------------------------------------------------------
+def _p(fn, **kw):
+    return functools.partial(fn, **kw)
+
+
+_EN = ("en",)
+_MNLI_SPLIT_FILES = {"train": "train", "dev": "dev_matched", "dev_mismatched": "dev_mismatched"}
+_MNLI_SOURCES = [
+    *_sources("glue", _MNLI_SPLIT_FILES, lambda s: [f"mnli/MNLI/{_MNLI_SPLIT_FILES[s]}.tsv"], R.read_glue_mnli),
+    *_sources("original", _MNLI_SPLIT_FILES,
+              lambda s: [f"mnli/multinli_1.0/multinli_1.0_{_MNLI_SPLIT_FILES[s]}.jsonl"], R.read_nli_jsonl),
+]
+_ANLI_ROUNDS = ("R1", "R2", "R3")
+_PAWSX_FILES = {"train": "train", "dev": "dev_2k", "test": "test_2k"}
+_BUCC_FILES = {"dev": "sample", "test": "training"}
+_TAGS = ("train", "dev", "test")
+
+
+def _build_tasks() -> dict[str, Task]:
+    tasks = [
+        Task("xnli", "pair_cls", XNLI_LANGS, ("train", "dev", "test"), NLI_LABELS, "accuracy", ("accuracy",), (
+            *_sources("original", ("dev", "test"), lambda s: [f"xnli/XNLI-1.0/xnli.{s}.tsv"], R.read_xnli_original),
+            *_sources("xtreme", ("dev", "test"), lambda s: [f"xnli/{s}-{{lang}}.tsv"], R.read_xtreme_pair_tsv),
+            Source("xtreme", "train", ("xnli/train-en.tsv",), R.read_xtreme_pair_tsv, _EN),
+            Source("original", "train", ("xnli/XNLI-MT-1.0/multinli/multinli.train.en.tsv",), R.read_xnli_mt_train,
+                   _EN),
+            *[Source(s.layout, "train", s.files, s.read, _EN) for s in _MNLI_SOURCES if s.split == "train"],
+        ), description="XNLI: natural language inference, 15 languages; English train = MNLI"),
+        Task("pawsx", "pair_cls", PAWSX_LANGS, ("train", "dev", "test"), BINARY_LABELS, "accuracy", ("accuracy",), (
+            *[Source("original", s, (f"pawsx/x-final/{{lang}}/{f}.tsv",), R.read_pawsx_original,
+                     _EN if s == "train" else None) for s, f in _PAWSX_FILES.items()],
+            *[Source("xtreme", s, (f"pawsx/{s}-{{lang}}.tsv",), R.read_xtreme_pair_tsv,
+                     _EN if s == "train" else None) for s in _PAWSX_FILES],
+        ), description="PAWS-X: paraphrase identification (adversarial pairs)"),
+        Task("udpos", "tag", UDPOS_LANGS, _TAGS, R.UPOS, "f1", ("span_f1", "tag_accuracy"), (
+            *_sources("original", _TAGS, lambda s: [f"udpos/ud-treebanks-v2.5/UD_*/{{lang}}_*-ud-{s}.conllu"],
+                      R.read_conllu),
+            *_sources("xtreme", _TAGS, lambda s: [f"udpos/{s}-{{lang}}.tsv"], R.read_xtreme_tags),
+        ), description="UD v2.5 part-of-speech tagging (scored with seqeval span F1 as XTREME does; "
+                       "token accuracy too)"),
+        Task("panx", "tag", PANX_LANGS, _TAGS, PANX_LABELS, "f1", ("span_f1",), (
+            *_sources("original", _TAGS, lambda s: [f"panx/panx_dataset/{{lang}}/{s}"], R.read_panx_original),
+            *_sources("xtreme", _TAGS, lambda s: [f"panx/{s}-{{lang}}.tsv"], R.read_xtreme_tags),
+        ), description="WikiANN / PAN-X named entities (PER, ORG, LOC)"),
+        Task("xquad", "span", XQUAD_LANGS, ("test",), None, "f1", ("squad_em_f1",), (
+            Source("original", "test", ("xquad/xquad.{lang}.json",), R.read_squad_json),
+        ), description="XQuAD: SQuAD v1.1 dev translated into 10 languages; trains on squad_v1"),
+        Task("mlqa", "span", MLQA_LANGS, ("dev", "test"), None, "f1", ("mlqa_em_f1",), (
+            *_sources("original", ("dev", "test"),
+                      lambda s: [f"mlqa/MLQA_V1/{s}/{s}-context-{{lang}}-question-{{lang}}.json"], R.read_squad_json),
+        ), description="MLQA: extractive QA, context and question in the same language; trains on squad_v1"),
+        Task("tydiqa", "span", TYDIQA_LANGS, ("train", "dev"), None, "f1", ("squad_em_f1",), (
+            Source("original", "train", ("tydiqa/tydiqa-goldp-v1.1-train.json",),
+                   _p(R.read_squad_json, id_prefix_langs=True)),
+            Source("original", "train", ("tydiqa/tydiqa-goldp-v1.1-train/tydiqa-goldp-v1.1-train.json",),
+                   _p(R.read_squad_json, id_prefix_langs=True)),
+            Source("xtreme", "train", ("tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.{lang}.train.json",),
+                   R.read_squad_json),
+            Source("original", "dev", ("tydiqa/tydiqa-goldp-v1.1-dev.json",),
+                   _p(R.read_squad_json, id_prefix_langs=True)),
+            Source("original", "dev", ("tydiqa/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{langname}.json",),
+                   _p(R.read_squad_json, id_prefix_langs=True)),
+            Source("xtreme", "dev", ("tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",),
+                   R.read_squad_json),
+        ), eval_split="dev", description="TyDiQA-GoldP: QA with the gold passage; English train set"),
+        Task("bucc2018", "retrieval", BUCC_LANGS, ("dev", "test"), None, "f1", ("bucc_f1",), (
+            *[Source("original", s, tuple(f"bucc2018/{{lang}}-en/{{lang}}-en.{f}.{ext}" for ext in
+                                          ("{lang}", "en", "gold")), R.read_bucc) for s, f in _BUCC_FILES.items()],
+            *[Source("xtreme", s, tuple(f"bucc2018/{{lang}}-en.{s}.{ext}" for ext in ("{lang}", "en", "gold")),
+                     R.read_bucc) for s in _BUCC_FILES],
+            Source("xtreme", "test", ("bucc2018/{lang}-en.test.{lang}", "bucc2018/{lang}-en.test.en"), R.read_bucc),
+        ), description="BUCC 2018 parallel sentence mining (margin score, F1 at a tuned threshold)"),
+        Task("tatoeba", "retrieval", TATOEBA_LANGS, ("test",), None, "accuracy", ("retrieval_accuracy",), (
+            Source("original", "test", ("tatoeba/tatoeba.{lang3}-eng.{lang3}", "tatoeba/tatoeba.{lang3}-eng.eng"),
+                   R.read_tatoeba_aligned),
+            Source("xtreme", "test", ("tatoeba/{lang}-en.{lang}", "tatoeba/{lang}-en.en"), R.read_tatoeba_xtreme),
+        ), description="Tatoeba sentence retrieval: top-1 nearest English neighbour, 1000 pairs per language"),
+        # ---- intermediate tasks (English) ----
+        Task("anli_plus", "pair_cls", _EN, ("train", "dev", "test"), NLI_LABELS, "accuracy", ("accuracy",), (
+            *[Source("original", "train",
+                     (*[f"anli_plus/anli_v1.0/{r}/train.jsonl" for r in _ANLI_ROUNDS],
+                      "anli_plus/snli_1.0/snli_1.0_train.jsonl", *mnli.files), R.read_anli_plus)
+              for mnli in _MNLI_SOURCES if mnli.split == "train"],
+            *_sources("original", ("dev", "test"),
+                      lambda s: [f"anli_plus/anli_v1.0/{r}/{s}.jsonl" for r in _ANLI_ROUNDS], R.read_anli_plus),
+        ), eval_split="dev", description="ANLI R1-R3 + MNLI + SNLI (train); ANLI R1-R3 dev/test"),
+        Task("mnli", "pair_cls", _EN, ("train", "dev", "dev_mismatched"), NLI_LABELS, "accuracy", ("accuracy",),
+             tuple(_MNLI_SOURCES), eval_split="dev", description="MultiNLI; dev = dev_matched"),
+        Task("qqp", "pair_cls", _EN, ("train", "dev"), BINARY_LABELS, "accuracy", ("accuracy",), (
+            *_sources("glue", ("train", "dev"), lambda s: [f"qqp/QQP/{s}.tsv"], R.read_glue_qqp),
+        ), eval_split="dev", description="Quora Question Pairs (GLUE)"),
+        Task("sst2", "single_cls", _EN, ("train", "dev"), BINARY_LABELS, "accuracy", ("accuracy",), (
+            *_sources("glue", ("train", "dev"), lambda s: [f"sst2/SST-2/{s}.tsv"], R.read_glue_sst2),
+        ), eval_split="dev", description="Stanford Sentiment Treebank, binary (GLUE)"),
+        Task("squad_v1", "span", _EN, ("train", "dev"), None, "f1", ("squad_em_f1",), (
+            *_sources("original", ("train", "dev"), lambda s: [f"squad/{s}-v1.1.json"], R.read_squad_json),
+        ), eval_split="dev", description="SQuAD v1.1; also the target-task train set of xquad and mlqa"),
+        Task("squad_v2", "span", _EN, ("train", "dev"), None, "f1", ("squad_v2_em_f1",), (
+            *_sources("original", ("train", "dev"), lambda s: [f"squad/{s}-v2.0.json"],
+                      _p(R.read_squad_json, version2=True)),
+        ), eval_split="dev", description="SQuAD v2.0 (unanswerable questions: null answers)"),
+        Task("hellaswag", "multiple_choice", _EN, ("train", "dev"), None, "accuracy", ("accuracy",), (
+            Source("original", "train", ("hellaswag/hellaswag_train.jsonl",), R.read_hellaswag),
+            Source("original", "dev", ("hellaswag/hellaswag_val.jsonl",), R.read_hellaswag),
+        ), eval_split="dev", description="HellaSwag: choose the ending (4 choices)"),
+        Task("cosmosqa", "multiple_choice", _EN, ("train", "dev"), None, "accuracy", ("accuracy",), (
+            Source("original", "train", ("cosmosqa/train.csv",), R.read_cosmosqa),
+            Source("original", "train", ("cosmosqa/train.jsonl",), R.read_cosmosqa),
+            Source("original", "dev", ("cosmosqa/valid.csv",), R.read_cosmosqa),
+            Source("original", "dev", ("cosmosqa/valid.jsonl",), R.read_cosmosqa),
+        ), eval_split="dev", description="Cosmos QA: commonsense reading comprehension (4 choices)"),
+        Task("commonsenseqa", "multiple_choice", _EN, ("train", "dev"), None, "accuracy", ("accuracy",), (
+            *_sources("original", ("train", "dev"), lambda s: [f"commonsenseqa/{s}_rand_split.jsonl"],
+                      R.read_commonsenseqa),
+        ), eval_split="dev", description="CommonsenseQA (5 choices)"),
+        Task("ccg", "tag", _EN, _TAGS, None, "accuracy", ("tag_accuracy",), (
+            *_sources("original", _TAGS, lambda s: [f"ccg/ccg.{s}.tsv", "ccg/tags_to_id.json"], R.read_ccg),
+        ), eval_split="dev", description="CCGbank supertagging (token accuracy)"),
+    ]
+    return {t.name: t for t in tasks}
+
+
+TASKS: dict[str, Task] = _build_tasks()
+TARGET_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
+INTERMEDIATE_TASKS = ("anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad_v1",
+                      "squad_v2", "sst2")
+
+
+def get_task(name: str) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+def layout_rows() -> list[tuple[str, str, str, str]]:
+    """(task, split, layout, file patterns joined by ' + ') for every source, in the order they are tried."""
+    return [(t.name, s.split, s.layout, " + ".join(s.files)) for t in TASKS.values() for s in t.sources]
+
+
+def format_table(tasks: Sequence[Task]) -> str:
+    rows = [("task", "kind", "#langs", "splits", "metric")]
+    rows += [(t.name, t.kind, str(len(t.langs)), ",".join(t.splits), t.primary_metric) for t in tasks]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="List the tasks of the registry.")
+    parser.add_argument("--layout", action="store_true", help="print every file pattern looked for under DATA_DIR")
+    args = parser.parse_args(argv)
+    if args.layout:
+        for name, split, layout, files in layout_rows():
+            print(f"{name:14} {split:15} {layout:9} {files}")
+    else:
+        print(format_table(list(TASKS.values())))
+
+
+if __name__ == "__main__":
+    main()
