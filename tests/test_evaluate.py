@@ -1,0 +1,181 @@
+"""Tests for evaluate.py: batched, length-sorted prediction equals one-example-at-a-time inference for every
+task kind; result rows, tables and --collect; the CLI on a tiny saved checkpoint and the fixture data; bad input.
+
+    python -m pytest -q tests/test_evaluate.py
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+import evaluate
+from data.examples import Answer, ChoiceExample, PairExample, SpanExample, TagExample
+from data.featurize import decode_spans, featurize, stitch_tags
+from xlmr.heads import make_head
+from xlmr.model import XLMRConfig, XLMREncoder
+
+
+@dataclass
+class FakeTask:  # the few Task attributes predict reads
+    name: str
+    kind: str
+    labels: tuple | None
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    torch.manual_seed(0)
+    return XLMREncoder(XLMRConfig.tiny(vocab_size=1000)).eval()
+
+
+def one_by_one(encoder, head, feature, kind):
+    """Reference inference: a single feature, no padding, no batching."""
+    with torch.no_grad():
+        if kind == "multiple_choice":  # each choice alone: (N,) scores
+            return torch.cat([head(encoder(torch.tensor([seq])), num_choices=1)[0] for seq in feature["input_ids"]])
+        return head(encoder(torch.tensor([feature["input_ids"]])))  # (1, C) | (1, T, C) | ((1, T), (1, T))
+
+
+WORDS = "the cat sat on a very comfortable mat while dogs barked loudly outside".split()
+
+
+def test_predict_pair_cls_equals_unbatched_inference(encoder, toy_tokenizer):
+    torch.manual_seed(1)
+    head = make_head("pair_cls", 32, 3).eval()
+    task = FakeTask("xnli", "pair_cls", ("entailment", "neutral", "contradiction"))
+    rng = np.random.default_rng(0)
+    examples = [PairExample(str(i), "de", " ".join(rng.choice(WORDS, rng.integers(1, 12))),
+                            " ".join(rng.choice(WORDS, rng.integers(1, 12))), None) for i in range(11)]
+    got = evaluate.predict(encoder, head, toy_tokenizer, task, examples, max_len=64, batch_size=4, device="cpu")
+    feats = featurize("pair_cls", examples, toy_tokenizer, 64, labels=task.labels)
+    ref_logits = [one_by_one(encoder, head, f, "pair_cls")[0] for f in feats]
+    assert got == [task.labels[int(x.argmax())] for x in ref_logits]
+    # the logits themselves, restored to example order after length sorting and padding
+    logits = evaluate.run_features(encoder, head, feats, "pair_cls", toy_tokenizer.pad_id, 4, "cpu")
+    for a, b in zip(logits, ref_logits):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    assert torch.stack(ref_logits).std(dim=0).min() > 1e-4  # examples differ: a mix-up would show
+
+
+def test_predict_tag_equals_unbatched_inference_with_windows(encoder, toy_tokenizer):
+    torch.manual_seed(2)
+    labels = ("B-PER", "I-PER", "O")
+    head = make_head("tag", 32, 3).eval()
+    task = FakeTask("panx", "tag", labels)
+    rng = np.random.default_rng(1)
+    examples = [TagExample(str(i), "de", tuple(rng.choice(WORDS, n)), None) for i, n in enumerate([3, 25, 7, 1, 40])]
+    got = evaluate.predict(encoder, head, toy_tokenizer, task, examples, max_len=24, batch_size=2, device="cpu")
+    feats = featurize("tag", examples, toy_tokenizer, 24, labels=labels)
+    assert len(feats) > len(examples)  # long sentences are windowed
+    ref_logits = [one_by_one(encoder, head, f, "tag")[0] for f in feats]  # (T, C) each
+    for a, b in zip(evaluate.run_features(encoder, head, feats, "tag", toy_tokenizer.pad_id, 2, "cpu"), ref_logits):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)  # same shape: padding cut off again
+    ref = [[labels[t] for t in words] for words in stitch_tags(examples, feats, [x.argmax(-1) for x in ref_logits])]
+    assert got == ref and [len(g) for g in got] == [3, 25, 7, 1, 40]
+
+
+def test_predict_span_equals_unbatched_decoding_over_windows(encoder, toy_tokenizer):
+    torch.manual_seed(3)
+    head = make_head("span", 32, 2).eval()
+    task = FakeTask("xquad", "span", None)
+    ctx = " ".join(WORDS * 4)
+    examples = [SpanExample("q1", "de", "where is the cat", ctx, None),
+                SpanExample("q2", "de", "who barked", "dogs barked loudly", None),
+                SpanExample("q3", "de", "what sat", " ".join(WORDS), (Answer("the cat", 0),))]
+    got = evaluate.predict(encoder, head, toy_tokenizer, task, examples, max_len=32, batch_size=3, device="cpu",
+                           doc_stride=8)
+    feats = featurize("span", examples, toy_tokenizer, 32, doc_stride=8)
+    assert len(feats) > len(examples)
+    outs = [one_by_one(encoder, head, f, "span") for f in feats]
+    for (a0, a1), (b0, b1) in zip(evaluate.run_features(encoder, head, feats, "span", toy_tokenizer.pad_id, 3,
+                                                        "cpu"), outs):
+        torch.testing.assert_close(a0, b0[0], atol=1e-5, rtol=0)
+        torch.testing.assert_close(a1, b1[0], atol=1e-5, rtol=0)
+    ref = decode_spans(examples, feats, [o[0][0] for o in outs], [o[1][0] for o in outs], n_best=20,
+                       max_answer_len=30)
+    assert got == ref
+    assert all(g and (g in ex.context) for g, ex in zip(got, examples))
+
+
+def test_predict_multiple_choice_groups_choice_counts(encoder, toy_tokenizer):
+    torch.manual_seed(4)
+    head = make_head("multiple_choice", 32, 1).eval()
+    task = FakeTask("hellaswag", "multiple_choice", None)
+    rng = np.random.default_rng(2)
+    examples = [ChoiceExample(str(i), "en", " ".join(rng.choice(WORDS, 5)),
+                              tuple(" ".join(rng.choice(WORDS, rng.integers(1, 9))) for _ in range(n)), None)
+                for i, n in enumerate([4, 2, 4, 3, 2, 4])]
+    got = evaluate.predict(encoder, head, toy_tokenizer, task, examples, max_len=32, batch_size=2, device="cpu")
+    feats = featurize("multiple_choice", examples, toy_tokenizer, 32)
+    ref = [int(one_by_one(encoder, head, f, "multiple_choice").argmax()) for f in feats]
+    assert got == ref and len(set(got)) > 1
+
+
+def test_predict_rejects_retrieval_and_empty_input(encoder, toy_tokenizer):
+    head = make_head("pair_cls", 32, 3)
+    with pytest.raises(ValueError, match="retrieval.py"):
+        evaluate.predict(encoder, head, toy_tokenizer, FakeTask("tatoeba", "retrieval", None), [], 32, 2, "cpu")
+    with pytest.raises(ValueError, match="no examples"):
+        evaluate.predict(encoder, head, toy_tokenizer, FakeTask("xnli", "pair_cls", ("a",)), [], 32, 2, "cpu")
+
+
+# --- rows, table, collect ---------------------------------------------------------------------------------
+
+META = {"model": "xlmr-tiny", "intermediate_task": "mnli", "target_task": "xnli", "seed": 3}
+
+
+def test_result_rows_one_per_language_and_metric():
+    rows = evaluate.result_rows({"de": {"accuracy": 50.0}, "fr": {"accuracy": 25.0, "f1": 10.0}}, META, "dev",
+                                "runs/x")
+    assert rows == [
+        {**META, "lang": "de", "split": "dev", "metric": "accuracy", "value": 50.0, "source": "runs/x"},
+        {**META, "lang": "fr", "split": "dev", "metric": "accuracy", "value": 25.0, "source": "runs/x"},
+        {**META, "lang": "fr", "split": "dev", "metric": "f1", "value": 10.0, "source": "runs/x"},
+    ]
+    assert evaluate.result_rows({"de": {"accuracy": 1.0}}, {**META, "seed": None}, "dev", "s")[0]["seed"] == ""
+
+
+@pytest.mark.parametrize("scores, meta, message", [
+    ({"de": {"accuracy": 0.5 * 300}}, META, "not a score on 0-100"),
+    ({"de": {"accuracy": float("nan")}}, META, "not a score"),
+    ({"de": {"accuracy": 1.0}}, {"model": "m", "target_task": "xnli"}, "intermediate_task"),
+])
+def test_result_rows_rejects_bad_scores_and_meta(scores, meta, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate.result_rows(scores, meta, "dev", "s")
+
+
+def test_format_table_has_a_row_per_language_and_the_mean():
+    text = evaluate.format_table({"de": {"accuracy": 50.0}, "fr": {"accuracy": 40.0}})
+    lines = text.splitlines()
+    assert lines[0].split() == ["lang", "accuracy"]
+    assert lines[1].split() == ["de", "50.00"] and lines[3].split() == ["mean", "45.00"]
+
+
+def test_collect_gives_mean_std_n_over_seeds(tmp_path):
+    from data.results import append_results
+
+    for seed, value in [(1, 70.0), (2, 72.0), (3, 77.0)]:
+        rows = evaluate.result_rows({"de": {"accuracy": value}, "fr": {"accuracy": 60.0 + seed}},
+                                    {**META, "seed": seed}, "test", f"runs/s{seed}")
+        append_results(tmp_path / f"s{seed}" / "results.csv", rows)
+    table = evaluate.collect([str(tmp_path / "s1"), str(tmp_path / "s2"), str(tmp_path / "s3" / "results.csv")])
+    de = table[table.lang == "de"].iloc[0]
+    assert (de["mean"], de["n"]) == (73.0, 3)
+    assert de["std"] == pytest.approx(np.std([70, 72, 77], ddof=1))
+    fr = table[table.lang == "fr"].iloc[0]
+    assert fr["mean"] == pytest.approx(62.0)
+    out = tmp_path / "table.csv"
+    evaluate.run(["--collect", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(out)])
+    assert out.read_text().splitlines()[0] == "model,intermediate_task,target_task,split,metric,lang,mean,std,n"
+
+
+def test_collect_rejects_missing_paths(tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        evaluate.collect([str(tmp_path / "nope")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no results CSV"):
+        evaluate.collect([str(tmp_path / "empty")])
