@@ -1,9 +1,718 @@
-"""Intermediate then target fine-tuning (issue #4). Not implemented yet."""
+"""Intermediate-task then target-task fine-tuning of XLM-R, then zero-shot evaluation (Phang et al. 2020).
+
+    python train.py --cfg configs/smoke.yaml                                  # tiny model, CPU, < 1 minute
+    python train.py --cfg configs/xstilts/mnli.yaml target.task=xnli          # 1 GPU
+    torchrun --nproc_per_node=8 train.py --cfg configs/xstilts/mnli.yaml target.task=xnli target.grad_accum=1
+    python train.py --cfg configs/xstilts/mnli.yaml target.task=xnli --resume # continue an interrupted run
+    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 train.py ...
+
+One code path; the config decides which phases run:
+ 1. intermediate (`intermediate.tasks`): English task(s) from the pretrained model. Several tasks = multi-task: one
+    shared encoder, one head per task, each optimizer step on one task drawn with p_i ~ min(n_i, cap)^(1/T). With
+    `data.mlm_files` an MLM "task" on raw text joins the draw (the auxiliary MLM arm, checkpoint's MLM head);
+    machine-translated data is just another folder (`data.task_data_dirs`).
+ 2. target (`target.task`, not for retrieval targets): the English train set of `target.train_task` from the
+    intermediate ENCODER only, with a fresh head. No intermediate tasks = the baseline.
+ 3. evaluation: the selected target model on every language of the target (evaluate.py), rows appended to
+    `eval.results`. Retrieval targets (bucc2018, tatoeba) end after step 1: run retrieval.py on intermediate/best.
+Model selection and early stopping read the English dev set only.
+
+Run folder (`train.out_dir`): config.yaml (resolved), metrics.jsonl, and per phase
+`<phase>/checkpoint.pt` (resumable: model, optimizer, scheduler step, scaler, RNG states, data position; removed
+when the phase is done), `<phase>/best/` (the selected model: save_pretrained + save_head) and `<phase>/done.json`.
+`--resume` rereads the same config and continues from the last checkpoint; on CPU in fp32 the result is
+bit-identical to an uninterrupted run.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
 import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from config import Config, dump_config, intermediate_name, load_config
+from data.io import atomic_path, atomic_write_text
+
+CRASH_ENV = "XSTILTS_CRASH_AT_STEP"  # fault injection for the resume test: "<phase>:<step>" SIGKILLs after that step
+IGNORE = -100  # label of tokens that carry no loss (pads, specials, unmasked MLM tokens, non-first sub-words)
 
 
-def main() -> None:
-    sys.exit("train.py: not implemented yet (issue #4 has not landed)")
+# --- small helpers ---------------------------------------------------------------------------------------
+def get_lr(step: int, total_steps: int, peak_lr: float, warmup_ratio: float) -> float:
+    """Linear warmup over the first warmup_ratio of the steps, then linear decay to 0. `step` counts from 0."""
+    warmup = int(total_steps * warmup_ratio)
+    if step < warmup:
+        return peak_lr * (step + 1) / warmup
+    return peak_lr * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+
+def make_optimizer(model: nn.Module, lr: float, cfg: Config, device: torch.device) -> torch.optim.AdamW:
+    """AdamW; biases and LayerNorm weights (every 1-d tensor) get no weight decay. Fused kernels on GPU."""
+    decay, no_decay = [], []
+    for p in model.parameters():  # parameters() lists a shared (tied) tensor once
+        if p.requires_grad:
+            (decay if p.dim() >= 2 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.train.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=tuple(cfg.train.adam_betas), eps=cfg.train.adam_eps,
+                             fused=device.type == "cuda")
+
+
+def compute_loss(kind: str, out, batch: dict) -> torch.Tensor:
+    """Mean cross-entropy of one micro-batch; `out` is what MultiTaskModel returns for the task kind."""
+    if kind in ("single_cls", "pair_cls", "multiple_choice"):
+        return F.cross_entropy(out.float(), batch["label"], ignore_index=IGNORE)  # (B, C) vs (B,)
+    if kind in ("tag", "mlm"):  # (B, T, C) vs (B, T)
+        return F.cross_entropy(out.flatten(0, 1).float(), batch["label"].flatten(), ignore_index=IGNORE)
+    if kind == "span":  # (B, T) start and end logits vs (B,) positions; 0 = <s> for no answer
+        start, end = out
+        return (F.cross_entropy(start.float(), batch["start_position"], ignore_index=IGNORE)
+                + F.cross_entropy(end.float(), batch["end_position"], ignore_index=IGNORE)) / 2
+    raise ValueError(f"no loss for task kind {kind!r}")
+
+
+def mask_tokens(input_ids: torch.Tensor, tokenizer, prob: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking for the MLM arm: `prob` of the non-special tokens are predicted; of those 80% become <mask>,
+    10% a random token, 10% stay. Returns (masked input_ids, labels with IGNORE elsewhere), both (B, T)."""
+    special = (input_ids == tokenizer.bos_id) | (input_ids == tokenizer.eos_id) | (input_ids == tokenizer.pad_id)
+    chosen = (torch.rand(input_ids.shape, generator=gen) < prob) & ~special
+    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE))
+    roll = torch.rand(input_ids.shape, generator=gen)
+    random_ids = torch.randint(4, tokenizer.vocab_size - 1, input_ids.shape, generator=gen)  # no specials/<mask>
+    masked = torch.where(chosen & (roll < 0.8), torch.full_like(input_ids, tokenizer.mask_id), input_ids)
+    masked = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, masked)
+    return masked, labels
+
+
+def task_weights(sizes: dict[str, int], temperature: float, cap: int) -> dict[str, float]:
+    """Sampling probability of each task: p_i ~ min(n_i, cap)^(1/temperature) (cap 0 = none)."""
+    capped = {t: float(min(n, cap) if cap else n) for t, n in sizes.items()}
+    raw = {t: n ** (1.0 / temperature) for t, n in capped.items()}
+    total = sum(raw.values())
+    return {t: w / total for t, w in raw.items()}
+
+
+class MultiTaskModel(nn.Module):
+    """The shared encoder and one head per task (what DDP wraps). forward(task, ...) -> the head's logits."""
+
+    def __init__(self, encoder: nn.Module, heads: dict[str, nn.Module], kinds: dict[str, str]):
+        super().__init__()
+        self.encoder = encoder
+        self.heads = nn.ModuleDict(heads)
+        self.kinds = dict(kinds)
+
+    def forward(self, task: str, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        if self.kinds[task] == "multiple_choice":  # (B, N, T): one sequence per choice
+            n = input_ids.shape[1]
+            hidden = self.encoder(input_ids.flatten(0, 1), attention_mask.flatten(0, 1))  # (B*N, T, H)
+            return self.heads[task](hidden, num_choices=n)  # (B, N)
+        return self.heads[task](self.encoder(input_ids, attention_mask))
+
+
+@dataclass
+class BatchStream:
+    """An endless, resumable stream of one task's training batches: epoch after epoch of the length-grouped,
+    rank-sharded batch sampler; the position (epoch, pos) is the data part of a checkpoint."""
+
+    features: list
+    batch_size: int
+    seed: int
+    rank: int
+    world_size: int
+    epoch: int = 0
+    pos: int = 0
+    _batches: list = field(default=None, repr=False)
+
+    def _epoch_batches(self) -> list:
+        from data.featurize import feature_length
+        from data.sampler import LengthGroupedBatchSampler
+
+        sampler = LengthGroupedBatchSampler([feature_length(f) for f in self.features], self.batch_size,
+                                            seed=self.seed, rank=self.rank, world_size=self.world_size)
+        sampler.set_epoch(self.epoch)  # a new order per epoch, the same global batches on every rank
+        return list(sampler)
+
+    def __len__(self) -> int:  # batches per epoch on this rank
+        if self._batches is None:
+            self._batches = self._epoch_batches()
+        return len(self._batches)
+
+    def next(self) -> list:
+        if self._batches is None:
+            self._batches = self._epoch_batches()
+        if self.pos >= len(self._batches):
+            self.epoch, self.pos = self.epoch + 1, 0
+            self._batches = self._epoch_batches()
+        batch = self._batches[self.pos]
+        self.pos += 1
+        return [self.features[i] for i in batch]
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "pos": self.pos}
+
+    def load_state(self, state: dict) -> None:
+        self.epoch, self.pos, self._batches = int(state["epoch"]), int(state["pos"]), None
+
+
+# --- distributed -----------------------------------------------------------------------------------------
+def setup_distributed(cfg: Config) -> tuple[int, int, int, torch.device]:
+    """(rank, local_rank, world_size, device) from torchrun's RANK/LOCAL_RANK/WORLD_SIZE; NCCL on GPU, gloo on CPU."""
+    rank, local_rank = int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0))
+    world_size = int(os.environ.get("WORLD_SIZE", 1))
+    use_cuda = cfg.train.device == "cuda" or (cfg.train.device == "auto" and torch.cuda.is_available())
+    if cfg.train.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("config: train.device=cuda but no GPU is visible")
+    device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+    if world_size > 1:
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo", device_id=device if use_cuda else None)
+    return rank, local_rank, world_size, device
+
+
+def all_reduce_mean(values: list[float], world_size: int, device: torch.device) -> list[float]:
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    if world_size > 1:
+        dist.all_reduce(t)
+        t /= world_size
+    return t.tolist()
+
+
+def broadcast_floats(values: list[float], world_size: int, device: torch.device) -> list[float]:
+    """Rank 0's values on every rank (model-selection decisions are made once, on rank 0)."""
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    if world_size > 1:
+        dist.broadcast(t, src=0)
+    return t.tolist()
+
+
+# --- checkpoints -----------------------------------------------------------------------------------------
+def rng_state(device: torch.device) -> dict:
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """torch.save through a temp file + rename: a crash leaves the previous checkpoint intact."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain containers only
+
+
+def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) -> None:
+    """The selected model: encoder (save_pretrained) and heads (save_head), written beside `dst` then swapped in.
+
+    One task: its head sits in `dst` itself (a fine-tuned checkpoint directory); several: `dst/heads/<task>/`.
+    """
+    from xlmr.checkpoint import save_head, save_pretrained
+
+    tmp, old = dst.with_name(dst.name + ".tmp"), dst.with_name(dst.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_pretrained(model.encoder, tokenizer, tmp)
+    tasks = [t for t in model.heads if t != "mlm"]
+    for t in tasks:
+        save_head(tmp if len(tasks) == 1 else tmp / "heads" / t, model.heads[t], task_meta[t])
+    shutil.rmtree(old, ignore_errors=True)
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(tmp, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def log_metrics(path: Path, record: dict) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+# --- model and data --------------------------------------------------------------------------------------
+def build_encoder(cfg: Config, device: torch.device):
+    """(encoder, tokenizer): the pretrained checkpoint, or a random model of `model.size` (smoke runs)."""
+    from xlmr.checkpoint import load_pretrained
+    from xlmr.model import XLMRConfig, XLMREncoder
+    from xlmr.tokenizer import XLMRTokenizer
+
+    if cfg.model.path:
+        encoder, tokenizer = load_pretrained(cfg.model.path, device=device)
+    else:
+        tokenizer = XLMRTokenizer(cfg.model.spm_path)
+        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large}[cfg.model.size]
+        mcfg = size(vocab_size=tokenizer.vocab_size) if cfg.model.size == "tiny" else size()
+        if cfg.model.size != "tiny":
+            mcfg.vocab_size = tokenizer.vocab_size
+        encoder = XLMREncoder(mcfg).to(device)
+    configure_encoder(encoder, cfg)
+    return encoder, tokenizer
+
+
+def configure_encoder(encoder: nn.Module, cfg: Config) -> None:
+    """Dropout and activation checkpointing from the run config (a checkpoint's own values are overridden)."""
+    encoder.cfg.activation_checkpointing = cfg.model.activation_checkpointing
+    encoder.cfg.dropout, encoder.cfg.attn_dropout = cfg.model.dropout, cfg.model.attn_dropout
+    for name, m in encoder.named_modules():
+        if isinstance(m, nn.Dropout):
+            m.p = cfg.model.dropout
+    for m in encoder.modules():  # attention dropout is a float the attention module reads
+        if hasattr(m, "attn_dropout") and isinstance(getattr(m, "attn_dropout"), float):
+            m.attn_dropout = cfg.model.attn_dropout
+
+
+def set_head_dropout(head: nn.Module, p: float) -> None:
+    for m in head.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = p
+
+
+@dataclass
+class TaskData:
+    """One training task of a phase: its registry row, featurized train set and English dev subset."""
+
+    name: str
+    kind: str
+    labels: tuple | None
+    train: list  # features
+    n_examples: int
+    dev_examples: list = field(default_factory=list)
+    dev_features: list = field(default_factory=list)
+    task: object = None
+
+
+def task_folder(cfg: Config, name: str) -> str:
+    return cfg.data.task_data_dirs.get(name, cfg.data.data_dir)
+
+
+def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskData:
+    """Read and featurize the English train set and a fixed random subset of the English dev set."""
+    from data.featurize import featurize
+    from data.tasks import get_task
+
+    task = get_task(name)
+    folder = task_folder(cfg, name)
+    train_examples = task.read(folder, "en", "train")
+    if not train_examples:
+        raise ValueError(f"{name}: the English train set in {folder} is empty")
+    labels = task.get_labels(folder)  # ccg's label set lives in a data file
+    kw = dict(max_len=phase.max_len, labels=labels, doc_stride=phase.doc_stride)
+    train = [f for f in featurize(task.kind, train_examples, tokenizer, **kw) if _has_target(task.kind, f)]
+    dev = task.read(folder, "en", "dev")
+    if phase.eval_examples and len(dev) > phase.eval_examples:
+        g = torch.Generator().manual_seed(seed)
+        keep = sorted(torch.randperm(len(dev), generator=g)[: phase.eval_examples].tolist())
+        dev = [dev[i] for i in keep]
+    dev_features = featurize(task.kind, dev, tokenizer, **kw)
+    return TaskData(name, task.kind, labels, train, len(train_examples), dev, dev_features, task)
+
+
+def _has_target(kind: str, feature: dict) -> bool:
+    """False for a training feature without a target (a tagging window with every label IGNORE, a span whose
+    gold text was not found): it would train nothing, and a batch of only such features has a NaN loss."""
+    if kind == "tag":
+        return any(label != IGNORE for label in feature["label"])
+    if kind == "span":
+        return feature["start_position"] != IGNORE
+    return feature["label"] != IGNORE
+
+
+def load_mlm_data(cfg: Config, tokenizer, max_len: int) -> list:
+    """Raw text lines -> `<s> ids </s>` features (truncated to max_len); blank lines are skipped."""
+    from data.examples import DataError
+
+    features = []
+    for path in cfg.data.mlm_files:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise DataError(path, None, "MLM text file not found (data.mlm_files)") from None
+        except UnicodeDecodeError as e:
+            raise DataError(path, None, f"not UTF-8 text ({e})") from None
+        texts = [line.strip() for line in lines if line.strip()]
+        for ids in tokenizer.encode(texts):
+            features.append({"input_ids": tokenizer.build_inputs(ids, max_len=max_len)})
+    if not features:
+        raise ValueError(f"data.mlm_files {cfg.data.mlm_files}: no text lines")
+    return features
+
+
+def collate_batch(kind: str, features: list, tokenizer, device: torch.device) -> dict:
+    from data.featurize import collate
+
+    if kind == "mlm":
+        input_ids, attention_mask = tokenizer.pad([f["input_ids"] for f in features])
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+    else:
+        batch = collate(features, tokenizer.pad_id)
+    return batch
+
+
+def evaluate_dev(model: MultiTaskModel, td: TaskData, tokenizer, phase, cfg: Config, device) -> float:
+    """The primary metric (0-100) of task `td` on its English dev subset (evaluate.py's predict)."""
+    from evaluate import golds_of, predict
+
+    preds = predict(model.encoder, model.heads[td.name], tokenizer, td.task, td.dev_examples, phase.max_len,
+                    cfg.eval.batch_size, device, features=td.dev_features, doc_stride=phase.doc_stride)
+    scores = td.task.score(golds_of(td.task, td.dev_examples), preds, "en")
+    return float(scores[td.task.primary_metric])
+
+
+# --- one training phase ----------------------------------------------------------------------------------
+def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: MultiTaskModel, tokenizer,
+                cfg: Config, ctx: dict) -> dict:
+    """Train `model` in place on `tasks` (a mix when several) and save the selected model to <phase>/best.
+
+    Returns the phase summary (best dev score and step, steps run). `ctx` holds rank, world_size, device,
+    is_main, out_dir, autocast and the task metadata of the heads.
+    """
+    rank, world, device, is_main = ctx["rank"], ctx["world_size"], ctx["device"], ctx["is_main"]
+    pdir = ctx["out_dir"] / phase_name
+    ckpt_path = pdir / "checkpoint.pt"
+    seed = cfg.train.seed
+    kinds = {t: td.kind for t, td in tasks.items()}
+    streams = {t: BatchStream(td.train, phase.batch_size, seed, rank, world) for t, td in tasks.items()}
+    sizes = {t: (cfg.intermediate.mlm_examples or td.n_examples) if t == "mlm" else td.n_examples
+             for t, td in tasks.items()}
+    weights = task_weights(sizes, getattr(phase, "temperature", 1.0), getattr(phase, "cap", 0))
+    task_names = list(tasks)
+    task_probs = torch.tensor([weights[t] for t in task_names], dtype=torch.float64)
+    # Steps per epoch: one pass over the (capped) mix, each step consuming grad_accum batches on every rank.
+    batches = sum(min(len(streams[t]), math.ceil(phase.cap / phase.batch_size / world)) if getattr(phase, "cap", 0)
+                  else len(streams[t]) for t in task_names)
+    steps_per_epoch = max(1, math.ceil(batches / phase.grad_accum))
+    total_steps = phase.max_steps or max(1, math.ceil(phase.epochs * steps_per_epoch))
+    effective = phase.batch_size * phase.grad_accum * world
+
+    ddp_model = model
+    if world > 1:
+        ddp_model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=len(tasks) > 1)  # multi-task: only the drawn task's head gets gradients
+    optimizer = make_optimizer(model, phase.lr, cfg, device)
+    fp16 = ctx["precision"] == "fp16"
+    scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+    task_gen = torch.Generator().manual_seed(seed + 1)  # identical on every rank: all ranks draw the same task
+    mask_gen = torch.Generator().manual_seed(seed + 2 + rank)
+    state = {"step": 0, "best_score": -math.inf, "best_step": -1, "bad_evals": 0, "tokens": 0}
+
+    if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
+        ck = load_checkpoint(ckpt_path)
+        if int(ck["world_size"]) != world:
+            raise ValueError(f"{ckpt_path}: saved with world size {ck['world_size']}, resumed with {world}")
+        model.load_state_dict(ck["model"])
+        optimizer.load_state_dict(ck["optimizer"])
+        scaler.load_state_dict(ck["scaler"])
+        for t, s in ck["data"].items():
+            streams[t].load_state(s)
+        task_gen.set_state(ck["task_gen"])
+        mask_gen.set_state(ck["mask_gen"][rank])
+        set_rng_state(ck["rng"][rank], device)
+        state.update({k: ck[k] for k in state})
+        if is_main:
+            print(f"[{phase_name}] resumed at step {state['step']} from {ckpt_path}")
+
+    if is_main:
+        pdir.mkdir(parents=True, exist_ok=True)
+        mix = ", ".join(f"{t} {weights[t]:.3f} ({sizes[t]} ex.)" for t in task_names)
+        print(f"[{phase_name}] tasks: {mix}; {total_steps} steps; effective batch {effective} = "
+              f"{phase.batch_size} per device x {phase.grad_accum} accumulation x {world} processes")
+
+    def do_eval() -> float:
+        """Mean primary metric over the phase's tasks on their English dev subsets, decided on rank 0."""
+        score = 0.0
+        if is_main:
+            dev_tasks = [t for t in task_names if t != "mlm"]
+            score = sum(evaluate_dev(model, tasks[t], tokenizer, phase, cfg, device) for t in dev_tasks) / len(dev_tasks)
+        return broadcast_floats([score], world, device)[0]
+
+    def checkpoint() -> None:
+        rngs = [rng_state(device)]
+        mask_states = [mask_gen.get_state()]
+        if world > 1:  # every rank's RNG and masking state, so each continues its own streams
+            rngs, mask_states = [None] * world, [None] * world
+            dist.all_gather_object(rngs, {k: v.cpu() for k, v in rng_state(device).items()})
+            dist.all_gather_object(mask_states, mask_gen.get_state())
+        if is_main:
+            save_checkpoint(ckpt_path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                "data": {t: s.state() for t, s in streams.items()}, "task_gen": task_gen.get_state(),
+                "mask_gen": mask_states, "rng": rngs, "world_size": world, **state})
+
+    crash = os.environ.get(CRASH_ENV, "")
+    model.train()
+    pbar = tqdm(total=total_steps, initial=state["step"], desc=phase_name, disable=not is_main, dynamic_ncols=True)
+    t_log, tokens_log, loss_log, n_log = time.perf_counter(), 0, torch.zeros((), device=device), 0
+    stop = False
+    while state["step"] < total_steps and not stop:
+        step = state["step"]
+        t = task_names[int(torch.multinomial(task_probs, 1, generator=task_gen))] if len(task_names) > 1 else task_names[0]
+        kind = kinds[t]
+        lr = get_lr(step, total_steps, phase.lr, cfg.train.warmup_ratio)
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        for micro in range(phase.grad_accum):
+            batch = collate_batch(kind, streams[t].next(), tokenizer, device)
+            if kind == "mlm":
+                batch["input_ids"], batch["label"] = mask_tokens(batch["input_ids"], tokenizer,
+                                                                 cfg.intermediate.mlm_prob, mask_gen)
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            tokens_log += int(batch["attention_mask"].sum())
+            sync = world == 1 or micro == phase.grad_accum - 1
+            with (contextlib.nullcontext() if sync else ddp_model.no_sync()), ctx["autocast"]():
+                out = ddp_model(t, batch["input_ids"], batch["attention_mask"])
+                loss = compute_loss(kind, out, batch) / phase.grad_accum
+            scaler.scale(loss).backward()
+            loss_log += loss.detach()
+        if cfg.train.max_grad_norm > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.train.max_grad_norm)
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        state["step"] = step = step + 1
+        n_log += 1
+        pbar.update(1)
+
+        if step % cfg.train.log_every == 0 or step == total_steps:
+            elapsed = time.perf_counter() - t_log
+            loss_mean, tok = all_reduce_mean([loss_log.item() / n_log, tokens_log], world, device)
+            tok_s = tok * world / max(elapsed, 1e-9)
+            state["tokens"] += int(tok * world)
+            if is_main:
+                pbar.set_postfix(loss=f"{loss_mean:.4f}", lr=f"{lr:.2e}", tok_s=f"{tok_s:.0f}")
+                log_metrics(ctx["out_dir"] / "metrics.jsonl", {
+                    "phase": phase_name, "step": step, "loss": loss_mean, "lr": lr, "tokens_per_s": tok_s,
+                    "tokens": state["tokens"], "wall_s": time.time() - ctx["t0"]})
+            t_log, tokens_log, loss_log, n_log = time.perf_counter(), 0, torch.zeros((), device=device), 0
+
+        evaluated = False
+        if (phase.eval_every and step % phase.eval_every == 0) or step == total_steps:
+            evaluated = True
+            score = do_eval()
+            improved = score > state["best_score"]
+            if improved:
+                state.update(best_score=score, best_step=step, bad_evals=0)
+                if is_main:
+                    save_selected(pdir / "best", model, tokenizer, ctx["task_meta"])
+            else:
+                state["bad_evals"] += 1
+            stop = bool(phase.patience) and state["bad_evals"] >= phase.patience
+            if is_main:
+                log_metrics(ctx["out_dir"] / "metrics.jsonl", {
+                    "phase": phase_name, "step": step, "dev_score": score, "best_score": state["best_score"],
+                    "improved": improved, "wall_s": time.time() - ctx["t0"]})
+                pbar.write(f"[{phase_name}] step {step}: English dev {score:.2f} (best {state['best_score']:.2f} "
+                           f"at step {state['best_step']})" + ("; early stop" if stop else ""))
+        if (cfg.train.save_every and step % cfg.train.save_every == 0) or (not cfg.train.save_every and evaluated):
+            checkpoint()
+        if crash == f"{phase_name}:{step}":
+            os.kill(os.getpid(), signal.SIGKILL)  # the resume test's simulated crash
+    pbar.close()
+    summary = {"phase": phase_name, "steps": state["step"], "best_score": state["best_score"],
+               "best_step": state["best_step"], "tasks": task_names, "effective_batch": effective}
+    if world > 1:
+        dist.barrier()
+    if is_main:
+        atomic_write_text(pdir / "done.json", json.dumps(summary, indent=1) + "\n")
+        ckpt_path.unlink(missing_ok=True)  # model + 2 Adam moments: large, and no longer needed
+    return summary
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Intermediate then target fine-tuning of XLM-R (see the docstring).")
+    p.add_argument("--cfg", required=True, nargs="+", help="YAML config(s), merged in order (configs/...)")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run in train.out_dir")
+    p.add_argument("overrides", nargs="*", default=[], help="section.field=value, e.g. target.lr=2e-5")
+    args = p.parse_args(argv)
+    # `--cfg a.yaml b.yaml x.y=1`: argparse gives the override to --cfg; move every key=value back
+    args.overrides = [a for a in args.cfg if "=" in a] + args.overrides
+    args.cfg = [a for a in args.cfg if "=" not in a]
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    # 1. config: every check before anything is loaded
+    try:
+        cfg = load_config(args.cfg, args.overrides)
+    except ValueError as e:
+        sys.exit(f"config error: {e}")
+    out_dir = Path(cfg.train.out_dir)
+    saved = out_dir / "config.yaml"
+    if args.resume:
+        if not saved.exists():
+            sys.exit(f"--resume: {saved} not found (nothing to resume in {out_dir})")
+        if saved.read_text(encoding="utf-8") != dump_config(cfg):
+            sys.exit(f"--resume: the config differs from the one in {saved}; resume with the same config and overrides")
+    elif saved.exists():
+        sys.exit(f"{out_dir} already holds a run; pass --resume to continue it or set train.out_dir elsewhere")
+    if cfg.train.device == "cpu" or (cfg.train.device == "auto" and not torch.cuda.is_available()):
+        if cfg.train.precision == "fp16":
+            sys.exit("config error: train.precision=fp16 needs a GPU")
+
+    target = None
+    if cfg.target.task:  # gold labels of every language to score must exist before hours of training
+        from data.tasks import get_task
+        from evaluate import check_gold
+
+        target = get_task(cfg.target.task)
+        if target.kind != "retrieval":
+            try:
+                check_gold(target, task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split)
+            except ValueError as e:
+                sys.exit(f"config error: {e}")
+
+    # 2. distributed setup
+    rank, local_rank, world, device = setup_distributed(cfg)
+    is_main = rank == 0
+    precision = cfg.train.precision
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    def autocast():
+        if amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=amp_dtype)
+
+    if device.type == "cpu":
+        torch.use_deterministic_algorithms(True)
+    if is_main and not args.resume:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(saved, dump_config(cfg))
+    ctx = {"rank": rank, "world_size": world, "device": device, "is_main": is_main, "out_dir": out_dir,
+           "autocast": autocast, "precision": precision, "t0": time.time()}
+    if is_main:
+        print(f"run {out_dir}: model {cfg.model.name}, {world} process(es) on {device}, {precision}")
+
+    from xlmr.checkpoint import load_pretrained
+    from xlmr.heads import make_head
+
+    it, tg = cfg.intermediate, cfg.target
+    inter_name = intermediate_name(cfg)
+
+    def head_meta(name: str, td: TaskData) -> dict:
+        return {"kind": td.kind, "num_labels": len(td.labels or ()), "labels": list(td.labels or ()), "task": name,
+                "model": cfg.model.name, "intermediate_task": inter_name,
+                "target_task": tg.task or "none", "seed": cfg.train.seed}
+
+    # 3. model, 4. data, 5. optimizer and loop: once per phase
+    torch.manual_seed(cfg.train.seed)
+    encoder, tokenizer = build_encoder(cfg, device)
+    if it.tasks:
+        if (out_dir / "intermediate" / "done.json").exists():
+            if is_main:
+                print("[intermediate] done (done.json); skipped")
+        else:
+            tasks = {t: load_task_data(cfg, t, it, tokenizer, cfg.train.seed) for t in it.tasks}
+            torch.manual_seed(cfg.train.seed)  # heads drawn from the seed alone, whatever came before
+            heads = {}
+            for t, td in tasks.items():
+                heads[t] = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
+                set_head_dropout(heads[t], cfg.model.dropout)
+            kinds = {t: td.kind for t, td in tasks.items()}
+            if cfg.data.mlm_files:
+                tasks["mlm"] = TaskData("mlm", "mlm", None, load_mlm_data(cfg, tokenizer, it.max_len), 0)
+                tasks["mlm"].n_examples = len(tasks["mlm"].train)
+                heads["mlm"] = make_mlm_head(cfg, encoder)
+                kinds["mlm"] = "mlm"
+            model = MultiTaskModel(encoder, heads, kinds).to(device)
+            ctx["task_meta"] = {t: head_meta(t, td) for t, td in tasks.items() if t != "mlm"}
+            torch.manual_seed(cfg.train.seed + rank)  # dropout streams differ per rank
+            train_phase("intermediate", it, tasks, model, tokenizer, cfg, ctx)
+    if it.tasks or it.from_run:
+        # stage 2 starts from the selected intermediate ENCODER only (heads are dropped)
+        encoder, _ = load_pretrained(Path(it.from_run or out_dir) / "intermediate" / "best", device=device)
+        configure_encoder(encoder, cfg)
+
+    if target is not None and target.kind != "retrieval":
+        if (out_dir / "target" / "done.json").exists():
+            if is_main:
+                print("[target] done (done.json); skipped")
+        else:
+            td = load_task_data(cfg, tg.train_task, tg, tokenizer, cfg.train.seed)
+            td.name = tg.task  # the head belongs to the target (one head shared by all its languages)
+            torch.manual_seed(cfg.train.seed)
+            head = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
+            set_head_dropout(head, cfg.model.dropout)
+            model = MultiTaskModel(encoder, {tg.task: head}, {tg.task: td.kind}).to(device)
+            ctx["task_meta"] = {tg.task: head_meta(tg.task, td)}
+            torch.manual_seed(cfg.train.seed + rank)
+            train_phase("target", tg, {tg.task: td}, model, tokenizer, cfg, ctx)
+
+    # 6. zero-shot evaluation on rank 0 (other ranks are done)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    if not is_main:
+        return
+    if target is None:
+        print(f"done: intermediate model in {out_dir / 'intermediate' / 'best'}")
+        return
+    if target.kind == "retrieval":
+        print(f"done: score {tg.task} with  python retrieval.py --model {out_dir / 'intermediate' / 'best'} "
+              f"--task {tg.task}")
+        return
+    evaluate_target(cfg, out_dir / "target" / "best", device)
+
+
+def make_mlm_head(cfg: Config, encoder: nn.Module) -> nn.Module:
+    """The checkpoint's MLM head (tied to the word embeddings); a fresh one for a random model."""
+    from xlmr.checkpoint import load_mlm_head
+    from xlmr.heads import MLMHead
+
+    if cfg.model.path:
+        return load_mlm_head(cfg.model.path, encoder)
+    return MLMHead(encoder.cfg.hidden_size, encoder.cfg.vocab_size, encoder.embeddings.word_embeddings,
+                   encoder.cfg.layer_norm_eps)
+
+
+def eval_langs(cfg: Config, target) -> list[str]:
+    return list(cfg.eval.langs) or list(target.langs)
+
+
+def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
+    """Zero-shot scores of the selected target model on every language (or eval.langs) of eval.split; rows
+    appended to the run's results.csv and to eval.results."""
+    from data.results import append_results
+    from data.tasks import get_task
+    from evaluate import evaluate_langs, format_table, result_rows
+    from xlmr.checkpoint import load_head, load_pretrained
+
+    task = get_task(cfg.target.task)
+    encoder, tokenizer = load_pretrained(model_dir, device=device)
+    head, meta = load_head(model_dir)
+    head.to(device)
+    scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
+                            cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
+                            doc_stride=cfg.target.doc_stride)
+    rows = result_rows(scores, meta, cfg.eval.split, source=str(cfg.train.out_dir))
+    out_dir = Path(cfg.train.out_dir)
+    append_results(out_dir / "results.csv", rows)
+    append_results(cfg.eval.results, rows)
+    print(format_table(scores))
+    print(f"done: {len(rows)} result rows for {task.name} in {out_dir / 'results.csv'} and {cfg.eval.results}")
 
 
 if __name__ == "__main__":
