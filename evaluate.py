@@ -197,51 +197,41 @@ def run_features(encoder, head, features: Sequence[dict], kind: str, pad_id: int
 
 
 def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, batch_size: int, device, *,
-            features: Sequence[dict] | None = None, doc_stride: int = 128) -> list:
+            features: Sequence[dict] | None = None, doc_stride: int = 128, labels: Sequence[str] | None = None) -> list:
     """Predictions for `examples`, one per example, in the form task.score takes:
 
     pair_cls / single_cls: label strings; tag: a list of tag strings per example; span: answer text ("" =
     abstain, SQuAD v2 only); multiple_choice: the chosen index. Gold labels are not needed.
     features: data.featurize.featurize's output for these examples, if already made (train.py's dev set);
-    else they are made here with max_len (and doc_stride for spans).
+    else they are made here with max_len (and doc_stride for spans). labels: the label set when the
+    registry has none (ccg's comes from its data dir: task.get_labels(data_dir)); default task.labels.
     """
     from data.featurize import decode_spans, featurize, stitch_tags
 
     kind = task.kind
+    labels = tuple(labels) if labels is not None else task.labels
+    if kind in ("pair_cls", "single_cls", "tag") and not labels:
+        raise ValueError(f"task {task.name}: no label set (pass labels=task.get_labels(data_dir))")
     if kind == "retrieval":
         raise ValueError(f"task {task.name} is a retrieval task: score it with retrieval.py")
     examples = list(examples)
     if not examples:
         raise ValueError(f"task {task.name}: no examples to predict")
     if features is None:
-        features = featurize(kind, examples, tokenizer, max_len, labels=task.labels, doc_stride=doc_stride)
+        features = featurize(kind, examples, tokenizer, max_len, labels=labels, doc_stride=doc_stride)
     outputs = run_features(encoder, head, features, kind, tokenizer.pad_id, batch_size, device)
     if kind == "span":
         return decode_spans(examples, features, [o[0] for o in outputs], [o[1] for o in outputs],
                             n_best=N_BEST, max_answer_len=MAX_ANSWER_LEN, allow_null=task.name == "squad_v2")
     if kind == "tag":
         per_word = stitch_tags(examples, features, [o.argmax(dim=-1) for o in outputs])
-        return [[task.labels[t] for t in words] for words in per_word]
+        return [[labels[t] for t in words] for words in per_word]
     preds: list = [None] * len(examples)
     for f, o in zip(features, outputs):  # one feature per example
         choice = int(o.argmax())
-        preds[f["example_index"]] = choice if kind == "multiple_choice" else task.labels[choice]
+        preds[f["example_index"]] = choice if kind == "multiple_choice" else labels[choice]
     assert all(p is not None for p in preds), "an example without a feature"
     return preds
-
-
-def golds_of(task, examples: Sequence) -> list:
-    """Gold labels in the form task.score takes; ValueError naming the first example without one."""
-    kind = task.kind
-    out = []
-    for ex in examples:
-        gold = {"tag": lambda e: None if e.tags is None else list(e.tags),
-                "span": lambda e: None if e.answers is None else [a.text for a in e.answers]}.get(
-            kind, lambda e: e.label)(ex)
-        if gold is None:
-            raise ValueError(f"task {task.name}: example {ex.id} ({ex.lang}) has no gold label")
-        out.append(gold)
-    return out
 
 
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
@@ -252,12 +242,13 @@ def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str
     """
     langs = resolve_langs(task, langs, all_langs=False)
     check_gold(task, data_dir, langs, split)
+    labels = task.get_labels(data_dir)
     scores = {}
     for lang in langs:
         examples = list(task.read(data_dir, lang, split))
-        golds = golds_of(task, examples)
+        golds = task.golds(examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
-                        doc_stride=doc_stride)
+                        doc_stride=doc_stride, labels=labels)
         scores[lang] = {m: float(v) for m, v in task.score(golds, preds, lang).items()}
     return scores
 
@@ -306,7 +297,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--task", help="task to score (default: the head's target_task)")
     p.add_argument("--all-langs", action="store_true", help="every language of the task")
     p.add_argument("--langs", type=split_langs, default=None, help="comma-separated languages, e.g. de,fr")
-    p.add_argument("--split", default="test", help="dev or test (default test; XTREME's test files lack labels)")
+    p.add_argument("--split", default=None,
+                   help="split to score (default: the task's eval_split, test for most; XTREME's test files lack labels)")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"task files (default: {DEFAULT_DATA_DIR})")
     p.add_argument("--results", default=DEFAULT_RESULTS, help=f"results CSV to append to ({DEFAULT_RESULTS})")
     p.add_argument("--max-len", type=int, default=None, help="default: 384 for QA, else 256")
@@ -318,7 +310,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def check_head_fits(meta: dict, task, ckpt: Path) -> None:
+def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
     """The saved head must be of the task's kind and predict the task's labels, in the same order."""
     for key in ("kind", "labels", "model", "intermediate_task", "seed"):
         if key not in meta:
@@ -326,9 +318,10 @@ def check_head_fits(meta: dict, task, ckpt: Path) -> None:
     if meta["kind"] != task.kind:
         raise ValueError(f"{ckpt / 'head.json'}: a {meta['kind']!r} head cannot score {task.name} "
                          f"(kind {task.kind!r})")
-    if task.labels is not None and list(meta["labels"] or []) != list(task.labels):
+    labels = task.get_labels(data_dir) if task.kind in ("pair_cls", "single_cls", "tag") else None
+    if labels is not None and list(meta["labels"] or []) != list(labels):
         raise ValueError(f"{ckpt / 'head.json'}: head labels {meta['labels']} differ from {task.name}'s "
-                         f"{list(task.labels)}")
+                         f"{list(labels)}")
 
 
 def run(argv=None) -> dict:
@@ -354,11 +347,12 @@ def run(argv=None) -> dict:
     ckpt = check_checkpoint_dir(args.ckpt, need_head=True)
     meta = read_head_meta(ckpt)
     task = get_task(args.task or meta.get("target_task") or meta.get("task") or "")
-    check_head_fits(meta, task, ckpt)
+    check_head_fits(meta, task, ckpt, args.data_dir)
     if task.kind == "retrieval":
         raise ValueError(f"task {task.name} is a retrieval task: use retrieval.py")
     langs = resolve_langs(task, args.langs, args.all_langs)
-    check_gold(task, args.data_dir, langs, args.split)
+    split = args.split or task.eval_split
+    check_gold(task, args.data_dir, langs, split)
     max_len = args.max_len or (384 if task.kind == "span" else 256)
     if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
@@ -370,13 +364,13 @@ def run(argv=None) -> dict:
     encoder, tokenizer = load_pretrained(ckpt, device=device)
     head, _ = load_head(ckpt)
     head.to(device)
-    scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, args.split, max_len,
+    scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
                             args.batch_size, device, doc_stride=args.doc_stride)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
-    rows = result_rows(scores, row_meta, args.split, str(ckpt))
+    rows = result_rows(scores, row_meta, split, str(ckpt))
     append_results(args.results, rows)
-    print(f"{task.name} {args.split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
+    print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
     print(format_table(scores))
     print(f"{len(rows)} rows appended to {args.results}")
     return scores

@@ -322,7 +322,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--langs", type=lambda v: [x.strip() for x in v.split(",") if x.strip()], default=None,
                    help="comma-separated languages, e.g. de,fr")
     p.add_argument("--data-dir", default="data", help="folder holding the task files (default: data)")
-    p.add_argument("--split", default=None, help="split to score (default: test when the task has it)")
+    p.add_argument("--split", default=None, help="split to score (default: the task's eval_split, test)")
     p.add_argument("--layer", default=None,
                    help="hidden state index (0 = embeddings) or 'all'; default round(14 * num_layers / 24)")
     p.add_argument("--pool", choices=("mean", "cls"), default="mean", help="mean over tokens, or the <s> state")
@@ -369,7 +369,7 @@ def run(argv=None) -> dict:
         raise ValueError(f"retrieval.py scores retrieval tasks (tatoeba, bucc2018); {task.name} is {task.kind!r}: "
                          "use evaluate.py")
     langs = resolve_langs(task, args.langs, args.all_langs)
-    split = args.split or ("test" if "test" in task.splits else task.splits[0])
+    split = args.split or task.eval_split
     check_gold(task, args.data_dir, langs, split)
     use_dev = task.name == "bucc2018" and split != "dev"  # the threshold is tuned on dev
     if use_dev:
