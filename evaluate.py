@@ -234,6 +234,11 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
     return preds
 
 
+def golds_of(task, examples: Sequence) -> list:
+    """Gold labels in the form task.score takes (task.golds); ValueError when an example has none."""
+    return task.golds(examples)
+
+
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
                    batch_size: int, device, *, doc_stride: int = 128) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
@@ -246,7 +251,7 @@ def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str
     scores = {}
     for lang in langs:
         examples = list(task.read(data_dir, lang, split))
-        golds = task.golds(examples)
+        golds = golds_of(task, examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
         scores[lang] = {m: float(v) for m, v in task.score(golds, preds, lang).items()}
