@@ -19,6 +19,7 @@ No dependency beyond the standard library and tqdm. Used as a library; there is 
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import http.client
 import os
@@ -31,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -261,10 +263,28 @@ def _check_tar(archive: Path, tf: tarfile.TarFile) -> None:
             raise _refuse(archive, m.name, "device files and FIFOs are not accepted")
 
 
-def extract_archive(archive: str | os.PathLike, target: str | os.PathLike) -> Path:
+def _select(archive: Path, names: list[str], include, strip: int) -> dict[str, str]:
+    """Map each selected member name to its path under the target (after dropping `strip` leading folders)."""
+    out = {}
+    for name in names:
+        rel = _inside(name)
+        if rel == "." or (include and not any(fnmatch.fnmatchcase(rel, pat) for pat in include)):
+            continue
+        parts = rel.split("/")[strip:]
+        if parts:
+            out[name] = "/".join(parts)
+    if include and not out:
+        raise DownloadError(f"{archive}: no member matches {', '.join(include)} (has the upstream archive changed?)")
+    return out
+
+
+def extract_archive(archive: str | os.PathLike, target: str | os.PathLike, include: Sequence[str] = (),
+                    strip: int = 0) -> Path:
     """Unpack a zip or tar(.gz/.bz2/.xz) archive into `target` (created if missing) and return `target`.
 
     Every member is checked before anything is written; see the module docstring for what is refused.
+    include: fnmatch patterns on member paths (`*` crosses `/`); only matching members are written (empty: all).
+    strip: leading folders dropped from each member path, like `tar --strip-components`.
     """
     archive, target = Path(archive), Path(target)
     kind = _archive_kind(archive)
@@ -272,14 +292,31 @@ def extract_archive(archive: str | os.PathLike, target: str | os.PathLike) -> Pa
         if kind == "zip":
             with zipfile.ZipFile(archive) as zf:
                 _check_zip(archive, zf)
+                infos = {i.filename: i for i in zf.infolist()}
+                chosen = _select(archive, list(infos), include, strip)
                 target.mkdir(parents=True, exist_ok=True)
-                zf.extractall(target)
+                for name, rel in chosen.items():
+                    dest = target / rel
+                    if infos[name].is_dir():
+                        dest.mkdir(parents=True, exist_ok=True)
+                        continue
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(infos[name]) as src, open(dest, "wb") as dst:
+                        shutil.copyfileobj(src, dst, CHUNK_SIZE)
         else:
             with tarfile.open(archive) as tf:
                 _check_tar(archive, tf)
+                members = {m.name: m for m in tf.getmembers()}
+                chosen = _select(archive, list(members), include, strip)
+                renamed = []
+                for name, rel in chosen.items():
+                    m = members[name].replace(name=rel, deep=False)
+                    if m.islnk():  # hard link targets are archive paths: strip them the same way
+                        m = m.replace(linkname="/".join(_inside(m.linkname).split("/")[strip:]), deep=False)
+                    renamed.append(m)
                 target.mkdir(parents=True, exist_ok=True)
                 try:
-                    tf.extractall(target, filter="data")
+                    tf.extractall(target, members=renamed, filter="data")
                 except tarfile.FilterError as e:  # second guard; our checks should have caught it first
                     raise DownloadError(f"{archive}: refusing member {e.tarinfo.name!r}: {e}") from None
     except (zipfile.BadZipFile, tarfile.ReadError, EOFError) as e:

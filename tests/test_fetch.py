@@ -210,3 +210,14 @@ def test_unknown_or_corrupt_archive_is_a_clear_error(tmp_path):
     (tmp_path / "b.zip").write_bytes(b"not a zip")
     with pytest.raises(DownloadError, match=r"b\.zip: not a readable zip archive"):
         extract_archive(tmp_path / "b.zip", tmp_path / "out")
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+def test_include_and_strip_select_and_relocate_members(tmp_path, kind):
+    members = {"top/en/a.conllu": b"a", "top/en/README": b"r", "top/fr/b.conllu": b"b"}
+    name = "x.zip" if kind == "zip" else "x.tgz"
+    (tmp_path / name).write_bytes(make_zip(members) if kind == "zip" else make_tar(members))
+    out = extract_archive(tmp_path / name, tmp_path / "out", include=["top/*.conllu"], strip=1)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["en/a.conllu", "fr/b.conllu"]
+    with pytest.raises(DownloadError, match=r"no member matches nothing/\*"):
+        extract_archive(tmp_path / name, tmp_path / "out2", include=["nothing/*"])
