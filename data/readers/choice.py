@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from data.examples import ChoiceExample, DataError
-from data.readers.common import Examples, check_unique_ids, get_key, iter_json_lines, read_text
+from data.readers.common import Examples, check_unique_ids, get_key, iter_json_lines, read_text, row_scope
 
 
 def _check_choice_label(path, where, label, n: int) -> int:
@@ -25,15 +25,16 @@ def read_hellaswag(paths, lang, split, labels=None) -> Examples:
     (path,) = paths
     out = Examples(paths=paths)
     for lineno, obj in iter_json_lines(path, "HellaSwag JSONL with ind, ctx_a, ctx_b, endings, label"):
-        endings = get_key(path, lineno, obj, "endings", list)
-        if len(endings) != 4 or not all(isinstance(e, str) for e in endings):
-            raise DataError(path, lineno, f"{len(endings)} endings; expected 4 strings")
-        ctx_b = get_key(path, lineno, obj, "ctx_b")
-        choices = tuple(f"{ctx_b} {e}".strip() for e in endings)
-        label = obj.get("label")
-        label = None if label is None else _check_choice_label(path, lineno, label, 4)
-        out.append(ChoiceExample(str(get_key(path, lineno, obj, "ind", int)), lang,
-                                 get_key(path, lineno, obj, "ctx_a"), choices, label))
+        with row_scope():
+            endings = get_key(path, lineno, obj, "endings", list)
+            if len(endings) != 4 or not all(isinstance(e, str) for e in endings):
+                raise DataError(path, lineno, f"{len(endings)} endings; expected 4 strings")
+            ctx_b = get_key(path, lineno, obj, "ctx_b")
+            choices = tuple(f"{ctx_b} {e}".strip() for e in endings)
+            label = obj.get("label")
+            label = None if label is None else _check_choice_label(path, lineno, label, 4)
+            out.append(ChoiceExample(str(get_key(path, lineno, obj, "ind", int)), lang,
+                                     get_key(path, lineno, obj, "ctx_a"), choices, label))
     check_unique_ids(path, (e.id for e in out))
     return out
 
@@ -67,15 +68,17 @@ def read_cosmosqa(paths, lang, split, labels=None) -> Examples:
         try:
             for row in reader:
                 lineno, start = start, reader.line_num + 1
-                if None in row or None in row.values():
-                    raise DataError(path, lineno, f"{len(row) - (None in row) + len(row.get(None) or [])} "
-                                                  f"columns; expected {len(reader.fieldnames)} ({expected})")
-                out.append(_cosmos_example(path, lineno, row, lang, from_csv=True))
+                with row_scope():
+                    if None in row or None in row.values():  # DictReader's marks of extra / missing fields
+                        n = len(row) - (None in row) + len(row.get(None) or []) - list(row.values()).count(None)
+                        raise DataError(path, lineno, f"{n} columns; expected {len(reader.fieldnames)} ({expected})")
+                    out.append(_cosmos_example(path, lineno, row, lang, from_csv=True))
         except csv.Error as e:
             raise DataError(path, reader.line_num, f"malformed CSV ({e}); expected {expected}") from None
     else:
         for lineno, obj in iter_json_lines(path, "Cosmos QA JSONL with id, context, question, answer0..3, label"):
-            out.append(_cosmos_example(path, lineno, obj, lang, from_csv=False))
+            with row_scope():
+                out.append(_cosmos_example(path, lineno, obj, lang, from_csv=False))
     check_unique_ids(path, (e.id for e in out))
     return out
 
@@ -86,14 +89,15 @@ def read_commonsenseqa(paths, lang, split, labels=None) -> Examples:
     (path,) = paths
     out = Examples(paths=paths)
     for lineno, obj in iter_json_lines(path, "CommonsenseQA JSONL with id, question {stem, choices}, answerKey"):
-        q = get_key(path, lineno, obj, "question", dict)
-        choices = get_key(path, lineno, q, "choices", list)
-        keys = [get_key(path, lineno, c, "label") for c in choices]
-        texts = tuple(get_key(path, lineno, c, "text") for c in choices)
-        answer = obj.get("answerKey")
-        if answer is not None and answer not in keys:
-            raise DataError(path, lineno, f"answerKey {answer!r}; expected one of the choice labels {', '.join(keys)}")
-        out.append(ChoiceExample(get_key(path, lineno, obj, "id"), lang, get_key(path, lineno, q, "stem"), texts,
-                                 None if answer is None else keys.index(answer)))
+        with row_scope():
+            q = get_key(path, lineno, obj, "question", dict)
+            choices = get_key(path, lineno, q, "choices", list)
+            keys = [get_key(path, lineno, c, "label") for c in choices]
+            texts = tuple(get_key(path, lineno, c, "text") for c in choices)
+            answer = obj.get("answerKey")
+            if answer is not None and answer not in keys:
+                raise DataError(path, lineno, f"answerKey {answer!r}; expected one of the choice labels {', '.join(keys)}")
+            out.append(ChoiceExample(get_key(path, lineno, obj, "id"), lang, get_key(path, lineno, q, "stem"), texts,
+                                     None if answer is None else keys.index(answer)))
     check_unique_ids(path, (e.id for e in out))
     return out

@@ -9,8 +9,8 @@ import io
 from pathlib import Path
 
 from data.examples import DataError, PairExample, SingleExample
-from data.readers.common import (Examples, cached_by_file, check_label, check_unique_ids, file_line_id, get_key,
-                                 iter_json_lines, iter_lines, note_skips, read_text, split_row)
+from data.readers.common import (Examples, MissingDataError, cached_by_file, check_label, check_unique_ids, file_line_id, get_key,
+                                 iter_json_lines, iter_lines, note_skips, read_text, row_scope, split_row)
 
 # XNLI-MT and the MultiNLI TSVs spell one label "contradictory"; XTREME and MNLI write "contradiction".
 _NLI_SPELLINGS = {"contradictory": "contradiction"}
@@ -39,16 +39,18 @@ def read_xtreme_pair_tsv(paths, lang, split, labels) -> Examples:
             lineno, start = start, reader.line_num + 1  # first physical line of this row
             if not row:
                 continue
-            if ncols is None:
-                ncols = len(row)
-                if ncols not in (2, 3):
-                    raise DataError(path, lineno, f"{ncols} tab-separated columns, expected 2 or 3 ({expected})")
-            elif len(row) != ncols:
-                raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected {ncols} like line 1 ({expected})")
-            label = None
-            if ncols == 3:
-                label = check_label(path, lineno, _NLI_SPELLINGS.get(row[2].strip(), row[2].strip()), labels)
-            out.append(PairExample(file_line_id(path, lineno), lang, row[0], row[1], label))
+            with row_scope():
+                if len(row) not in (2, 3):
+                    raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected 2 or 3 ({expected})")
+                if ncols is None:
+                    ncols = len(row)  # XTREME's test files have 2 columns (no label); the others 3
+                elif len(row) != ncols:
+                    raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected {ncols} like the "
+                                                  f"first row ({expected})")
+                label = None
+                if ncols == 3:
+                    label = check_label(path, lineno, _NLI_SPELLINGS.get(row[2].strip(), row[2].strip()), labels)
+                out.append(PairExample(file_line_id(path, lineno), lang, row[0], row[1], label))
     except csv.Error as e:
         raise DataError(path, reader.line_num, f"malformed quoting ({e}); expected {expected}") from None
     return out
@@ -67,8 +69,9 @@ def _parse_xnli_original(path) -> dict[str, list[PairExample]]:
     for lineno, line in rows:
         if not line.strip():
             continue
-        cols = split_row(path, lineno, line, len(header), expected)
-        by_lang.setdefault(cols[col["language"]], []).append((lineno, cols))
+        with row_scope():
+            cols = split_row(path, lineno, line, len(header), expected)
+            by_lang.setdefault(cols[col["language"]], []).append((lineno, cols))
     out = {}
     for lang, rows_ in by_lang.items():
         out[lang] = [(lineno, cols[col["pairID"]], cols[col["sentence1"]], cols[col["sentence2"]],
@@ -80,10 +83,12 @@ def read_xnli_original(paths, lang, split, labels) -> Examples:
     (path,) = paths
     by_lang = _parse_xnli_original(path)
     if lang not in by_lang:
-        raise DataError(path, None, f"no rows with language {lang!r}; expected one of {', '.join(sorted(by_lang))}")
+        raise MissingDataError(path, None, f"no rows with language {lang!r}; expected one of "
+                                           f"{', '.join(sorted(by_lang))}")
     out = Examples(paths=paths)
     for lineno, pair_id, s1, s2, label in by_lang[lang]:
-        out.append(PairExample(pair_id, lang, s1, s2, check_label(path, lineno, label, labels)))
+        with row_scope():
+            out.append(PairExample(pair_id, lang, s1, s2, check_label(path, lineno, label, labels)))
     check_unique_ids(path, (e.id for e in out))
     return out
 
@@ -97,8 +102,11 @@ def _read_headed_tsv(path, names: list[str], expected: str):
     for lineno, line in rows:
         if not line.strip():
             continue
-        cols = split_row(path, lineno, line, len(header), expected)
-        yield lineno, {n: cols[i] for n, i in col.items()}
+        cols = None
+        with row_scope():
+            cols = split_row(path, lineno, line, len(header), expected)
+        if cols is not None:
+            yield lineno, {n: cols[i] for n, i in col.items()}
 
 
 def read_pawsx_original(paths, lang, split, labels) -> Examples:
@@ -107,7 +115,8 @@ def read_pawsx_original(paths, lang, split, labels) -> Examples:
     out = Examples(paths=paths)
     for lineno, row in _read_headed_tsv(path, ["id", "sentence1", "sentence2", "label"],
                                         "PAWS-X TSV with header id, sentence1, sentence2, label"):
-        out.append(PairExample(row["id"], lang, row["sentence1"], row["sentence2"],
+        with row_scope():
+            out.append(PairExample(row["id"], lang, row["sentence1"], row["sentence2"],
                                check_label(path, lineno, row["label"], labels)))
     check_unique_ids(path, (e.id for e in out))
     return out
@@ -120,8 +129,9 @@ def read_xnli_mt_train(paths, lang, split, labels) -> Examples:
     for lineno, row in _read_headed_tsv(path, ["premise", "hypo", "label"],
                                         "XNLI-MT TSV with header premise, hypo, label"):
         label = _NLI_SPELLINGS.get(row["label"], row["label"])
-        out.append(PairExample(file_line_id(path, lineno), lang, row["premise"], row["hypo"],
-                               check_label(path, lineno, label, labels)))
+        with row_scope():
+            out.append(PairExample(file_line_id(path, lineno), lang, row["premise"], row["hypo"],
+                                   check_label(path, lineno, label, labels)))
     return out
 
 
@@ -134,8 +144,9 @@ def read_glue_mnli(paths, lang, split, labels) -> Examples:
         if row["gold_label"] == "-":  # annotators did not agree
             skipped["gold_label '-'"] += 1
             continue
-        out.append(PairExample(row["pairID"], lang, row["sentence1"], row["sentence2"],
-                               check_label(path, lineno, row["gold_label"], labels)))
+        with row_scope():
+            out.append(PairExample(row["pairID"], lang, row["sentence1"], row["sentence2"],
+                                   check_label(path, lineno, row["gold_label"], labels)))
     check_unique_ids(path, (e.id for e in out))
     note_skips(path, skipped)
     out.add_skips(skipped)
@@ -148,7 +159,8 @@ def read_glue_qqp(paths, lang, split, labels) -> Examples:
     out = Examples(paths=paths)
     for lineno, row in _read_headed_tsv(path, ["id", "question1", "question2", "is_duplicate"],
                                         "GLUE QQP TSV with columns id, question1, question2, is_duplicate"):
-        out.append(PairExample(row["id"], lang, row["question1"], row["question2"],
+        with row_scope():
+            out.append(PairExample(row["id"], lang, row["question1"], row["question2"],
                                check_label(path, lineno, row["is_duplicate"], labels)))
     check_unique_ids(path, (e.id for e in out))
     return out
@@ -159,7 +171,8 @@ def read_glue_sst2(paths, lang, split, labels) -> Examples:
     (path,) = paths
     out = Examples(paths=paths)
     for lineno, row in _read_headed_tsv(path, ["sentence", "label"], "GLUE SST-2 TSV with header sentence, label"):
-        out.append(SingleExample(file_line_id(path, lineno), lang, row["sentence"],
+        with row_scope():
+            out.append(SingleExample(file_line_id(path, lineno), lang, row["sentence"],
                                  check_label(path, lineno, row["label"], labels)))
     return out
 
@@ -170,12 +183,13 @@ def read_nli_jsonl(paths, lang, split, labels) -> Examples:
     (path,) = paths
     out, skipped = Examples(paths=paths), {"gold_label '-'": 0}
     for lineno, obj in iter_json_lines(path, "MultiNLI/SNLI JSONL with pairID, sentence1, sentence2, gold_label"):
-        label = get_key(path, lineno, obj, "gold_label")
-        if label == "-":
-            skipped["gold_label '-'"] += 1
-            continue
-        out.append(PairExample(get_key(path, lineno, obj, "pairID"), lang, get_key(path, lineno, obj, "sentence1"),
-                               get_key(path, lineno, obj, "sentence2"), check_label(path, lineno, label, labels)))
+        with row_scope():
+            label = get_key(path, lineno, obj, "gold_label")
+            if label == "-":  # annotators did not agree
+                skipped["gold_label '-'"] += 1
+                continue
+            out.append(PairExample(get_key(path, lineno, obj, "pairID"), lang, get_key(path, lineno, obj, "sentence1"),
+                                   get_key(path, lineno, obj, "sentence2"), check_label(path, lineno, label, labels)))
     check_unique_ids(path, (e.id for e in out))
     note_skips(path, skipped)
     out.add_skips(skipped)
@@ -187,12 +201,13 @@ def read_anli_jsonl(paths, lang, split, labels) -> Examples:
     (path,) = paths
     out = Examples(paths=paths)
     for lineno, obj in iter_json_lines(path, "ANLI JSONL with uid, context, hypothesis, label"):
-        short = get_key(path, lineno, obj, "label")
-        if short not in _ANLI_LABELS:
-            raise DataError(path, lineno, f"unknown label {short!r}; expected one of e, n, c")
-        out.append(PairExample(get_key(path, lineno, obj, "uid"), lang, get_key(path, lineno, obj, "context"),
-                               get_key(path, lineno, obj, "hypothesis"),
-                               check_label(path, lineno, _ANLI_LABELS[short], labels)))
+        with row_scope():
+            short = get_key(path, lineno, obj, "label")
+            if short not in _ANLI_LABELS:
+                raise DataError(path, lineno, f"unknown label {short!r}; expected one of e, n, c")
+            out.append(PairExample(get_key(path, lineno, obj, "uid"), lang, get_key(path, lineno, obj, "context"),
+                                   get_key(path, lineno, obj, "hypothesis"),
+                                   check_label(path, lineno, _ANLI_LABELS[short], labels)))
     check_unique_ids(path, (e.id for e in out))
     return out
 

@@ -5,6 +5,8 @@ count physical lines of the file, so `path:line` can be opened in an editor.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -19,6 +21,43 @@ log = logging.getLogger(__name__)
 
 class MissingDataError(DataError):
     """A task's file for a language and split is not under DATA_DIR (the message lists every path tried)."""
+
+
+# While data.check collects errors, row-level errors (a bad line, an unknown label, a duplicate id) are recorded
+# here and the reader goes on with the next row; otherwise the first one is raised.
+_COLLECTED: contextvars.ContextVar[list | None] = contextvars.ContextVar("collected_data_errors", default=None)
+MAX_ERRORS_PER_READ = 50
+
+
+class TooManyErrors(DataError):
+    """Raised in collecting mode after MAX_ERRORS_PER_READ errors in one read, to bound the report."""
+
+
+@contextlib.contextmanager
+def collect_errors():
+    """Within this block readers record row-level DataErrors in the yielded list instead of raising them."""
+    errors: list[DataError] = []
+    token = _COLLECTED.set(errors)
+    try:
+        yield errors
+    finally:
+        _COLLECTED.reset(token)
+
+
+@contextlib.contextmanager
+def row_scope():
+    """Wrap the handling of one row: its DataError is raised, or recorded when collecting (the row is dropped)."""
+    try:
+        yield
+    except TooManyErrors:
+        raise
+    except DataError as e:
+        errors = _COLLECTED.get()
+        if errors is None:
+            raise
+        errors.append(e)
+        if len(errors) >= MAX_ERRORS_PER_READ:
+            raise TooManyErrors(e.path, None, f"{len(errors)} errors; stopped reading this file") from None
 
 
 class Examples(list):
@@ -52,12 +91,27 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 
 
 def cached_by_file(fn):
-    """Cache a per-file parse (e.g. XNLI's one file of 15 languages) until the file changes."""
-    cached = functools.lru_cache(maxsize=8)(lambda key, *args: fn(Path(key[0]), *args))
+    """Cache a per-file parse (e.g. XNLI's one file of 15 languages) until the file changes.
+
+    The parse runs collecting its row errors; a later call re-raises the first (or, while collecting,
+    records them all again), so the cache never hides a bad row.
+    """
+    def parse(key, *args):
+        with collect_errors() as errors:
+            result = fn(Path(key[0]), *args)
+        return result, tuple(errors)
+
+    cached = functools.lru_cache(maxsize=8)(parse)
 
     @functools.wraps(fn)
     def wrapper(path, *args):
-        return cached(_file_key(Path(path)), *args)
+        result, errors = cached(_file_key(Path(path)), *args)
+        if errors:
+            collecting = _COLLECTED.get()
+            if collecting is None:
+                raise errors[0]
+            collecting.extend(errors)
+        return result
 
     wrapper.cache_clear = cached.cache_clear
     return wrapper
@@ -115,7 +169,8 @@ def check_unique_ids(path, ids: Iterable[str]) -> None:
     seen: set[str] = set()
     for id_ in ids:
         if id_ in seen:
-            raise DataError(path, id_, "duplicate id; expected every id once")
+            with row_scope():
+                raise DataError(path, id_, "duplicate id; expected every id once")
         seen.add(id_)
 
 
@@ -130,9 +185,14 @@ def parse_json_line(path, lineno: int, line: str):
 
 
 def iter_json_lines(path, expected: str) -> Iterator[tuple[int, dict]]:
+    """(line number, object) per non-blank line; a broken line is raised (or recorded and passed over)."""
     for lineno, line in iter_lines(path, expected):
         if line.strip():
-            yield lineno, parse_json_line(path, lineno, line)
+            obj = None
+            with row_scope():
+                obj = parse_json_line(path, lineno, line)
+            if obj is not None:
+                yield lineno, obj
 
 
 def get_key(path, where, obj: dict, key: str, types=str):

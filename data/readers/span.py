@@ -8,7 +8,7 @@ text "" at 0): such questions are read with answers None (unlabelled). In a SQuA
 from __future__ import annotations
 
 from data.examples import Answer, DataError, SpanExample
-from data.readers.common import Examples, check_unique_ids, get_key, load_json
+from data.readers.common import Examples, MissingDataError, check_unique_ids, get_key, load_json, row_scope
 
 EXPECTED = 'SQuAD-format JSON {"data": [{"paragraphs": [{"context", "qas": [{"id", "question", "answers"}]}]}]}'
 
@@ -58,20 +58,22 @@ def read_squad_json(paths, lang, split, labels=None, *, version2: bool = False, 
                 raise DataError(path, p_where, f"a {type(par).__name__}; expected an object with context, qas")
             context = get_key(path, p_where, par, "context")
             for q_i, qa in enumerate(get_key(path, p_where, par, "qas", list)):
-                if not isinstance(qa, dict):
-                    raise DataError(path, f"{p_where}.qas[{q_i}]", "not an object; expected id, question, answers")
-                qid = get_key(path, f"{p_where}.qas[{q_i}]", qa, "id")
-                if id_prefix_langs:
-                    name = qid.split("-", 1)[0]
-                    if name not in TYDIQA_NAMES:
-                        raise DataError(path, qid, f"id prefix {name!r}; expected a language name, one of "
-                                                   f"{', '.join(TYDIQA_NAMES)}")
-                    if TYDIQA_NAMES[name] != lang:
-                        continue
-                answers, impossible = _read_answers(path, qid, qa, version2)
-                out.append(SpanExample(qid, lang, get_key(path, qid, qa, "question"), context, answers, impossible))
+                with row_scope():
+                    if not isinstance(qa, dict):
+                        raise DataError(path, f"{p_where}.qas[{q_i}]", "not an object; expected id, question, answers")
+                    qid = get_key(path, f"{p_where}.qas[{q_i}]", qa, "id")
+                    if id_prefix_langs:
+                        name = qid.split("-", 1)[0]
+                        if name not in TYDIQA_NAMES:
+                            raise DataError(path, qid, f"id prefix {name!r}; expected a language name, one of "
+                                                       f"{', '.join(TYDIQA_NAMES)}")
+                        if TYDIQA_NAMES[name] != lang:
+                            continue
+                    answers, impossible = _read_answers(path, qid, qa, version2)
+                    out.append(SpanExample(qid, lang, get_key(path, qid, qa, "question"), context, answers,
+                                           impossible))
     check_unique_ids(path, (e.id for e in out))
     if id_prefix_langs and not out:
-        raise DataError(path, None, f"no question of language {lang!r}; expected ids starting with "
+        raise MissingDataError(path, None, f"no question of language {lang!r}; expected ids starting with "
                                     f"{[k for k, v in TYDIQA_NAMES.items() if v == lang]}")
     return out

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.examples import DataError, TagExample
-from data.readers.common import Examples, check_label, check_unique_ids, iter_lines, load_json, note_skips, split_row
+from data.readers.common import (Examples, check_label, check_unique_ids, iter_lines, load_json, note_skips, row_scope,
+                                 split_row)
 
 UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
         "SCONJ", "SYM", "VERB", "X")
@@ -43,17 +44,19 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int]) ->
             if line.startswith("# sent_id") and "=" in line:
                 sent_id = line.split("=", 1)[1].strip()
             continue
-        cols = split_row(path, lineno, line, 10, expected)
-        token_id = cols[0]
-        if "-" in token_id or "." in token_id:  # multiword token range or empty node
-            continue
-        if not token_id.isdigit() or int(token_id) != len(words) + 1:
-            raise DataError(path, lineno, f"word id {token_id!r}; expected {len(words) + 1} (ids count up from 1 "
-                                          "in each sentence)")
-        if start is None:
-            start = lineno
-        words.append(cols[1])
-        tags.append(check_label(path, lineno, cols[3], labels))
+        with row_scope():
+            cols = split_row(path, lineno, line, 10, expected)
+            token_id = cols[0]
+            if "-" in token_id or "." in token_id:  # multiword token range or empty node
+                continue
+            if not token_id.isdigit() or int(token_id) != len(words) + 1:
+                raise DataError(path, lineno, f"word id {token_id!r}; expected {len(words) + 1} (ids count up from "
+                                              "1 in each sentence)")
+            tag = check_label(path, lineno, cols[3], labels)
+            if start is None:
+                start = lineno
+            words.append(cols[1])
+            tags.append(tag)
     flush(lineno + 1)
     return out
 
@@ -71,9 +74,9 @@ def read_conllu(paths, lang, split, labels) -> Examples:
     return out
 
 
-def _read_tag_lines(path, lang, labels, expected: str, split_token):
-    """Shared loop of the `token<TAB>tag` formats: blank line between sentences; one or two columns decided by the
-    file's first word line (XTREME test files have no tags), every line like it."""
+def _read_tag_lines(path, lang, labels, expected: str, split_token, columns=(1, 2)):
+    """Shared loop of the `token<TAB>tag` formats: blank line between sentences. The file's first word line decides
+    between the allowed column counts (XTREME's test files have no tag column); every line must be like it."""
     out: list[TagExample] = []
     words, tags, start, ncols = [], [], None, None
     for lineno, line in [*iter_lines(path, expected), (None, "")]:
@@ -83,14 +86,16 @@ def _read_tag_lines(path, lang, labels, expected: str, split_token):
                                       tuple(tags) if ncols == 2 else None))
             words, tags, start = [], [], None
             continue
-        if ncols is None:
-            ncols = len(line.split("\t"))
-        cols = split_row(path, lineno, line, ncols if ncols in (1, 2) else (1, 2), expected)
-        if start is None:
-            start = lineno
-        words.append(split_token(path, lineno, cols[0]))
-        if ncols == 2:
-            tags.append(check_label(path, lineno, cols[1], labels))
+        with row_scope():
+            cols = split_row(path, lineno, line, columns if ncols is None else ncols, expected)
+            if ncols is None:
+                ncols = len(cols)  # XTREME's test files have no tag column
+            word = split_token(path, lineno, cols[0])
+            tag = check_label(path, lineno, cols[1], labels) if ncols == 2 else None
+            if start is None:
+                start = lineno
+            words.append(word)
+            tags.append(tag)
     return out
 
 
@@ -113,10 +118,7 @@ def read_panx_original(paths, lang, split, labels) -> Examples:
         return token[len(prefix):]
 
     rows = _read_tag_lines(path, lang, labels, f"{prefix}token<TAB>tag per line, blank line between sentences",
-                           strip_prefix)
-    for ex in rows:
-        if ex.tags is None:
-            raise DataError(path, ex.id.rsplit(":", 1)[1], "token without a tag; expected token<TAB>tag")
+                           strip_prefix, columns=(2,))
     return Examples(rows, paths=paths)
 
 
@@ -142,11 +144,13 @@ def read_ccg(paths, lang, split, labels=None) -> Examples:
     for lineno, line in iter_lines(path, expected):
         if not line.strip():
             continue
-        text, tag_text = split_row(path, lineno, line, 2, expected)
-        words, tags = text.split(" "), tag_text.split(" ")
-        if len(words) != len(tags):
-            raise DataError(path, lineno, f"{len(words)} words but {len(tags)} supertags; expected one tag per word")
-        for tag in tags:
-            check_label(path, lineno, tag, labels)
-        out.append(TagExample(f"{Path(path).name}:{lineno}", lang, tuple(words), tuple(tags)))
+        with row_scope():
+            text, tag_text = split_row(path, lineno, line, 2, expected)
+            words, tags = text.split(" "), tag_text.split(" ")
+            if len(words) != len(tags):
+                raise DataError(path, lineno, f"{len(words)} words but {len(tags)} supertags; expected one tag per "
+                                              "word")
+            for tag in tags:
+                check_label(path, lineno, tag, labels)
+            out.append(TagExample(f"{Path(path).name}:{lineno}", lang, tuple(words), tuple(tags)))
     return out
