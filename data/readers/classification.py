@@ -40,13 +40,12 @@ def read_xtreme_pair_tsv(paths, lang, split, labels) -> Examples:
             if not row:
                 continue
             with row_scope():
-                if len(row) not in (2, 3):
-                    raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected 2 or 3 ({expected})")
-                if ncols is None:
-                    ncols = len(row)  # XTREME's test files have 2 columns (no label); the others 3
-                elif len(row) != ncols:
+                if ncols is not None and len(row) != ncols:
                     raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected {ncols} like the "
                                                   f"first row ({expected})")
+                if len(row) not in (2, 3):
+                    raise DataError(path, lineno, f"{len(row)} tab-separated columns, expected 2 or 3 ({expected})")
+                ncols = len(row)  # XTREME's test files have 2 columns (no label); the others 3
                 label = None
                 if ncols == 3:
                     label = check_label(path, lineno, _NLI_SPELLINGS.get(row[2].strip(), row[2].strip()), labels)
