@@ -224,3 +224,86 @@ def test_list_prints_every_source(capsys):
     out = capsys.readouterr().out.splitlines()
     assert len(out) == sum(len(s) for s in D.SOURCES.values())
     assert any(line.startswith("panx") and "manual: AmazonPhotos.zip" in line for line in out)
+
+
+# --- python -m xlmr.download ------------------------------------------------------------------------------------
+
+
+def _xlmr_tarball(spm_path, tmp_path, vocab_size) -> tuple[bytes, "Path"]:
+    """A tiny random fairseq XLM-R directory (model.pt with fairseq's key names, dict.txt, the sentencepiece
+    model), packed like xlmr.base.tar.gz: every member under `xlmr.base/`."""
+    import argparse
+    import torch
+    from xlmr.checkpoint import RENAMES, _fill, _to_regex
+    from xlmr.model import XLMRConfig, XLMREncoder
+
+    torch.manual_seed(0)
+    encoder = XLMREncoder(XLMRConfig.tiny(vocab_size=vocab_size))
+    state = {}
+    for key, tensor in encoder.state_dict().items():  # our names -> fairseq's, through the loader's own table
+        for ours, _, fairseq in RENAMES:
+            match = _to_regex(ours).match(key)
+            if match and fairseq:
+                state["encoder.sentence_encoder." + _fill(fairseq[0], match)] = tensor
+                break
+        else:
+            assert key == "embeddings.token_type_embeddings.weight", key  # fairseq has none
+    src = tmp_path / "fairseq_src"
+    src.mkdir()
+    torch.save({"args": argparse.Namespace(encoder_attention_heads=4), "model": state}, src / "model.pt")
+    (src / "dict.txt").write_text("".join(f"w{i} 1\n" for i in range(vocab_size - 5)))
+    (src / "sentencepiece.bpe.model").write_bytes(open(spm_path, "rb").read())
+    return make_tar({f"xlmr.base/{p.name}": p.read_bytes() for p in src.iterdir()}), src
+
+
+XLMR_PATH = "/dl.fbaipublicfiles.com/fairseq/models/xlmr.base.tar.gz"
+
+
+def test_xlmr_download_resumes_and_gives_a_directory_load_pretrained_reads(tmp_path, spm_path, tokenizer, capsys):
+    import torch
+    from xlmr import download as X
+    from xlmr.checkpoint import load_pretrained
+
+    tarball, src = _xlmr_tarball(spm_path, tmp_path, tokenizer.vocab_size)
+    out = tmp_path / "xlmr.base"
+    with LoopbackServer({XLMR_PATH: tarball}, mode="drop_once") as server:
+        X.main(["base", "--out", str(out), "--base-url", server.base_url, "--quiet"])
+        assert [r is None for _, r in server.requests] == [True, False]  # dropped once, resumed with Range
+        X.main(["base", "--out", str(out), "--base-url", server.base_url, "--quiet"])  # already in place
+        assert len(server.requests) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.sha256", "dict.txt", "model.pt",
+                                                     "sentencepiece.bpe.model"]
+    manifest = read_manifest(out / "MANIFEST.sha256")
+    assert manifest["xlmr.base.tar.gz"] == hashlib.sha256(tarball).hexdigest()
+    assert manifest["model.pt"] == sha256_file(src / "model.pt")
+    ours, _ = load_pretrained(out)
+    ref, _ = load_pretrained(src)
+    ids = torch.tensor([[0, 5, 6, 7, 2]])
+    ours.eval(), ref.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ours(ids), ref(ids), rtol=0, atol=0)
+
+
+def test_xlmr_download_refuses_a_wrong_checksum_and_an_escaping_archive(tmp_path, capsys):
+    from xlmr import download as X
+
+    good = make_tar({"xlmr.base/model.pt": b"m", "xlmr.base/dict.txt": b"d",
+                     "xlmr.base/sentencepiece.bpe.model": b"s"})
+    other = tmp_path / "other.sha256"
+    other.write_text(f"{'0' * 64}  xlmr.base.tar.gz\n")
+    with LoopbackServer({XLMR_PATH: good}) as server:
+        with pytest.raises(SystemExit):
+            X.main(["base", "--out", str(tmp_path / "a"), "--base-url", server.base_url, "--quiet",
+                    "--verify", str(other)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "xlmr.base.tar.gz: SHA-256 mismatch: expected 0000" in err[-1]
+    assert list((tmp_path / "a").iterdir()) == []
+    evil = make_tar({"xlmr.base/model.pt": b"m"}, symlinks={"xlmr.base/dict.txt": "../../../etc/passwd"})
+    with LoopbackServer({XLMR_PATH: evil}) as server:
+        with pytest.raises(DownloadError, match=r"refusing member 'xlmr.base/dict.txt'"):
+            X.download_xlmr("base", tmp_path / "b", base_url=server.base_url, backoff=0, progress=False,
+                            log=lambda m: None)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "MANIFEST.sha256", "other.sha256", "xlmr.base.tar.gz"]  # only the fetched archive and its record
+    with pytest.raises(ValueError, match="unknown XLM-R size 'huge'"):
+        X.download_xlmr("huge", tmp_path / "c")
