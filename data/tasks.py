@@ -312,10 +312,11 @@ def _build_tasks() -> dict[str, Task]:
             *[Source(s.layout, "train", s.files, s.read, _EN) for s in _MNLI_SOURCES if s.split == "train"],
         ), description="XNLI: natural language inference, 15 languages; English train = MNLI"),
         Task("pawsx", "pair_cls", PAWSX_LANGS, ("train", "dev", "test"), BINARY_LABELS, "accuracy", ("accuracy",), (
-            *[Source("original", s, (f"pawsx/x-final/{{lang}}/{f}.tsv",), R.read_pawsx_original,
-                     _EN if s == "train" else None) for s, f in _PAWSX_FILES.items()],
-            *[Source("xtreme", s, (f"pawsx/{s}-{{lang}}.tsv",), R.read_xtreme_pair_tsv,
-                     _EN if s == "train" else None) for s in _PAWSX_FILES],
+            Source("original", "train", ("pawsx/x-final/en/train.tsv",), R.read_pawsx_original, _EN),
+            Source("xtreme", "train", ("pawsx/train-en.tsv",), R.read_xtreme_pair_tsv, _EN),
+            *_sources("original", ("dev", "test"), lambda s: [f"pawsx/x-final/{{lang}}/{_PAWSX_FILES[s]}.tsv"],
+                      R.read_pawsx_original),
+            *_sources("xtreme", ("dev", "test"), lambda s: [f"pawsx/{s}-{{lang}}.tsv"], R.read_xtreme_pair_tsv),
         ), description="PAWS-X: paraphrase identification (adversarial pairs)"),
         Task("udpos", "tag", UDPOS_LANGS, _TAGS, R.UPOS, "f1", ("span_f1", "tag_accuracy"), (
             *_sources("original", _TAGS, lambda s: [f"udpos/ud-treebanks-v2.5/UD_*/{{lang}}_*-ud-{s}.conllu"],
