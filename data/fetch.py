@@ -84,8 +84,11 @@ def _attempt(url: str, part: Path, timeout: float, progress: bool) -> None:
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as e:
-        if e.code == 416 and offset:  # our .part is not a prefix the server recognises: start over
-            part.unlink()
+        if e.code == 416 and offset:
+            total = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", e.headers.get("Content-Range") or "")
+            if total and int(total.group(1)) == offset:  # the .part is already complete (stopped before rename)
+                return
+            part.unlink()  # our .part is not a prefix the server recognises: start over
             raise _Retry(f"HTTP 416 for a range from {offset}") from None
         if e.code in (408, 429) or e.code >= 500:
             raise _Retry(f"HTTP {e.code} {e.reason}") from None

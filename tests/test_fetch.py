@@ -221,3 +221,11 @@ def test_include_and_strip_select_and_relocate_members(tmp_path, kind):
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["en/a.conllu", "fr/b.conllu"]
     with pytest.raises(DownloadError, match=r"no member matches nothing/\*"):
         extract_archive(tmp_path / name, tmp_path / "out2", include=["nothing/*"])
+
+
+def test_complete_part_file_is_renamed_without_fetching_the_body_again(tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(BODY)  # a run stopped between the last byte and the rename
+    with LoopbackServer({"/f.bin": BODY}) as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
+    assert server.requests == [("/f.bin", f"bytes={len(BODY)}-")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
