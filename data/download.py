@@ -17,7 +17,8 @@ What it does, per task:
    `--verify MANIFEST` every file must also match that manifest (e.g. one written on another machine).
    A mismatch is an error and leaves no file under the final name.
 3. Unpack archives safely (`data.fetch.extract_archive`: no member may leave its folder) into the task's folder.
-4. Run `data.check.check(DATA_DIR, tasks)` on the result (skip with `--no-check`).
+4. Run `data.check.check(DATA_DIR, tasks)` on the result and print its report (skip with `--no-check`); a
+   required file missing or malformed makes the command fail.
 
 Two sources cannot be fetched automatically: PAN-X (AmazonPhotos.zip, shared from an Amazon Drive link that needs
 a browser) and CCGbank (LDC-licensed). For those the command prints what to fetch, from where, and where to put
@@ -356,17 +357,13 @@ def list_sources() -> str:
     return "\n".join(lines)
 
 
-def run_check(data_dir: Path, tasks: list[str], log=print) -> None:
-    """Run `data.check.check` on the laid-out tasks; it raises on a file the readers cannot read."""
-    try:
-        from data.check import check
-    except ModuleNotFoundError as e:
-        if e.name != "data.check":
-            raise
-        log("note: data/check.py is not in this checkout; the layout was not checked")
-        return
-    log(f"checking {data_dir} ({', '.join(tasks)}) ...")
-    check(data_dir, tasks=tasks)
+def run_check(data_dir: Path, tasks: list[str], log=print) -> bool:
+    """Run `data.check.check` on the laid-out tasks, log its report; True when every required file reads."""
+    from data.check import check, format_report
+
+    report = check(data_dir, tasks=tasks)
+    log(format_report(report))
+    return report["ok"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -397,8 +394,8 @@ def main(argv: list[str] | None = None) -> None:
                            from_files=parse_from_files(args.from_file, tasks), retries=args.retries,
                            progress=not args.quiet, log=log)
         ready = [t for t in tasks if t not in pending]
-        if ready and not args.no_check:
-            run_check(Path(args.out), ready, log=log)
+        if ready and not args.no_check and not run_check(Path(args.out), ready, log=log):
+            raise DownloadError(f"data.check found problems in {args.out} (see its report above)")
     except (DownloadError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

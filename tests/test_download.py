@@ -11,6 +11,7 @@ import re
 import pytest
 
 from data import download as D
+from data.check import check
 from data.fetch import DownloadError, read_manifest, sha256_file
 from data.tasks import TASKS
 from tests.fixtures.download.loopback import LoopbackServer, make_tar, make_zip
@@ -82,17 +83,20 @@ def test_full_download_lays_out_a_data_dir_every_reader_accepts(tmp_path, upstre
     (tmp_path / "ccg.tgz").write_bytes(upstream["ccg.tgz"])
     data_dir = tmp_path / "data"
     with LoopbackServer(serve_paths(upstream)) as server:
-        argv = ["--all", "--out", str(data_dir), "--base-url", server.base_url, "--quiet", "--no-check",
+        argv = ["--all", "--out", str(data_dir), "--base-url", server.base_url, "--quiet",
                 "--from-file", f"panx={tmp_path / 'AmazonPhotos.zip'}", "--from-file", f"ccg={tmp_path / 'ccg.tgz'}"]
         code, _, err = run_main(monkeypatch, upstream, argv, capsys)
         assert code == 0, err
+        assert "\nOK\n" in err  # data.check's report, run by the command
         first = len(server.requests)
         # a second run finds every file in place (checksums match): nothing is fetched again
         code, _, err = run_main(monkeypatch, upstream, argv, capsys)
         assert code == 0, err
         assert len(server.requests) == first
     assert first == len(serve_paths(upstream))  # each file fetched exactly once (MNLI shared by three tasks)
-    assert read_everything(data_dir) == set(TASKS)
+    report = check(data_dir)
+    assert report["ok"] and {t["task"]: t["status"] for t in report["tasks"]} == {t: "ok" for t in TASKS}
+    assert read_everything(data_dir) == set(TASKS)  # every language and split, not only the required ones
     # the manifest lists every fetched file with the SHA-256 of what the server sent
     manifest = read_manifest(data_dir / D.MANIFEST_NAME)
     expected = {s.saved_as: hashlib.sha256(upstream[s.url or s.name]).hexdigest()
@@ -131,6 +135,17 @@ def test_checksum_mismatch_is_an_error_and_leaves_no_file(tmp_path, upstream, mo
     assert not (tmp_path / "d" / "downloads" / "XNLI-1.0.zip").exists()
     assert not (tmp_path / "d" / "xnli").exists()
     assert sorted(p.name for p in (tmp_path / "d" / "downloads").iterdir()) == []
+
+
+def test_data_check_failure_fails_the_command(tmp_path, upstream, monkeypatch, capsys):
+    bad_row = b"language\tgold_label\tsentence1\tsentence2\tpairID\nde\tmaybe\ta\tb\t1\n"
+    files = {**upstream, XNLI_URL: make_zip({"XNLI-1.0/xnli.dev.tsv": bad_row, "XNLI-1.0/xnli.test.tsv": bad_row})}
+    with LoopbackServer(serve_paths(files)) as server:
+        code, _, err = run_main(monkeypatch, files, ["--tasks", "xnli", "--out", str(tmp_path), "--base-url",
+                                                     server.base_url, "--quiet"], capsys)
+    assert code == 1
+    assert "xnli.test.tsv:2" in err and "FAILED" in err
+    assert err.strip().splitlines()[-1] == f"error: data.check found problems in {tmp_path} (see its report above)"
 
 
 def test_404_is_one_clear_line_naming_the_url(tmp_path, upstream, monkeypatch, capsys):
