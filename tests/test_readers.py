@@ -343,3 +343,12 @@ def test_choice_label_out_of_range(tmp_path):
           '{"ind": 1, "ctx_a": "a", "ctx_b": "b", "endings": ["1", "2", "3", "4"], "label": 4}\n')
     with pytest.raises(DataError, match=r"hellaswag_val.jsonl:1: label 4; expected an integer 0..3"):
         read("hellaswag", "en", "dev", data_dir=tmp_path)
+
+
+def test_qqp_rows_with_a_stray_tab_are_counted_not_fatal(tmp_path):
+    # GLUE's QQP train file has such rows (nyu-mll/GLUE-baselines issue #5); they are skipped and counted
+    write(tmp_path, "qqp/QQP/train.tsv", "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
+                                         "1\t1\t2\tA?\tB?\t0\n\"\tWas it real?\t0\n2\t3\t4\tC?\tD?\t1\n")
+    ex = read("qqp", "en", "train", data_dir=tmp_path)
+    assert [e.id for e in ex] == ["1", "2"]
+    assert ex.skipped == {"row with the wrong number of columns": 1}

@@ -92,14 +92,20 @@ def read_xnli_original(paths, lang, split, labels) -> Examples:
     return out
 
 
-def _read_headed_tsv(path, names: list[str], expected: str):
-    """(line number, {name: value}) for each row of a TSV with a header row; tabs only, no quoting (GLUE, PAWS-X)."""
+def _read_headed_tsv(path, names: list[str], expected: str, bad_rows: dict[str, int] | None = None):
+    """(line number, {name: value}) for each row of a TSV with a header row; tabs only, no quoting (GLUE, PAWS-X).
+
+    bad_rows: when given, a row with the wrong column count is counted there and passed over instead of raising.
+    """
     rows = iter_lines(path, expected)
     _, header_line = next(rows)
     header = header_line.split("\t")
     col = _header_index(path, header, names, expected)
     for lineno, line in rows:
         if not line.strip():
+            continue
+        if bad_rows is not None and len(line.split("\t")) != len(header):
+            bad_rows[_BAD_ROW] += 1
             continue
         cols = None
         with row_scope():
@@ -116,7 +122,7 @@ def read_pawsx_original(paths, lang, split, labels) -> Examples:
                                         "PAWS-X TSV with header id, sentence1, sentence2, label"):
         with row_scope():
             out.append(PairExample(row["id"], lang, row["sentence1"], row["sentence2"],
-                               check_label(path, lineno, row["label"], labels)))
+                                   check_label(path, lineno, row["label"], labels)))
     check_unique_ids(path, (e.id for e in out))
     return out
 
@@ -152,16 +158,26 @@ def read_glue_mnli(paths, lang, split, labels) -> Examples:
     return out
 
 
+_BAD_ROW = "row with the wrong number of columns"
+
+
 def read_glue_qqp(paths, lang, split, labels) -> Examples:
-    """GLUE `QQP/{train,dev}.tsv`: header `id qid1 qid2 question1 question2 is_duplicate`."""
+    """GLUE `QQP/{train,dev}.tsv`: header `id qid1 qid2 question1 question2 is_duplicate`.
+
+    GLUE's QQP train file is known to hold rows with a stray tab or a missing field (nyu-mll/GLUE-baselines
+    issue #5; transformers' reader drops them too): those rows are skipped and counted, not fatal.
+    """
     (path,) = paths
-    out = Examples(paths=paths)
+    out, skipped = Examples(paths=paths), {_BAD_ROW: 0}
     for lineno, row in _read_headed_tsv(path, ["id", "question1", "question2", "is_duplicate"],
-                                        "GLUE QQP TSV with columns id, question1, question2, is_duplicate"):
+                                        "GLUE QQP TSV with columns id, question1, question2, is_duplicate",
+                                        bad_rows=skipped):
         with row_scope():
             out.append(PairExample(row["id"], lang, row["question1"], row["question2"],
-                               check_label(path, lineno, row["is_duplicate"], labels)))
+                                   check_label(path, lineno, row["is_duplicate"], labels)))
     check_unique_ids(path, (e.id for e in out))
+    note_skips(path, skipped)
+    out.add_skips(skipped)
     return out
 
 
@@ -172,7 +188,7 @@ def read_glue_sst2(paths, lang, split, labels) -> Examples:
     for lineno, row in _read_headed_tsv(path, ["sentence", "label"], "GLUE SST-2 TSV with header sentence, label"):
         with row_scope():
             out.append(SingleExample(file_line_id(path, lineno), lang, row["sentence"],
-                                 check_label(path, lineno, row["label"], labels)))
+                                     check_label(path, lineno, row["label"], labels)))
     return out
 
 
