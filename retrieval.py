@@ -112,15 +112,17 @@ def margin_scores(sims: np.ndarray, ids: np.ndarray, x_mean: np.ndarray, y_mean:
 def mine(src_emb, tgt_emb, k: int = 4) -> list[tuple[int, int, float]]:
     """Margin-based bitext mining: 1-to-1 (src_index, tgt_index, score) pairs, best score first, no threshold.
 
-    Candidates are every source's best target by margin among its k nearest targets, plus every target's
+    Candidates are every source's best target by margin among its k nearest targets (all targets when there
+    are fewer than k; likewise for sources), plus every target's
     best source among its k nearest sources; they are sorted by score (ties: lower src, then tgt index first)
     and kept greedily when neither side is taken yet. A pair found in both directions is one candidate.
     """
     src, tgt = _as_matrix(src_emb, "src_emb"), _as_matrix(tgt_emb, "tgt_emb")
-    if k > min(len(src), len(tgt)):
-        raise ValueError(f"mine: k={k} exceeds the smaller side ({len(src)} source, {len(tgt)} target rows)")
-    fwd_sims, fwd_ids = knn(src, tgt, k)  # (n_src, k): targets near each source
-    bwd_sims, bwd_ids = knn(tgt, src, k)  # (n_tgt, k): sources near each target
+    if k < 1:
+        raise ValueError(f"mine: k={k} must be at least 1")
+    # a side with fewer than k rows lends all of them (as the XTREME and LASER scripts do)
+    fwd_sims, fwd_ids = knn(src, tgt, min(k, len(tgt)))  # (n_src, k): targets near each source
+    bwd_sims, bwd_ids = knn(tgt, src, min(k, len(src)))  # (n_tgt, k): sources near each target
     src_mean, tgt_mean = fwd_sims.mean(axis=1), bwd_sims.mean(axis=1)
     fwd = margin_scores(fwd_sims, fwd_ids, src_mean, tgt_mean)
     bwd = margin_scores(bwd_sims, bwd_ids, tgt_mean, src_mean)

@@ -6,6 +6,7 @@ task kind; result rows, tables and --collect; the CLI on a tiny saved checkpoint
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +180,148 @@ def test_collect_rejects_missing_paths(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no results CSV"):
         evaluate.collect([str(tmp_path / "empty")])
+
+
+# --- the command line on a tiny saved checkpoint and the readers' fixture data ------------------------------
+
+FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
+
+
+def fixture_langs(task) -> list[str]:
+    """The task's languages whose eval split the fixture data holds with gold labels."""
+    from data.examples import DataError
+
+    out = []
+    for lang in task.langs:
+        try:
+            if task.has_gold(FIXTURE_DATA, lang, task.eval_split):
+                out.append(lang)
+        except DataError:  # no file for this language in the fixtures
+            pass
+    return out
+
+
+def make_checkpoint(directory, tokenizer, task=None, seed=0, meta=None) -> Path:
+    """A tiny random encoder saved with save_pretrained, plus (for a task) a head saved with save_head."""
+    from xlmr.checkpoint import save_head, save_pretrained
+
+    torch.manual_seed(seed)
+    directory = Path(directory)
+    save_pretrained(XLMREncoder(XLMRConfig.tiny(vocab_size=tokenizer.vocab_size)), tokenizer, directory)
+    if task is not None:
+        labels = task.get_labels(FIXTURE_DATA)
+        head = make_head(task.kind, 32, len(labels) if labels else 1)
+        save_head(directory, head, {"kind": task.kind, "num_labels": len(labels) if labels else 1,
+                                    "labels": list(labels) if labels else None, "task": task.name,
+                                    "model": "xlmr-tiny", "intermediate_task": "mnli",
+                                    "target_task": task.name, "seed": seed, **(meta or {})})
+    return directory
+
+
+EVAL_TASKS = [name for name, t in __import__("data.tasks", fromlist=["TASKS"]).TASKS.items() if t.kind != "retrieval"]
+
+
+@pytest.mark.parametrize("name", EVAL_TASKS)
+def test_cli_writes_a_row_per_language_of_every_fixture_task(name, tokenizer, tmp_path, capsys):
+    from data.results import read_results
+    from data.tasks import get_task
+
+    task = get_task(name)
+    langs = fixture_langs(task)
+    assert langs, f"the fixture data has no labelled {task.eval_split} split of {name}"
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, task, seed=7)
+    results = tmp_path / "results.csv"
+    scores = evaluate.run(["--ckpt", str(ckpt), "--langs", ",".join(langs), "--data-dir", str(FIXTURE_DATA),
+                           "--results", str(results), "--max-len", "64", "--batch-size", "4"])
+    df = read_results(results)
+    primary = df[df.metric == task.primary_metric]
+    assert sorted(primary.lang) == sorted(langs)
+    assert set(df.target_task) == {name} and set(df.split) == {task.eval_split} and set(df.seed) == {"7"}
+    assert set(df.model) == {"xlmr-tiny"} and set(df.intermediate_task) == {"mnli"}
+    assert all(0 <= v <= 100 for v in df.value)
+    assert set(scores) == set(langs)
+    table = capsys.readouterr().out
+    assert all(f"\n{lang} " in table for lang in langs)
+
+
+def test_evaluate_langs_equals_scoring_predict_by_hand(tokenizer, tmp_path):
+    from data.tasks import get_task
+    from xlmr.checkpoint import load_head, load_pretrained
+
+    task = get_task("pawsx")
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, task)
+    encoder, _ = load_pretrained(ckpt)
+    head, _ = load_head(ckpt)
+    scores = evaluate.evaluate_langs(encoder, head, tokenizer, task, FIXTURE_DATA, ["de", "en"], "test", 64, 2, "cpu")
+    for lang in ("de", "en"):
+        examples = task.read(FIXTURE_DATA, lang, "test")
+        preds = evaluate.predict(encoder, head, tokenizer, task, examples, 64, 8, "cpu")
+        golds = [e.label for e in examples]
+        assert scores[lang]["accuracy"] == pytest.approx(100 * np.mean([p == g for p, g in zip(preds, golds)]))
+
+
+# --- bad input: a clear error before any compute ----------------------------------------------------------
+
+@pytest.fixture
+def no_compute(monkeypatch):
+    """Fail the test if the model is loaded: errors must come before any compute."""
+    import xlmr.checkpoint
+
+    def refuse(*a, **k):
+        raise AssertionError("the model was loaded before the input was checked")
+
+    monkeypatch.setattr(xlmr.checkpoint, "load_pretrained", refuse)
+
+
+def test_error_directory_without_weights(tmp_path, no_compute):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no encoder weights"):
+        evaluate.run(["--ckpt", str(tmp_path / "empty"), "--task", "xnli", "--all-langs"])
+    with pytest.raises(ValueError, match="checkpoint directory not found"):
+        evaluate.run(["--ckpt", str(tmp_path / "nope"), "--task", "xnli", "--all-langs"])
+
+
+def test_error_checkpoint_without_head(tokenizer, tmp_path, no_compute):
+    ckpt = make_checkpoint(tmp_path / "enc", tokenizer)
+    with pytest.raises(ValueError, match="no task head"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "xnli", "--all-langs"])
+
+
+def test_error_unknown_task(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("xnli"))
+    with pytest.raises(ValueError, match="unknown task 'xnlii'; known tasks: xnli"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "xnlii", "--all-langs"])
+
+
+def test_error_language_the_task_lacks(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("pawsx"))
+    with pytest.raises(ValueError, match="pawsx has no language.*ar.*its languages: de en"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "pawsx", "--langs", "de,ar", "--data-dir", str(FIXTURE_DATA)])
+
+
+def test_error_split_without_gold(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("xquad"))
+    with pytest.raises(ValueError, match="xquad, split test: no gold labels .* for de"):
+        evaluate.run(["--ckpt", str(ckpt), "--langs", "en,de", "--data-dir", str(FIXTURE_DATA)])
+
+
+def test_error_head_of_another_kind_or_label_set(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("panx"))
+    with pytest.raises(ValueError, match="a 'tag' head cannot score xnli"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "xnli", "--langs", "de", "--data-dir", str(FIXTURE_DATA)])
+    with pytest.raises(ValueError, match="head labels .* differ from udpos's"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "udpos", "--langs", "de", "--data-dir", str(FIXTURE_DATA)])
+
+
+def test_main_prints_one_line_error_and_exits(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        evaluate.main(["--ckpt", str(tmp_path / "nope"), "--task", "xnli", "--all-langs"])
+    assert str(exc.value.code).startswith("evaluate.py: error: ") and "not found" in str(exc.value.code)

@@ -150,9 +150,12 @@ def test_mine_k_changes_the_scores():
     assert common and any(abs(a[p] - b[p]) > 1e-3 for p in common)
 
 
-def test_mine_rejects_k_larger_than_a_side():
-    with pytest.raises(ValueError, match="k=4 exceeds"):
-        retrieval.mine(np.ones((3, 2), np.float32), np.ones((10, 2), np.float32), k=4)
+def test_mine_uses_every_row_when_a_side_has_fewer_than_k():
+    src, tgt, _ = planted(n_pairs=3, n_src_extra=0, n_tgt_extra=7, seed=3)
+    assert [(i, j) for i, j, _ in retrieval.mine(src, tgt, k=4)] == \
+        [(i, j) for i, j, _ in brute_mine(src, tgt, k=4)]
+    with pytest.raises(ValueError, match="k=0"):
+        retrieval.mine(src, tgt, k=0)
 
 
 # --- Tatoeba --------------------------------------------------------------------------------------------
