@@ -31,7 +31,7 @@ from pathlib import Path
 
 from data.examples import Bitext, DataError
 from data.readers.common import MissingDataError, collect_errors
-from data.tasks import TASKS, Task, _has_gold, get_task
+from data.tasks import TASKS, Task, examples_have_gold, get_task
 
 
 def required_pairs(task: Task, langs: Sequence[str]) -> set[tuple[str, str]]:
@@ -49,7 +49,7 @@ def describe_labels(task: Task, examples) -> dict[str, int]:
     sentence and gold-pair counts (retrieval). Unlabelled examples count under "(none)"."""
     if isinstance(examples, Bitext):
         return {"src_sentences": len(examples.src), "tgt_sentences": len(examples.tgt),
-                "gold_pairs": -1 if examples.gold is None else len(examples.gold)}
+                "gold_pairs": None if examples.gold is None else len(examples.gold)}
     if task.kind == "tag":
         counts = Counter()
         for e in examples:
@@ -86,7 +86,7 @@ def check_entry(task: Task, data_dir, lang: str, split: str, required: bool) -> 
             examples = None
     if examples is not None:
         entry["n_examples"] = len(examples.src) if isinstance(examples, Bitext) else len(examples)
-        entry["labelled"] = _has_gold(examples)
+        entry["labelled"] = examples_have_gold(examples)
         entry["labels"] = describe_labels(task, examples)
         entry["skipped"] = dict(getattr(examples, "skipped", {}))
     if errors:

@@ -217,7 +217,7 @@ class Task:
 
     def has_gold(self, data_dir, lang: str, split: str) -> bool:
         """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
-        return _has_gold(self.read(data_dir, lang, split))
+        return examples_have_gold(self.read(data_dir, lang, split))
 
     def get_labels(self, data_dir=None) -> tuple[str, ...] | None:
         """The label set: the registry's, or for ccg the supertags of DATA_DIR/ccg/tags_to_id.json."""
@@ -273,7 +273,8 @@ class Task:
         return out
 
 
-def _has_gold(examples) -> bool:
+def examples_have_gold(examples) -> bool:
+    """Whether every example (or the Bitext) carries its gold label, tags, answers or pairs."""
     if isinstance(examples, Bitext):
         return examples.gold is not None
     for e in examples:
