@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -224,7 +225,7 @@ def test_from_file_errors_are_clear(tmp_path):
         D.parse_from_files(["a.zip"], ["panx", "ccg"])
     with pytest.raises(ValueError, match=r"'xnli' is not a selected task with a manual source"):
         D.parse_from_files(["xnli=a.zip"], ["xnli", "panx"])
-    assert D.parse_from_files(["a.zip"], ["xnli", "panx"]) == {"panx": D.Path("a.zip")}
+    assert D.parse_from_files(["a.zip"], ["xnli", "panx"]) == {"panx": Path("a.zip")}
     with pytest.raises(DownloadError, match=r"nope\.zip: no such file"):
         D.download(["panx"], tmp_path, from_files={"panx": tmp_path / "nope.zip"}, log=lambda m: None)
 
@@ -244,7 +245,7 @@ def test_list_prints_every_source(capsys):
 # --- python -m xlmr.download ------------------------------------------------------------------------------------
 
 
-def _xlmr_tarball(spm_path, tmp_path, vocab_size) -> tuple[bytes, "Path"]:
+def _xlmr_tarball(spm_path, tmp_path, vocab_size):
     """A tiny random fairseq XLM-R directory (model.pt with fairseq's key names, dict.txt, the sentencepiece
     model), packed like xlmr.base.tar.gz: every member under `xlmr.base/`."""
     import argparse
@@ -254,6 +255,8 @@ def _xlmr_tarball(spm_path, tmp_path, vocab_size) -> tuple[bytes, "Path"]:
 
     torch.manual_seed(0)
     encoder = XLMREncoder(XLMRConfig.tiny(vocab_size=vocab_size))
+    with torch.no_grad():  # fairseq has no token-type row; the loader puts zeros there
+        encoder.embeddings.token_type_embeddings.weight.zero_()
     state = {}
     for key, tensor in encoder.state_dict().items():  # our names -> fairseq's, through the loader's own table
         for ours, _, fairseq in RENAMES:
@@ -268,7 +271,7 @@ def _xlmr_tarball(spm_path, tmp_path, vocab_size) -> tuple[bytes, "Path"]:
     torch.save({"args": argparse.Namespace(encoder_attention_heads=4), "model": state}, src / "model.pt")
     (src / "dict.txt").write_text("".join(f"w{i} 1\n" for i in range(vocab_size - 5)))
     (src / "sentencepiece.bpe.model").write_bytes(open(spm_path, "rb").read())
-    return make_tar({f"xlmr.base/{p.name}": p.read_bytes() for p in src.iterdir()}), src
+    return make_tar({f"xlmr.base/{p.name}": p.read_bytes() for p in src.iterdir()}), src, encoder
 
 
 XLMR_PATH = "/dl.fbaipublicfiles.com/fairseq/models/xlmr.base.tar.gz"
@@ -279,7 +282,7 @@ def test_xlmr_download_resumes_and_gives_a_directory_load_pretrained_reads(tmp_p
     from xlmr import download as X
     from xlmr.checkpoint import load_pretrained
 
-    tarball, src = _xlmr_tarball(spm_path, tmp_path, tokenizer.vocab_size)
+    tarball, src, original = _xlmr_tarball(spm_path, tmp_path, tokenizer.vocab_size)
     out = tmp_path / "xlmr.base"
     with LoopbackServer({XLMR_PATH: tarball}, mode="drop_once") as server:
         X.main(["base", "--out", str(out), "--base-url", server.base_url, "--quiet"])
@@ -291,12 +294,12 @@ def test_xlmr_download_resumes_and_gives_a_directory_load_pretrained_reads(tmp_p
     manifest = read_manifest(out / "MANIFEST.sha256")
     assert manifest["xlmr.base.tar.gz"] == hashlib.sha256(tarball).hexdigest()
     assert manifest["model.pt"] == sha256_file(src / "model.pt")
-    ours, _ = load_pretrained(out)
-    ref, _ = load_pretrained(src)
+    encoder, tok = load_pretrained(out)
     ids = torch.tensor([[0, 5, 6, 7, 2]])
-    ours.eval(), ref.eval()
+    encoder.eval(), original.eval()
     with torch.no_grad():
-        torch.testing.assert_close(ours(ids), ref(ids), rtol=0, atol=0)
+        torch.testing.assert_close(encoder(ids), original(ids), rtol=0, atol=0)
+    assert tok.vocab_size == tokenizer.vocab_size
 
 
 def test_xlmr_download_refuses_a_wrong_checksum_and_an_escaping_archive(tmp_path, capsys):

@@ -229,3 +229,9 @@ def test_complete_part_file_is_renamed_without_fetching_the_body_again(tmp_path)
         assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
     assert server.requests == [("/f.bin", f"bytes={len(BODY)}-")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_server_error_is_retried(tmp_path):
+    with LoopbackServer({"/f.bin": BODY}, mode="busy_once") as server:
+        assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
+    assert server.requests == [("/f.bin", None), ("/f.bin", None)]
