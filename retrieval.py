@@ -340,6 +340,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def resolve_layers(layer: str | None, num_layers: int, ckpt) -> tuple[list[int], bool]:
+    """--layer -> (hidden-state indices, sweep?): None = the default layer, "all" = 0..num_layers, or one index."""
+    if layer in (None, ""):
+        return [default_layer(num_layers)], False
+    if layer == "all":
+        return list(range(num_layers + 1)), True
+    try:
+        index = int(layer)
+    except ValueError:
+        raise ValueError(f"--layer {layer!r}: expected a number or 'all'") from None
+    if not 0 <= index <= num_layers:
+        raise ValueError(f"--layer {index}: {ckpt} has hidden states 0..{num_layers} (0 = embeddings output)")
+    return [index], False
+
+
 def row_meta(args, ckpt: Path, task_name: str) -> dict:
     """Labels of the rows: the flags, else the checkpoint's head.json, else the directory name / none.
 
@@ -381,23 +396,19 @@ def run(argv=None) -> dict:
         raise ValueError(f"--k {args.k}, --batch-size {args.batch_size}, --max-len {args.max_len}: "
                          "k and batch size must be positive, max len at least 3")
     meta = row_meta(args, ckpt, task.name)
+    config = ckpt / "config.json"  # Hugging Face layout: check --layer against the depth before loading
+    if config.is_file():
+        import json
+
+        resolve_layers(args.layer, json.loads(config.read_text(encoding="utf-8"))["num_hidden_layers"], ckpt)
+    elif args.layer not in (None, "", "all"):
+        resolve_layers(args.layer, 10**6, ckpt)  # at least the syntax, before loading
 
     from xlmr.checkpoint import load_pretrained
 
     device = pick_device(args.device)
     model, tokenizer = load_pretrained(ckpt, device=device)
-    n = model.cfg.num_layers
-    if args.layer in (None, ""):
-        layers, sweep = [default_layer(n)], False
-    elif args.layer == "all":
-        layers, sweep = list(range(n + 1)), True
-    else:
-        try:
-            layers, sweep = [int(args.layer)], False
-        except ValueError:
-            raise ValueError(f"--layer {args.layer!r}: expected a number or 'all'") from None
-        if not 0 <= layers[0] <= n:
-            raise ValueError(f"--layer {layers[0]}: {ckpt} has hidden states 0..{n} (0 = embeddings output)")
+    layers, sweep = resolve_layers(args.layer, model.cfg.num_layers, ckpt)
 
     def embed_fn(texts):
         return embed(model, tokenizer, texts, layer=layers, pool=args.pool, batch_size=args.batch_size,

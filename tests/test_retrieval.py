@@ -268,3 +268,90 @@ def test_embed_rejects_bad_layer_and_pool(tiny_model, toy_tokenizer):
         retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=3)
     with pytest.raises(ValueError, match="pool"):
         retrieval.embed(tiny_model, toy_tokenizer, SENTS, layer=1, pool="max")
+
+
+# --- the command line on a tiny saved checkpoint and the fixture data --------------------------------------
+
+@pytest.mark.parametrize("name, metrics", [
+    ("tatoeba", {"accuracy", "accuracy_en_to_xx"}),
+    ("bucc2018", {"f1", "precision", "recall", "f1_tuned_on_split", "precision_tuned_on_split",
+                  "recall_tuned_on_split"}),
+])
+def test_cli_writes_a_row_per_language_of_every_fixture_task(name, metrics, tokenizer, tmp_path, capsys):
+    from data.results import read_results
+    from data.tasks import get_task
+    from tests.test_evaluate import FIXTURE_DATA, fixture_langs, make_checkpoint
+
+    task = get_task(name)
+    langs = fixture_langs(task)
+    assert langs
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)  # retrieval checkpoints need no head
+    results = tmp_path / "results.csv"
+    scores = retrieval.run(["--ckpt", str(ckpt), "--task", name, "--langs", ",".join(langs), "--data-dir",
+                            str(FIXTURE_DATA), "--results", str(results), "--model", "xlmr-tiny", "--seed", "1"])
+    df = read_results(results)
+    assert {(r.lang, r.metric) for r in df.itertuples()} == {(lang, m) for lang in langs for m in metrics}
+    assert set(df.target_task) == {name} and set(df.intermediate_task) == {"none"} and set(df.seed) == {"1"}
+    assert set(df.split) == {"test"} and all(0 <= v <= 100 for v in df.value)
+    assert set(scores) == set(langs)
+    assert "layer=1;pool=mean" in df.source.iloc[0]  # the 2-layer model's default layer
+
+
+def test_cli_layer_sweep_names_every_layer_and_reads_meta_from_head_json(tokenizer, tmp_path):
+    from data.results import read_results
+    from data.tasks import get_task
+    from tests.test_evaluate import FIXTURE_DATA, make_checkpoint
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("mnli"), seed=4,
+                           meta={"intermediate_task": "none"})  # an intermediate-task checkpoint (MNLI)
+    results = tmp_path / "results.csv"
+    retrieval.run(["--ckpt", str(ckpt), "--task", "tatoeba", "--langs", "de", "--data-dir", str(FIXTURE_DATA),
+                   "--results", str(results), "--layer", "all", "--pool", "cls"])
+    df = read_results(results)
+    assert set(df.metric) == {f"{m}_layer{i}" for m in ("accuracy", "accuracy_en_to_xx") for i in range(3)}
+    assert set(df.intermediate_task) == {"mnli"} and set(df.model) == {"xlmr-tiny"} and set(df.seed) == {"4"}
+
+
+def test_cli_errors_before_any_compute(tokenizer, tmp_path, monkeypatch):
+    import xlmr.checkpoint
+    from tests.test_evaluate import FIXTURE_DATA, make_checkpoint
+
+    def refuse(*a, **k):
+        raise AssertionError("the model was loaded before the input was checked")
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    monkeypatch.setattr(xlmr.checkpoint, "load_pretrained", refuse)
+    data = ["--data-dir", str(FIXTURE_DATA)]
+    (tmp_path / "empty").mkdir()
+    cases = [
+        (["--ckpt", str(tmp_path / "empty"), "--task", "tatoeba", "--langs", "de", *data], "no encoder weights"),
+        (["--ckpt", str(ckpt), "--task", "tatoebaa", "--langs", "de", *data], "unknown task 'tatoebaa'"),
+        (["--ckpt", str(ckpt), "--task", "xnli", "--langs", "de", *data], "use evaluate.py"),
+        (["--ckpt", str(ckpt), "--task", "bucc2018", "--langs", "de,en", *data], "no language.*en"),
+        (["--ckpt", str(ckpt), "--task", "tatoeba", "--all-langs", "--langs", "de", *data], "exactly one"),
+        (["--ckpt", str(ckpt), "--task", "tatoeba", "--langs", "de", "--layer", "x", *data], "--layer 'x'"),
+        (["--ckpt", str(ckpt), "--task", "tatoeba", "--langs", "de", "--layer", "3", *data], "hidden states 0..2"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(ValueError, match=message):
+            retrieval.run(argv)
+
+
+def test_cli_error_split_without_gold(tokenizer, tmp_path, monkeypatch):
+    """XTREME's download: BUCC test without gold, Tatoeba with the English side sorted (no gold)."""
+    import shutil
+
+    import xlmr.checkpoint
+    from tests.test_evaluate import FIXTURE_DATA, make_checkpoint
+
+    monkeypatch.setattr(xlmr.checkpoint, "load_pretrained", lambda *a, **k: pytest.fail("model loaded"))
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    data = tmp_path / "data"
+    for task, files in {"bucc2018": ["de-en.test.de", "de-en.test.en", "de-en.dev.de", "de-en.dev.en",
+                                     "de-en.dev.gold"], "tatoeba": ["de-en.de", "de-en.en"]}.items():
+        (data / task).mkdir(parents=True)
+        for f in files:
+            shutil.copy(FIXTURE_DATA / task / f, data / task / f)
+    for task in ("bucc2018", "tatoeba"):
+        with pytest.raises(ValueError, match=f"task {task}, split test: no gold labels .* for de"):
+            retrieval.run(["--ckpt", str(ckpt), "--task", task, "--langs", "de", "--data-dir", str(data)])
