@@ -117,15 +117,15 @@ PANX_MANUAL = (
     "PAN-X (WikiANN, Pan et al. 2017, the splits of Rahimi et al. 2019) is shared as AmazonPhotos.zip from\n"
     "  https://www.amazon.com/clouddrive/share/d3KGCRCIYwhKJF0H3eWA26hjg2ZCRhjpEQtDL70FSBN\n"
     "  (the link in XTREME's scripts/download_data.sh). Download it in a browser, then run\n"
-    "  python -m data.download --tasks panx --out DATA_DIR --from-file panx=PATH/TO/AmazonPhotos.zip\n"
-    "  or save it as DATA_DIR/downloads/AmazonPhotos.zip and rerun.")
+    "  python -m data.download --tasks panx --out {data_dir} --from-file panx=PATH/TO/AmazonPhotos.zip\n"
+    "  or save it as {data_dir}/downloads/AmazonPhotos.zip and rerun.")
 CCG_MANUAL = (
     "CCG supertagging uses CCGbank 1.1 (LDC2005T13), licensed by the Linguistic Data Consortium\n"
     "  (https://catalog.ldc.upenn.edu/LDC2005T13), in jiant's preprocessed form: ccg.train.tsv, ccg.dev.tsv,\n"
     "  ccg.test.tsv (sentence<TAB>supertags, one sentence a line) and tags_to_id.json. Once you have made them\n"
     "  from your copy of CCGbank, pack them (tar czf ccg.tgz ccg.*.tsv tags_to_id.json) and run\n"
-    "  python -m data.download --tasks ccg --out DATA_DIR --from-file ccg=PATH/TO/ccg.tgz\n"
-    "  (or save the archive as DATA_DIR/downloads/ccg.tgz and rerun); the four files go to DATA_DIR/ccg/.")
+    "  python -m data.download --tasks ccg --out {data_dir} --from-file ccg=PATH/TO/ccg.tgz\n"
+    "  (or save the archive as {data_dir}/downloads/ccg.tgz and rerun); the four files go to {data_dir}/ccg/.")
 
 SOURCES: dict[str, tuple[Source, ...]] = {
     # XNLI 1.0 dev/test with gold labels for 15 languages (XNLI-1.0/xnli.{dev,test}.tsv) [HF xnli checksums];
@@ -333,7 +333,7 @@ def download(tasks: list[str], data_dir: str | Path, *, base_url: str | None = N
                 elif target.exists():
                     digest = copy_verified(target, target, expected)
                 else:
-                    log(f"{task}: needs a manual step.\n  {source.manual}")
+                    log(f"{task}: needs a manual step.\n  " + source.manual.format(data_dir=data_dir))
                     pending.append(task)
                     continue
             else:

@@ -80,7 +80,8 @@ def download_xlmr(size: str, out: str | os.PathLike, *, base_url: str | None = N
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m xlmr.download", description=__doc__.split("\n\n")[0])
-    parser.add_argument("size", choices=sorted(URLS), help="XLM-R base (270M parameters) or large (560M)")
+    parser.add_argument("size", choices=sorted(URLS),
+                        help="XLM-R base (250M parameters) or large (560M), as in fairseq's README")
     parser.add_argument("--out", required=True, help="directory for model.pt, dict.txt, sentencepiece.bpe.model")
     parser.add_argument("--base-url", help="fetch from this mirror: https://host/path -> BASE_URL/host/path")
     parser.add_argument("--verify", metavar="MANIFEST", help="a sha256sum-style manifest the archive must match")
