@@ -134,8 +134,9 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str | None = None, *, retri
     """Download `url` to `dest` and return the file's hex SHA-256.
 
     An existing `dest` whose checksum matches `sha256` (or any existing `dest` when `sha256` is None) is kept and
-    not fetched again. `retries` bounds the extra attempts after a transient failure; the wait before attempt k
-    is `backoff * 2**(k-1)` seconds. A checksum mismatch removes the download and raises `DownloadError`: no file
+    not fetched again. After a transient failure (dropped connection, timeout, 5xx) the next attempt continues
+    the `.part` file: at once when the failed attempt brought new bytes, else after `backoff * 2**(k-1)` seconds
+    for the k-th attempt without progress; more than `retries` of those is an error. A checksum mismatch removes the download and raises `DownloadError`: no file
     is left under `dest`.
     """
     dest = Path(dest)
@@ -148,18 +149,22 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str | None = None, *, retri
         dest.unlink()  # a stale or corrupt file: fetch it again
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = _part_path(dest)
-    last = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
+    failures, longest = 0, -1  # attempts that brought no new bytes; the longest .part seen so far
+    while True:
         try:
             _attempt(url, part, timeout, progress)
             break
         except _Retry as e:
-            last = str(e)
-    else:
-        raise DownloadError(f"{url}: gave up after {retries + 1} attempts ({last}); "
-                            f"the partial file {part} is kept and a rerun continues it")
+            size = part.stat().st_size if part.exists() else 0
+            if size > longest:  # progress: a dropped connection on a big file is continued at once
+                longest = size
+                if size > 0:
+                    continue
+            failures += 1
+            if failures > retries:
+                raise DownloadError(f"{url}: gave up after {failures} attempts without progress ({e}); "
+                                    f"the partial file {part} is kept and a rerun continues it") from None
+            time.sleep(backoff * 2 ** (failures - 1))
     digest = sha256_file(part)
     if sha256 is not None and digest != sha256:
         part.unlink()

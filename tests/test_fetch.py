@@ -85,7 +85,7 @@ def test_unreachable_server_gives_up_after_bounded_retries(tmp_path):
     with LoopbackServer({}) as server:
         url = server.url("/f.bin")
     # the server is shut down: every attempt is refused
-    with pytest.raises(DownloadError, match=r"gave up after 3 attempts"):
+    with pytest.raises(DownloadError, match=r"gave up after 3 attempts without progress"):
         _fetch(url, tmp_path / "f.bin", retries=2)
     assert not (tmp_path / "f.bin").exists()
 
@@ -235,3 +235,16 @@ def test_server_error_is_retried(tmp_path):
     with LoopbackServer({"/f.bin": BODY}, mode="busy_once") as server:
         assert _fetch(server.url("/f.bin"), tmp_path / "f.bin", sha256=BODY_SHA) == BODY_SHA
     assert server.requests == [("/f.bin", None), ("/f.bin", None)]
+
+
+def test_server_dropping_every_connection_without_range_support_gives_up(tmp_path, monkeypatch):
+    # every answer is the first half of the body then a dropped connection, and Range is ignored:
+    # the .part never grows past half, so the bounded count of attempts without progress ends it
+    waits = []
+    monkeypatch.setattr("data.fetch.time.sleep", waits.append)
+    with LoopbackServer({"/f.bin": BODY}, mode="drop_always") as server:
+        with pytest.raises(DownloadError, match="gave up after 3 attempts without progress"):
+            _fetch(server.url("/f.bin"), tmp_path / "f.bin", retries=2, backoff=1.0)
+    assert len(server.requests) == 4  # 1 with progress (half the body) + 3 without
+    assert waits == [1.0, 2.0]
+    assert (tmp_path / "f.bin.part").stat().st_size == len(BODY) // 2 and not (tmp_path / "f.bin").exists()
