@@ -3,8 +3,9 @@
 - `fetch(url, dest, sha256=None)` downloads to `dest + ".part"` and renames it onto `dest` only when the file is
   complete and (if a SHA-256 is given) its checksum matches. An interrupted download is continued with an HTTP
   `Range` request; a server that ignores `Range` (answers 200 instead of 206) restarts the file cleanly. Dropped
-  connections, timeouts and 5xx answers are retried with exponential backoff, a bounded number of times; a 4xx
-  answer (404 ...) fails at once with one line naming the URL. One tqdm bar per file, on stderr.
+  connections, timeouts and 5xx answers are retried: at once when the attempt brought new bytes, else with
+  exponential backoff, at most `retries` times in a row without progress; a 4xx answer (404 ...) fails at once
+  with one line naming the URL. One tqdm bar per file, on stderr.
 - `read_manifest` / `write_manifest`: `sha256  relative/path` lines, the format of `sha256sum`, so
   `cd DATA_DIR && sha256sum -c MANIFEST.sha256` checks a download by hand.
 - `extract_archive(archive, target)` unpacks zip / tar / tar.gz / tar.bz2 after checking every member first: a
