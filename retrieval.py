@@ -356,14 +356,18 @@ def resolve_layers(layer: str | None, num_layers: int, ckpt) -> tuple[list[int],
 
 
 def row_meta(args, ckpt: Path, task_name: str) -> dict:
-    """Labels of the rows: the flags, else the checkpoint's head.json, else the directory name / none.
+    """Labels of the rows: the flags, else the checkpoint's head.json (or heads/*/head.json), else the
+    directory name / none.
 
     An encoder fine-tuned on task T (after intermediate task I, or none) is used as is for retrieval; its
     intermediate task for the rows is I when set, else T (the checkpoint of an intermediate-task run).
     """
     from evaluate import read_head_meta
 
-    meta = read_head_meta(ckpt) or {}
+    meta = read_head_meta(ckpt)
+    if meta is None:  # a multi-task intermediate checkpoint keeps one head per task under heads/<task>/
+        per_task = [read_head_meta(d) for d in sorted((ckpt / "heads").glob("*")) if (d / "head.json").is_file()]
+        meta = per_task[0] if per_task else {}
     trained = meta.get("intermediate_task")
     if trained in (None, "", "none"):
         trained = meta.get("task") or "none"

@@ -355,3 +355,18 @@ def test_cli_error_split_without_gold(tokenizer, tmp_path, monkeypatch):
     for task in ("bucc2018", "tatoeba"):
         with pytest.raises(ValueError, match=f"task {task}, split test: no gold labels .* for de"):
             retrieval.run(["--ckpt", str(ckpt), "--task", task, "--langs", "de", "--data-dir", str(data)])
+
+
+def test_row_meta_reads_a_multi_task_checkpoints_heads_folder(tokenizer, tmp_path):
+    from data.tasks import get_task
+    from tests.test_evaluate import make_checkpoint
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    make_checkpoint(ckpt / "heads" / "mnli", tokenizer, get_task("mnli"), seed=2,
+                    meta={"intermediate_task": "mnli_squad_v1"})
+    args = retrieval.parse_args(["--ckpt", str(ckpt), "--task", "tatoeba"])
+    assert retrieval.row_meta(args, ckpt, "tatoeba") == {
+        "model": "xlmr-tiny", "intermediate_task": "mnli_squad_v1", "target_task": "tatoeba", "seed": 2}
+    bare = make_checkpoint(tmp_path / "xlmr-base-ckpt", tokenizer)
+    assert retrieval.row_meta(args, bare, "tatoeba") == {
+        "model": "xlmr-base-ckpt", "intermediate_task": "none", "target_task": "tatoeba", "seed": None}
