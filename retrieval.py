@@ -24,13 +24,17 @@ Method (Artetxe & Schwenk 2019, as XTREME and jiant use it; see REFERENCE.md "Re
   the threshold tuned on the scored split itself is optimistic and written as `f1_tuned_on_split`. When the
   test split has no gold (XTREME's download deletes it), only dev's `f1_tuned_on_split` exists.
 - Tatoeba: metric `accuracy` is xx->en (XTREME's direction), `accuracy_en_to_xx` the reverse; x100.
-- With --layer all, one forward pass gives every layer; metrics are then named `<metric>_layer<N>`.
+- With --layer all, one forward pass gives every layer; metrics are then named `<metric>_layer<N>`. The
+  vectors of every layer are kept: (L+1) x sentences x H float32 (BUCC-size sides with the large model:
+  tens of GiB; sweep on a subset of languages or pick layers one at a time there).
+- A side with fewer than k sentences lends all of them as neighbours (as the XTREME/LASER scripts do).
+- The results rows' `source` is `<ckpt>;layer=<N|all>;pool=<mean|cls>`; their model / intermediate_task /
+  seed come from the checkpoint's head.json (or --model / --intermediate-task / --seed), `none` without one.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
