@@ -1,8 +1,8 @@
 """Zero-shot evaluation of a fine-tuned checkpoint on every language of a task; merging runs into one table.
 
-    python evaluate.py --ckpt runs/xnli_mnli_s1/checkpoint --task xnli --all-langs --data-dir data/xtreme
-    python evaluate.py --ckpt runs/panx_s1/checkpoint --task panx --langs de,fr --split test --results results/runs.csv
-    python evaluate.py --collect runs/xnli_mnli_s1 runs/xnli_mnli_s2 results/runs.csv    # mean/std/n over seeds
+    python evaluate.py --ckpt runs/xnli_mnli_s1/target/best --task xnli --all-langs --data-dir data
+    python evaluate.py --ckpt runs/panx_s1/target/best --task panx --langs de,fr --split dev --results my.csv
+    python evaluate.py --collect runs/xnli_mnli_s1 runs/xnli_mnli_s2 results/results.csv   # mean/std/n over seeds
 
 A checkpoint directory holds xlmr.checkpoint.save_pretrained's files (config.json, model.safetensors,
 sentencepiece.bpe.model) and save_head's (head.safetensors, head.json); head.json's meta gives model,
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-DEFAULT_RESULTS = "results/runs.csv"
+DEFAULT_RESULTS = "results/results.csv"  # train.py's eval.results default too
 DEFAULT_DATA_DIR = "data"
 SPM_FILE = "sentencepiece.bpe.model"
 
@@ -114,6 +114,9 @@ def resolve_langs(task, langs: Sequence[str] | None, all_langs: bool) -> list[st
 
 def check_gold(task, data_dir, langs: Sequence[str], split: str) -> None:
     """Every (lang, split) must have gold labels; one error listing all that lack them."""
+    from data.tasks import SPLIT_ALIASES
+
+    split = SPLIT_ALIASES.get(split, split)
     if split not in task.splits:
         raise ValueError(f"task {task.name} has no split {split!r}; its splits: {', '.join(task.splits)}")
     lacking = [lang for lang in langs if not task.has_gold(data_dir, lang, split)]
@@ -356,7 +359,9 @@ def run(argv=None) -> dict:
     if task.kind == "retrieval":
         raise ValueError(f"task {task.name} is a retrieval task: use retrieval.py")
     langs = resolve_langs(task, args.langs, args.all_langs)
-    split = args.split or task.eval_split
+    from data.tasks import SPLIT_ALIASES
+
+    split = SPLIT_ALIASES.get(args.split, args.split) if args.split else task.eval_split
     check_gold(task, args.data_dir, langs, split)
     max_len = args.max_len or (384 if task.kind == "span" else 256)
     if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:

@@ -1,7 +1,7 @@
 """Sentence retrieval with XLM-R: BUCC 2018 bitext mining and Tatoeba, kNN through FAISS.
 
-    python retrieval.py --ckpt runs/mnli_large --task tatoeba --all-langs --data-dir data/xtreme
-    python retrieval.py --ckpt runs/mnli_large --task bucc2018 --langs de,fr --layer all --results results/runs.csv
+    python retrieval.py --ckpt runs/mnli_large/intermediate/best --task tatoeba --all-langs --data-dir data
+    python retrieval.py --ckpt runs/mnli_large/intermediate/best --task bucc2018 --langs de,fr --layer all --results my.csv
 
 Building blocks (numpy float32 in, plain Python out), usable without a model:
     knn(x, y, k)                         exact cosine kNN (FAISS IndexFlatIP on L2-normalized copies; GPU if seen)
@@ -336,7 +336,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-len", type=int, default=512)
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
-    p.add_argument("--results", default="results/runs.csv", help="results CSV to append to")
+    p.add_argument("--results", default="results/results.csv", help="results CSV to append to")
     p.add_argument("--model", default=None, help="model name for the rows (default: head.json's, else the dir name)")
     p.add_argument("--intermediate-task", default=None,
                    help="intermediate task for the rows (default: from head.json, else none)")
