@@ -1,0 +1,246 @@
+"""Linguistic distances from English to each XTREME language, computed with urielplus (URIEL+), cached on disk.
+
+Run:
+    python -m data.distances                       # English-to-L table for every language below (angular)
+    python -m data.distances --metric cosine de ja
+    python -m data.distances --matrix results/distances   # full language x language matrices (genetic is slow)
+
+What is computed (urielplus 1.3.2, `URIELPlus().new_distance(distance, ["eng", code])`):
+- distances: syntactic (`S_` features), phonological (`P_`), inventory (`INV_`), featural (all typological
+  features), genetic (Glottolog family membership vector), geographic (GEOCOORDS vector), script (URIEL+ script
+  features). Morphological needs URIEL+'s integrated databases (no `M_` features in the base data), so it is not
+  offered. All distances are in [0, 1]; angular by default (`2 * arccos(cos) / pi`), cosine (`1 - cos`) selectable.
+- data and aggregation: the URIEL data shipped with urielplus (WALS, SSWL, Ethnologue, PHOIBLE, ...), no
+  database integration and no imputation. Per feature, the sources are combined by union (urielplus's default
+  aggregation 'U': the largest known value across sources); a distance uses only the features known for both
+  languages (urielplus's rule). Where no feature is shared, the distance is missing (NaN), never guessed.
+- coverage: per language, how many of the 289 typological features are known and how many are shared with English
+  for each typological distance. A language with fewer than 100 known typological features (Kazakh: 14, Estonian:
+  80), or a distance computed from fewer than 10 shared features (Kazakh phonological: 2, Hebrew phonological: 3),
+  is flagged thin; the distance is kept (and flagged), not dropped.
+
+Codes: XTREME's ISO 639-1 codes are mapped to URIEL's ISO 639-3 codes by the explicit table URIEL_CODES. For
+macrolanguages the macrolanguage code is used, because in URIEL's base data it pools its members' entries and has
+far more known features than the standard variety (ar -> ara not arb, zh -> zho not cmn, ms -> msa not zsm,
+et -> est not ekk, sw -> swa not swh, fa -> fas not pes).
+
+Cache: distances are computed once per (metric, language) and kept in
+`$XSTILTS_CACHE_DIR` (default `~/.cache/xstilts`, or `$XDG_CACHE_HOME/xstilts`) under `uriel/`; `--cache-dir`
+overrides. urielplus copies its data files next to its own code on first use; here that copy goes into the cache
+dir instead, so a read-only install works and the install is never written to. urielplus's logging is silenced.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.io import atomic_path
+
+DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic", "script")
+TYPOLOGICAL_PREFIXES = {"syntactic": "S_", "phonological": "P_", "inventory": "INV_", "featural": ""}
+METRICS = ("angular", "cosine")
+THIN_KNOWN = 100  # fewer known typological features (of 289) than this: thin coverage
+THIN_SHARED = 10  # fewer features shared with English for a typological distance than this: thin
+
+# XTREME ISO 639-1 code -> (URIEL ISO 639-3 code, note). Macrolanguages: see the module docstring.
+URIEL_CODES = {
+    "af": ("afr", ""), "ar": ("ara", "macrolanguage Arabic (not arb, Standard Arabic: fewer known features)"),
+    "bg": ("bul", ""), "bn": ("ben", ""), "de": ("deu", ""), "el": ("ell", ""), "en": ("eng", ""),
+    "es": ("spa", ""), "et": ("est", "macrolanguage Estonian (not ekk)"), "eu": ("eus", ""),
+    "fa": ("fas", "macrolanguage Persian (not pes)"), "fi": ("fin", ""), "fr": ("fra", ""), "he": ("heb", ""),
+    "hi": ("hin", ""), "hu": ("hun", ""), "id": ("ind", ""), "it": ("ita", ""), "ja": ("jpn", ""),
+    "jv": ("jav", ""), "ka": ("kat", ""), "kk": ("kaz", ""), "ko": ("kor", ""), "ml": ("mal", ""),
+    "mr": ("mar", ""), "ms": ("msa", "macrolanguage Malay (not zsm, Standard Malay: 12 known syntactic features)"),
+    "my": ("mya", ""), "nl": ("nld", ""), "pt": ("por", ""), "ro": ("ron", "not an XTREME language (XQuAD has it)"),
+    "ru": ("rus", ""), "sw": ("swa", "macrolanguage Swahili (not swh)"), "ta": ("tam", ""), "te": ("tel", ""),
+    "th": ("tha", ""), "tl": ("tgl", ""), "tr": ("tur", ""), "ur": ("urd", ""), "vi": ("vie", ""),
+    "yo": ("yor", ""), "zh": ("zho", "macrolanguage Chinese (not cmn)"),
+}
+_URIEL_FILES = ("family_features.npz", "features.npz", "geocoord_features.npz", "script_features.npz")
+
+
+def uriel_code(lang: str) -> str:
+    """URIEL's code for an XTREME ISO 639-1 code; ValueError listing the known codes otherwise."""
+    try:
+        return URIEL_CODES[lang][0]
+    except KeyError:
+        raise ValueError(f"unknown language code {lang!r}: expected one of {', '.join(sorted(URIEL_CODES))}") from None
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("XSTILTS_CACHE_DIR"):
+        return Path(os.environ["XSTILTS_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xstilts"
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence urielplus: it logs every step at INFO through the root logger and configures it on import."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+        for h in list(root.handlers):  # drop what urielplus's logging.basicConfig added
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)
+
+
+def load_urielplus(cache_dir: str | os.PathLike | None = None):
+    """A URIELPlus object on the data shipped with urielplus, without ever writing into the install.
+
+    URIELPlus() copies database/original_uriel/*.npz to database/ beside its module on first use (failing on a
+    read-only install) and then reads them from there, so a copy a user modified with cache=True would be read
+    too. Here the module's location is pointed, for the duration of the constructor, at a folder in the cache
+    dir whose database/original_uriel links to the shipped files: the copy lands in the cache and the data read
+    is always the shipped data.
+    """
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    with _quiet():
+        import urielplus.urielplus as upm
+
+        shipped = Path(upm.__file__).resolve().parent / "database" / "original_uriel"
+        shadow = cache_dir / "uriel" / f"urielplus-{metadata.version('urielplus')}"
+        (shadow / "database").mkdir(parents=True, exist_ok=True)
+        link = shadow / "database" / "original_uriel"
+        if not link.exists():
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                link.symlink_to(shipped, target_is_directory=True)
+        module_file = upm.__file__
+        upm.__file__ = str(shadow / "urielplus.py")  # URIELPlus.__init__ resolves its data dir from __file__
+        try:
+            u = upm.URIELPlus()
+        finally:
+            upm.__file__ = module_file
+    return u
+
+
+def _cache_file(cache_dir: Path, metric: str) -> Path:
+    key = json.dumps([metadata.version("urielplus"), metric, DISTANCES, URIEL_CODES, THIN_KNOWN, THIN_SHARED],
+                     sort_keys=True)
+    return cache_dir / "uriel" / f"english_distances_{metric}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.csv"
+
+
+def _compute(u, langs: list[str]) -> pd.DataFrame:
+    """Distance and coverage rows for `langs` (ISO 639-1) from an already loaded URIELPlus."""
+    feats = np.array([str(f) for f in u.feats[1]])
+    index = {str(code): i for i, code in enumerate(u.langs[1])}
+    known_en = (u.data[1][index["eng"]] > -1).any(-1)  # (289,) features with a value in any source
+    rows = []
+    for lang in langs:
+        code = uriel_code(lang)
+        row = {"lang": lang, "uriel_code": code}
+        with _quiet():
+            for d in DISTANCES:
+                try:
+                    row[d] = float(u.new_distance(d, ["eng", code]))
+                except ValueError:  # no shared feature: the distance is not defined
+                    row[d] = float("nan")
+        known = (u.data[1][index[code]] > -1).any(-1)
+        row["known_typological"] = int(known.sum())
+        thin = [f"{row['known_typological']} known typological features"] if row["known_typological"] < THIN_KNOWN else []
+        for d, prefix in TYPOLOGICAL_PREFIXES.items():
+            mask = np.char.startswith(feats, prefix)
+            row[f"shared_{d}"] = shared = int((known & known_en & mask).sum())
+            if 0 < shared < THIN_SHARED:  # 0 shared: the distance is NaN (undefined), not thin
+                thin.append(f"{d} from {shared} shared features")
+        row["thin_coverage"] = "; ".join(thin)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLike | None = None,
+                      uriel=None) -> pd.DataFrame:
+    """English-to-L distances and coverage, one row per language (in the given order).
+
+    Columns: lang, uriel_code, the DISTANCES (NaN where undefined), known_typological, shared_<distance> for the
+    typological distances, thin_coverage (empty, or why the coverage is thin). Languages not yet in the cache are
+    computed (with `uriel`, a URIELPlus from load_urielplus, when given) and added to it.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown distance metric {metric!r}: expected one of {METRICS}")
+    langs = list(dict.fromkeys(langs))
+    for lang in langs:
+        uriel_code(lang)  # unknown codes fail before any work
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = _cache_file(cache_dir, metric)
+    cached = pd.read_csv(path, keep_default_na=True) if path.exists() else pd.DataFrame(columns=["lang"])
+    missing = [lang for lang in langs if lang not in set(cached["lang"])]
+    if missing:
+        u = uriel if uriel is not None else load_urielplus(cache_dir)
+        previous = u.get_distance_metric()
+        u.set_distance_metric(metric)
+        try:
+            new = _compute(u, missing)
+        finally:
+            u.set_distance_metric(previous)
+        cached = pd.concat([cached, new], ignore_index=True) if len(cached) else new
+        with atomic_path(path) as tmp:
+            cached.to_csv(tmp, index=False)
+    out = cached.set_index("lang").loc[langs].reset_index()
+    out["thin_coverage"] = out["thin_coverage"].fillna("").astype(str)
+    return out
+
+
+def distance_matrices(langs, metric: str = "angular", cache_dir=None, distances=DISTANCES) -> dict[str, pd.DataFrame]:
+    """Full language x language matrices from urielplus (one new_distance call per distance); NaN = undefined."""
+    langs = list(dict.fromkeys(langs))
+    codes = [uriel_code(lang) for lang in langs]
+    u = load_urielplus(cache_dir)
+    u.set_distance_metric(metric)
+    out = {}
+    for d in distances:
+        with _quiet():
+            if len(codes) == 2:  # urielplus returns a number for two languages (and raises if undefined)
+                try:
+                    v = float(u.new_distance(d, codes))
+                except ValueError:
+                    v = -1.0
+                m = np.array([[0.0, v], [v, 0.0]])
+            else:
+                m = np.asarray(u.new_distance(d, codes), dtype=float)  # (L, L); undefined marked -1
+        m[m < 0] = np.nan
+        out[d] = pd.DataFrame(m, index=langs, columns=langs)
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("langs", nargs="*", help="ISO 639-1 codes (default: every language of URIEL_CODES)")
+    p.add_argument("--metric", choices=METRICS, default="angular")
+    p.add_argument("--cache-dir", default=None, help=f"default: {default_cache_dir()}")
+    p.add_argument("--matrix", metavar="OUT_DIR", help="write distance_matrix_<distance>.csv files here")
+    args = p.parse_args(argv)
+    langs = args.langs or sorted(URIEL_CODES)
+    try:
+        if args.matrix:
+            for d, m in distance_matrices(langs, args.metric, args.cache_dir).items():
+                with atomic_path(Path(args.matrix) / f"distance_matrix_{d}.csv") as tmp:
+                    m.to_csv(tmp)
+            print(f"wrote {len(DISTANCES)} matrices ({len(langs)} languages) to {args.matrix}")
+        else:
+            print(english_distances(langs, args.metric, args.cache_dir).to_string(index=False))
+    except ValueError as e:
+        sys.exit(f"data.distances: {e}")
+
+
+if __name__ == "__main__":
+    main()

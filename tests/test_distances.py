@@ -1,0 +1,148 @@
+"""URIEL+ distances from English (data/distances.py). Run: python -m pytest -q tests/test_distances.py"""
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data import distances as dd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("uriel_cache")
+
+
+@pytest.fixture(scope="module")
+def uriel(cache_dir):
+    return dd.load_urielplus(cache_dir)
+
+
+@pytest.mark.parametrize("metric, langs", [("angular", ["de", "ja", "kk", "et"]), ("cosine", ["sw", "kk"])])
+def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs):
+    table = dd.english_distances(langs, metric, cache_dir, uriel=uriel).set_index("lang")
+    assert uriel.get_distance_metric() == "angular"  # restored
+    uriel.set_distance_metric(metric)
+    for lang in langs:
+        for d in dd.DISTANCES:
+            try:
+                expected = float(uriel.new_distance(d, ["eng", dd.uriel_code(lang)]))
+            except ValueError:  # urielplus: no shared feature
+                expected = float("nan")
+            np.testing.assert_equal(table.loc[lang, d], expected, err_msg=f"{lang} {d} {metric}")
+    uriel.set_distance_metric("angular")
+
+
+def test_undefined_distance_is_nan_not_a_guess(uriel, cache_dir):
+    et = dd.english_distances(["et"], "angular", cache_dir, uriel=uriel).iloc[0]
+    assert np.isnan(et["phonological"]) and np.isnan(et["inventory"])  # Estonian: no P_/INV_ feature in URIEL
+    assert et["shared_phonological"] == 0 and 0 < et["syntactic"] < 1
+
+
+def test_loaded_data_is_the_shipped_data(uriel):
+    import urielplus.urielplus as upm
+
+    shipped = Path(upm.__file__).parent / "database" / "original_uriel"
+    for i, name in list(enumerate(dd._URIEL_FILES))[1::2]:  # the typological and script data
+        with np.load(shipped / name, allow_pickle=True) as f:
+            np.testing.assert_array_equal(uriel.data[i], f["data"])
+            np.testing.assert_array_equal(uriel.langs[i], f["langs"])
+
+
+def test_coverage_flags_kazakh_and_estonian_as_thin(uriel, cache_dir):
+    t = dd.english_distances(["kk", "et", "de", "he"], "angular", cache_dir, uriel=uriel).set_index("lang")
+    assert t.loc["kk", "known_typological"] == 14 and t.loc["et", "known_typological"] == 80  # REFERENCE.md
+    assert "14 known typological features" in t.loc["kk", "thin_coverage"]
+    assert "phonological from 2 shared features" in t.loc["kk", "thin_coverage"]
+    assert "80 known typological features" in t.loc["et", "thin_coverage"]
+    assert t.loc["he", "thin_coverage"] == "phonological from 3 shared features"
+    assert t.loc["de", "thin_coverage"] == ""
+
+
+def test_macrolanguages_use_the_documented_codes():
+    assert {k: dd.uriel_code(k) for k in ["ar", "zh", "ms", "et", "sw", "fa"]} == {
+        "ar": "ara", "zh": "zho", "ms": "msa", "et": "est", "sw": "swa", "fa": "fas"}
+    xtreme = {"af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te th "
+              "tl tr ur vi yo zh"}.pop().split()
+    assert set(xtreme) <= set(dd.URIEL_CODES)
+
+
+def test_unknown_language_code_is_a_clear_error(cache_dir):
+    with pytest.raises(ValueError, match="unknown language code 'xx': expected one of af, ar"):
+        dd.english_distances(["de", "xx"], "angular", cache_dir)
+    with pytest.raises(ValueError, match="unknown distance metric 'euclid'"):
+        dd.english_distances(["de"], "euclid", cache_dir)
+
+
+def test_cache_is_reused_and_extended(cache_dir, monkeypatch):
+    first = dd.english_distances(["de", "ja"], "angular", cache_dir)
+
+    def fail(*a, **k):
+        raise AssertionError("urielplus loaded although the cache has these languages")
+
+    monkeypatch.setattr(dd, "load_urielplus", fail)
+    again = dd.english_distances(["ja", "de"], "angular", cache_dir)
+    assert again["lang"].tolist() == ["ja", "de"]
+    np.testing.assert_array_equal(again.set_index("lang").loc[["de", "ja"], list(dd.DISTANCES)].to_numpy(),
+                                  first.set_index("lang")[list(dd.DISTANCES)].to_numpy())
+    with pytest.raises(AssertionError, match="urielplus loaded"):
+        dd.english_distances(["fi"], "angular", cache_dir)  # a new language needs urielplus
+
+
+def test_loading_leaves_root_logging_untouched_and_is_silent(cache_dir, capfd):
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level, logging.root.manager.disable)
+    dd.load_urielplus(cache_dir)
+    assert (list(root.handlers), root.level, logging.root.manager.disable) == before
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_path):
+    langs = ["en", "de", "ja", "kk"]
+    m = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic", "inventory"))
+    expected = np.asarray(uriel.new_distance("syntactic", [dd.uriel_code(x) for x in langs]), float)
+    np.testing.assert_array_equal(m["syntactic"].to_numpy(), expected)
+    assert np.isnan(m["inventory"].loc["en", "kk"])  # urielplus's -1 (undefined) becomes NaN
+    dd.main(["--matrix", str(tmp_path / "mat"), "--cache-dir", str(cache_dir), "en", "de"])
+    written = sorted(p.name for p in (tmp_path / "mat").iterdir())
+    assert written == sorted(f"distance_matrix_{d}.csv" for d in dd.DISTANCES)
+    text = (tmp_path / "mat" / "distance_matrix_syntactic.csv").read_text().splitlines()
+    assert text[0] == ",en,de" and text[1] == f"en,0.0,{m['syntactic'].loc['en', 'de']}"
+
+
+def test_read_only_install_works_and_is_never_written(tmp_path):
+    """A copy of urielplus without the data files it copies on first use, made read-only, still works."""
+    import urielplus
+
+    src = Path(urielplus.__file__).parent
+    pkg = tmp_path / "site" / "urielplus"
+    shutil.copytree(src, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in dd._URIEL_FILES:  # as freshly installed: only database/original_uriel/ has them
+        (pkg / "database" / name).unlink(missing_ok=True)
+    before = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*"))
+    for p in [pkg, *pkg.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        code = ("import urielplus, sys; from data.distances import english_distances; "
+                "t = english_distances(['de'], cache_dir=sys.argv[1]); "
+                "print(urielplus.__file__); print(t['syntactic'].iloc[0])")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)]),
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "cache")], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.split()
+        assert lines[0].startswith(str(pkg)) and float(lines[1]) == 0.3582
+        assert r.stderr == ""  # urielplus's INFO logging is silenced
+        assert sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*")) == before
+    finally:
+        for p in [pkg, *pkg.rglob("*")]:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
