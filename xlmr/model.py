@@ -16,11 +16,15 @@ XLM-R's quirks, the ones that break a "BERT-like" reimplementation:
   GELU is the exact (erf) one; every LayerNorm has eps 1e-5.
 - The sentence representation for classification is the hidden state of `<s>` (position 0), see heads.py.
 - `attention_mask=None` means "every token that is not `pad_id`" (transformers would attend to pads).
-- Outputs at pad positions are not meaningful; ignore them.
+
+No compute on padding: `forward` gathers the N real tokens of the (B, T) batch once and runs everything on
+(N, H): embeddings, projections, FFN, LayerNorms, dropout, and attention, which loops over the sequences (each
+attends to its own tokens; SDPA has no variable-length CPU kernel). Only the outputs go back to (B, T, H), with
+zeros at pad positions. On mixed lengths 16-128 that skips ~40% of the dense work, and in training the attention
+mask, the padded score block and its dropout random numbers.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -77,6 +81,21 @@ class Embeddings(nn.Module):
         return self.dropout(self.layer_norm(x))
 
 
+class Batch:
+    """Where the N real tokens of a (B, T) batch sit: gathered once, row-major, so each sequence's tokens are
+    consecutive; scattered back to (B, T, H) only for the outputs."""
+
+    def __init__(self, keep: torch.Tensor):
+        self.shape = keep.shape  # (B, T)
+        self.index = keep.flatten().nonzero().squeeze(1)  # (N,) positions of real tokens in the flattened batch
+        self.lengths = [n for n in keep.sum(dim=1).tolist() if n > 0]  # real tokens per sequence, in order
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, D) -> (B, T, D) with zeros at pads."""
+        B, T = self.shape
+        return x.new_zeros(B * T, x.shape[1]).index_copy(0, self.index, x).view(B, T, -1)
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention with one fused Q/K/V projection (the loader concatenates the published three)."""
 
@@ -88,13 +107,20 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(cfg.hidden_size, cfg.hidden_size)
         self.attn_dropout = cfg.attn_dropout
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
-        B, T, H = x.shape
+    def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """x: (N, H) real tokens -> (N, H). Each sequence attends within itself: a loop over the batch, which costs
+        no padding, no mask, and no attention-dropout random numbers for pad pairs (SDPA's CPU kernels have no
+        variable-length form; split's backward is one cat, not a zero-filled buffer per sequence)."""
+        N, H = x.shape
         nh, hd = self.num_heads, H // self.num_heads
-        q, k, v = self.qkv(x).view(B, T, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
         dropout_p = self.attn_dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)  # (B, nh, T, hd)
-        return self.out(y.transpose(1, 2).reshape(B, T, H))
+        ys = []
+        for t in self.qkv(x).split(batch.lengths):  # one sequence: (n, 3H)
+            n = t.shape[0]
+            q, k, v = t.view(1, n, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (1, nh, n, hd)
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (1, nh, n, hd)
+            ys.append(y.transpose(1, 2).reshape(n, H))
+        return self.out(torch.cat(ys))  # (N, H)
 
 
 class FeedForward(nn.Module):
@@ -108,7 +134,7 @@ class FeedForward(nn.Module):
 
 
 class Layer(nn.Module):
-    """Post-LN block: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x)))."""
+    """Post-LN block: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x))). x: (N, H) real tokens."""
 
     def __init__(self, cfg: XLMRConfig):
         super().__init__()
@@ -118,8 +144,8 @@ class Layer(nn.Module):
         self.ffn_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
-        x = self.attn_norm(x + self.dropout(self.attn(x, attn_mask)))
+    def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
+        x = self.attn_norm(x + self.dropout(self.attn(x, batch)))
         return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
 
@@ -143,18 +169,20 @@ class XLMREncoder(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 output_hidden_states: bool = False) -> torch.Tensor | list[torch.Tensor]:
-        """input_ids, attention_mask: (B, T), mask 1 = token, 0 = pad. Returns (B, T, H), or L+1 such tensors."""
+        """input_ids, attention_mask: (B, T), mask 1 = token, 0 = pad. Returns (B, T, H) (zeros at pads), or the
+        embeddings output and each layer's output: L+1 such tensors."""
         if attention_mask is None:
             attention_mask = input_ids.ne(self.cfg.pad_id)
-        keep = attention_mask.bool()
-        # SDPA boolean mask, True = may attend: (B, 1, 1, T) broadcast over heads and queries.
-        attn_mask = keep[:, None, None, :]
-        x = self.embeddings(input_ids, make_position_ids(input_ids, self.cfg.pad_id))
+        batch = Batch(attention_mask.bool())
+        positions = make_position_ids(input_ids, self.cfg.pad_id)
+        x = self.embeddings(input_ids.flatten()[batch.index], positions.flatten()[batch.index])  # (N, H)
         states = [x]
         for layer in self.layers:
             if self.cfg.activation_checkpointing and self.training and torch.is_grad_enabled():
-                x = checkpoint(layer, x, attn_mask, use_reentrant=False)
+                x = checkpoint(layer, x, batch, use_reentrant=False)
             else:
-                x = layer(x, attn_mask)
+                x = layer(x, batch)
             states.append(x)
-        return states if output_hidden_states else x
+        if output_hidden_states:
+            return [batch.pad(s) for s in states]
+        return batch.pad(x)
