@@ -183,14 +183,6 @@ def setup_distributed(cfg: Config) -> tuple[int, int, int, torch.device]:
     return rank, local_rank, world_size, device
 
 
-def all_reduce_mean(values: list[float], world_size: int, device: torch.device) -> list[float]:
-    t = torch.tensor(values, dtype=torch.float64, device=device)
-    if world_size > 1:
-        dist.all_reduce(t)
-        t /= world_size
-    return t.tolist()
-
-
 def broadcast_floats(values: list[float], world_size: int, device: torch.device) -> list[float]:
     """Rank 0's values on every rank (model-selection decisions are made once, on rank 0)."""
     t = torch.tensor(values, dtype=torch.float64, device=device)
@@ -369,11 +361,11 @@ def collate_batch(kind: str, features: list, tokenizer, device: torch.device) ->
 
 def evaluate_dev(model: MultiTaskModel, td: TaskData, tokenizer, phase, cfg: Config, device) -> float:
     """The primary metric (0-100) of task `td` on its English dev subset (evaluate.py's predict)."""
-    from evaluate import golds_of, predict
+    from evaluate import predict
 
     preds = predict(model.encoder, model.heads[td.name], tokenizer, td.task, td.dev_examples, phase.max_len,
                     cfg.eval.batch_size, device, features=td.dev_features, doc_stride=phase.doc_stride)
-    scores = td.task.score(golds_of(td.task, td.dev_examples), preds, "en")
+    scores = td.task.score(td.task.golds(td.dev_examples), preds, "en")
     return float(scores[td.task.primary_metric])
 
 
@@ -461,7 +453,12 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     crash = os.environ.get(CRASH_ENV, "")
     model.train()
     pbar = tqdm(total=total_steps, initial=state["step"], desc=phase_name, disable=not is_main, dynamic_ncols=True)
-    t_log, tokens_log, loss_log, n_log = time.perf_counter(), 0, torch.zeros((), device=device), 0
+    one = torch.ones((), dtype=torch.float64, device=device)
+
+    def reset_log():  # per task: (sum of step losses, steps) since the last log line; stays on the device
+        return time.perf_counter(), 0, torch.zeros(len(task_names), 2, dtype=torch.float64, device=device)
+
+    t_log, tokens_log, loss_log = reset_log()
     stop = False
     while state["step"] < total_steps and not stop:
         step = state["step"]
@@ -475,14 +472,14 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             if kind == "mlm":
                 batch["input_ids"], batch["label"] = mask_tokens(batch["input_ids"], tokenizer,
                                                                  cfg.intermediate.mlm_prob, mask_gen)
+            tokens_log += int(batch["attention_mask"].sum())  # useful (non-pad) tokens, counted on the CPU copy
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-            tokens_log += int(batch["attention_mask"].sum())
             sync = world == 1 or micro == phase.grad_accum - 1
             with (contextlib.nullcontext() if sync else ddp_model.no_sync()), ctx["autocast"]():
                 out = ddp_model(t, batch["input_ids"], batch["attention_mask"])
                 loss = compute_loss(kind, out, batch) / phase.grad_accum
             scaler.scale(loss).backward()
-            loss_log += loss.detach()
+            loss_log[task_names.index(t)] += torch.stack([loss.detach().double(), one / phase.grad_accum])
         if cfg.train.max_grad_norm > 0:
             scaler.unscale_(optimizer)
             nn.utils.clip_grad_norm_(model.parameters(), cfg.train.max_grad_norm)
@@ -490,20 +487,28 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
         state["step"] = step = step + 1
-        n_log += 1
         pbar.update(1)
 
         if step % cfg.train.log_every == 0 or step == total_steps:
             elapsed = time.perf_counter() - t_log
-            loss_mean, tok = all_reduce_mean([loss_log.item() / n_log, tokens_log], world, device)
-            tok_s = tok * world / max(elapsed, 1e-9)
-            state["tokens"] += int(tok * world)
+            if world > 1:  # sums over ranks: mean loss per task, total tokens
+                tok_t = torch.tensor([tokens_log], dtype=torch.float64, device=device)
+                dist.all_reduce(loss_log)
+                dist.all_reduce(tok_t)
+                tokens_log = int(tok_t.item())
+            sums = loss_log.cpu()
+            per_task = {tn: float(sums[i, 0] / sums[i, 1]) for i, tn in enumerate(task_names) if sums[i, 1] > 0}
+            loss_mean = float(sums[:, 0].sum() / sums[:, 1].sum())
+            tok_s = tokens_log / max(elapsed, 1e-9)
+            state["tokens"] += tokens_log
             if is_main:
                 pbar.set_postfix(loss=f"{loss_mean:.4f}", lr=f"{lr:.2e}", tok_s=f"{tok_s:.0f}")
-                log_metrics(ctx["out_dir"] / "metrics.jsonl", {
-                    "phase": phase_name, "step": step, "loss": loss_mean, "lr": lr, "tokens_per_s": tok_s,
-                    "tokens": state["tokens"], "wall_s": time.time() - ctx["t0"]})
-            t_log, tokens_log, loss_log, n_log = time.perf_counter(), 0, torch.zeros((), device=device), 0
+                record = {"phase": phase_name, "step": step, "loss": loss_mean, "lr": lr, "tokens_per_s": tok_s,
+                          "tokens": state["tokens"], "wall_s": time.time() - ctx["t0"]}
+                if len(task_names) > 1:
+                    record.update({f"loss_{tn}": v for tn, v in per_task.items()})
+                log_metrics(ctx["out_dir"] / "metrics.jsonl", record)
+            t_log, tokens_log, loss_log = reset_log()
 
         evaluated = False
         if (phase.eval_every and step % phase.eval_every == 0) or step == total_steps:
@@ -596,8 +601,8 @@ def main(argv=None) -> None:
             return contextlib.nullcontext()
         return torch.autocast(device.type, dtype=amp_dtype)
 
-    if device.type == "cpu":
-        torch.use_deterministic_algorithms(True)
+    # CPU kernels of this model are deterministic as they are (tests/test_train.py checks bit-identical resumes);
+    # torch.use_deterministic_algorithms would import torch._inductor (seconds) for nothing here.
     if is_main and not args.resume:
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(saved, dump_config(cfg))
