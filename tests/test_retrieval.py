@@ -370,3 +370,9 @@ def test_row_meta_reads_a_multi_task_checkpoints_heads_folder(tokenizer, tmp_pat
     bare = make_checkpoint(tmp_path / "xlmr-base-ckpt", tokenizer)
     assert retrieval.row_meta(args, bare, "tatoeba") == {
         "model": "xlmr-base-ckpt", "intermediate_task": "none", "target_task": "tatoeba", "seed": None}
+
+
+def test_main_prints_one_line_error_and_exits(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        retrieval.main(["--ckpt", str(tmp_path), "--task", "nope", "--all-langs"])
+    assert str(exc.value.code).startswith("retrieval.py: error: unknown task 'nope'")
