@@ -28,6 +28,8 @@ import yaml
 TRAIN_TASK_OF_TARGET = {"xquad": "squad_v1", "mlqa": "squad_v1"}
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODEL_SIZES = ("tiny", "base", "large")
+FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate model; it cannot be combined with "
+                  "intermediate.tasks or data.mlm_files (train a new one, or reuse one)")
 
 
 @dataclass
@@ -253,8 +255,11 @@ def resolve_config(cfg: Config) -> None:
     if not cfg.model.name:
         cfg.model.name = (os.path.basename(os.path.normpath(cfg.model.path)) if cfg.model.path
                           else f"random-{cfg.model.size}")
+    if cfg.intermediate.from_run and (cfg.intermediate.tasks or cfg.data.mlm_files):
+        raise ValueError(FROM_RUN_CLASH)
+    inter = intermediate_name(cfg)
     try:
-        cfg.train.out_dir = cfg.train.out_dir.format(model=cfg.model.name, intermediate=intermediate_name(cfg),
+        cfg.train.out_dir = cfg.train.out_dir.format(model=cfg.model.name, intermediate=inter,
                                                      target=t.task or "none", seed=cfg.train.seed)
     except (KeyError, IndexError, ValueError) as e:
         raise ValueError(f"config key train.out_dir: {cfg.train.out_dir!r} has an unknown placeholder ({e}); "
@@ -336,8 +341,7 @@ def validate_config(cfg: Config) -> None:
             raise ValueError(f"config: intermediate.doc_stride {it.doc_stride} must be < intermediate.max_len "
                              f"{it.max_len} for the span task {name}")
     if it.from_run and (it.tasks or d.mlm_files):
-        raise ValueError("config: intermediate.from_run reuses a finished intermediate model; it cannot be combined "
-                         "with intermediate.tasks or data.mlm_files (train a new one, or reuse one)")
+        raise ValueError(FROM_RUN_CLASH)
     if it.from_run and not tg.task:
         raise ValueError("config: intermediate.from_run needs a target.task to train")
     if d.mlm_files and not it.tasks:
@@ -389,6 +393,24 @@ def validate_config(cfg: Config) -> None:
         raise ValueError(f"config key eval.split: {tg.task} has splits {target.splits}, got {ev.split!r}")
     if ev.batch_size < 1:
         raise ValueError(f"config key eval.batch_size: must be >= 1, got {ev.batch_size!r}")
+
+
+def check_files(cfg: Config) -> None:
+    """The files and folders the run reads exist (train.py calls this before loading anything; kept apart from
+    validate_config so the shipped configs validate on a machine without checkpoints or data)."""
+    def need(ok: bool, key: str, path: str, what: str):
+        if not ok:
+            raise ValueError(f"config key {key}: {path} not found (expected {what})")
+
+    if cfg.model.path:
+        need(os.path.isdir(cfg.model.path), "model.path", cfg.model.path, "a checkpoint folder; see xlmr/download.py")
+    else:
+        need(os.path.isfile(cfg.model.spm_path), "model.spm_path", cfg.model.spm_path, "a sentencepiece model file")
+    need(os.path.isdir(cfg.data.data_dir), "data.data_dir", cfg.data.data_dir, "the data folder; see data/download.py")
+    for name, folder in cfg.data.task_data_dirs.items():
+        need(os.path.isdir(folder), f"data.task_data_dirs.{name}", folder, "a data folder")
+    for path in cfg.data.mlm_files:
+        need(os.path.isfile(path), "data.mlm_files", path, "a raw text file, one sentence a line")
 
 
 # --- saving --------------------------------------------------------------------------------------------

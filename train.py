@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from config import Config, dump_config, intermediate_name, load_config
+from config import Config, check_files, dump_config, intermediate_name, load_config
 from data.io import atomic_path, atomic_write_text
 
 CRASH_ENV = "XSTILTS_CRASH_AT_STEP"  # fault injection for the resume test: "<phase>:<step>" SIGKILLs after that step
@@ -561,6 +561,7 @@ def main(argv=None) -> None:
     # 1. config: every check before anything is loaded
     try:
         cfg = load_config(args.cfg, args.overrides)
+        check_files(cfg)
     except ValueError as e:
         sys.exit(f"config error: {e}")
     out_dir = Path(cfg.train.out_dir)
