@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -307,6 +308,8 @@ def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskD
     if not train_examples:
         raise ValueError(f"{name}: the English train set in {folder} is empty")
     labels = task.get_labels(folder)  # ccg's label set lives in a data file
+    if labels != task.labels:
+        task = dataclasses.replace(task, labels=labels)  # so predict() maps label ids back to ccg's tags
     kw = dict(max_len=phase.max_len, labels=labels, doc_stride=phase.doc_stride)
     train = [f for f in featurize(task.kind, train_examples, tokenizer, **kw) if _has_target(task.kind, f)]
     dev = task.read(folder, "en", "dev")
@@ -396,6 +399,8 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     effective = phase.batch_size * phase.grad_accum * world
 
     ddp_model = model
+    if cfg.train.compile:  # in place: parameter names (and so checkpoints) are unchanged
+        model.encoder.compile(dynamic=True)  # dynamic: batches are padded to their own longest sequence
     if world > 1:
         ddp_model = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None,
@@ -459,6 +464,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         return time.perf_counter(), 0, torch.zeros(len(task_names), 2, dtype=torch.float64, device=device)
 
     t_log, tokens_log, loss_log = reset_log()
+    eval_s = 0.0  # seconds of evaluation inside the current log window (not training throughput)
     stop = False
     while state["step"] < total_steps and not stop:
         step = state["step"]
@@ -490,7 +496,8 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         pbar.update(1)
 
         if step % cfg.train.log_every == 0 or step == total_steps:
-            elapsed = time.perf_counter() - t_log
+            elapsed = time.perf_counter() - t_log - eval_s
+            eval_s = 0.0
             if world > 1:  # sums over ranks: mean loss per task, total tokens
                 tok_t = torch.tensor([tokens_log], dtype=torch.float64, device=device)
                 dist.all_reduce(loss_log)
@@ -513,6 +520,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         evaluated = False
         if (phase.eval_every and step % phase.eval_every == 0) or step == total_steps:
             evaluated = True
+            t_eval = time.perf_counter()
             score = do_eval()
             improved = score > state["best_score"]
             if improved:
@@ -522,6 +530,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             else:
                 state["bad_evals"] += 1
             stop = bool(phase.patience) and state["bad_evals"] >= phase.patience
+            eval_s += time.perf_counter() - t_eval
             if is_main:
                 log_metrics(ctx["out_dir"] / "metrics.jsonl", {
                     "phase": phase_name, "step": step, "dev_score": score, "best_score": state["best_score"],
@@ -677,8 +686,8 @@ def main(argv=None) -> None:
         print(f"done: intermediate model in {out_dir / 'intermediate' / 'best'}")
         return
     if target.kind == "retrieval":
-        print(f"done: score {tg.task} with  python retrieval.py --model {out_dir / 'intermediate' / 'best'} "
-              f"--task {tg.task}")
+        print(f"done: score {tg.task} with  python retrieval.py --ckpt {out_dir / 'intermediate' / 'best'} "
+              f"--task {tg.task} --all-langs --data-dir {task_folder(cfg, tg.task)}")
         return
     evaluate_target(cfg, out_dir / "target" / "best", device)
 

@@ -75,6 +75,17 @@ def test_smoke_config_runs_every_phase_loss_falls_and_writes_rows_for_every_lang
                 for r in rows} == {("random-tiny", "mnli+sst2+mlm", "pawsx", "0", "test", "accuracy")}
     saved = load_config(run_dir / "config.yaml")
     assert saved.train.out_dir == str(run_dir) and saved.intermediate.tasks == ["mnli", "sst2"]
+    # intermediate.from_run: target training from that run's selected intermediate encoder gives the very same
+    # target model (stage 2 always starts from <run>/intermediate/best, encoder only, with a seeded fresh head)
+    reuse = tmp_path / "reuse"
+    p = run_train(["--cfg", SMOKE, *out_args(reuse), "intermediate.tasks=[]", "data.mlm_files=[]",
+                   f"intermediate.from_run={run_dir}"])
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert not (reuse / "intermediate").exists()
+    a, b = load_file(run_dir / "target/best/model.safetensors"), load_file(reuse / "target/best/model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    rows = list(csv.DictReader((reuse / "results.csv").open()))
+    assert {r["intermediate_task"] for r in rows} == {"mnli+sst2+mlm"}
     # a second start into the same folder is refused without --resume
     again = run_train(["--cfg", SMOKE, *out_args(run_dir)])
     assert again.returncode != 0 and "--resume" in again.stderr
