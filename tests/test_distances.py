@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("uriel_cache")
+    """One distance cache for the session (shared with test_correlate.py: computing distances costs seconds)."""
+    return tmp_path_factory.getbasetemp() / "uriel_cache"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_cache_is_reused_and_extended(cache_dir, monkeypatch):
     np.testing.assert_array_equal(again.set_index("lang").loc[["de", "ja"], list(dd.DISTANCES)].to_numpy(),
                                   first.set_index("lang")[list(dd.DISTANCES)].to_numpy())
     with pytest.raises(AssertionError, match="urielplus loaded"):
-        dd.english_distances(["fi"], "angular", cache_dir)  # a new language needs urielplus
+        dd.english_distances(["my"], "angular", cache_dir)  # a new language (in no published file) needs urielplus
 
 
 def test_loading_leaves_root_logging_untouched_and_is_silent(cache_dir, capfd):
