@@ -139,3 +139,10 @@ def test_pair_truncation_lengths_match_transformers_on_a_grid(tokenizer, hf_toke
                 ours = tokenizer([a], pairs=[b], max_len=max_len)["input_ids"][0].tolist()
                 ref = hf_tokenizer(a, b, truncation="longest_first", max_length=max_len)["input_ids"]
                 assert ours == ref, (la, lb, max_len)
+
+
+def test_offsets_skip_characters_normalized_to_a_word_boundary(tokenizer):
+    text = "a\u200b b"
+    ids, offsets = tokenizer.encode_with_offsets([text])[0]
+    assert [text[s:e] for s, e in offsets if s < e] == ["a", "b"]
+    assert all(s <= e for s, e in offsets)

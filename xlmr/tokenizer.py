@@ -14,6 +14,7 @@ Subclasses (a toy tokenizer in tests) override `encode`, `encode_with_offsets` a
 from __future__ import annotations
 
 import os
+import unicodedata
 
 import torch
 
@@ -63,8 +64,10 @@ class XLMRTokenizer:
         out = []
         for text, enc in zip(texts, self.sp.EncodeAsOffsetMapping(list(texts))):
             spans = []
-            for start, end in enc["offsets"]:
-                while start < end and text[start].isspace():
+            for piece, (start, end) in zip(enc["pieces"], enc["offsets"]):
+                if piece == "\u2581":  # a bare word boundary: it stands for whitespace only
+                    start = end
+                while start < end and _is_space(text[start]):
                     start += 1
                 spans.append((start, end))
             out.append((self._to_fairseq(enc["ids"]), spans))
@@ -134,6 +137,11 @@ class XLMRTokenizer:
             seqs = [self.build_inputs(x, y, max_len) for x, y in zip(a, self.encode(pairs))]
         input_ids, attention_mask = self.pad(seqs)
         return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def _is_space(ch: str) -> bool:
+    """Whitespace, or a format/separator character that normalization turns into a space (U+200B)."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp")
 
 
 def _longest_first(la: int, lb: int, budget: int) -> tuple[int, int]:
