@@ -76,8 +76,10 @@ def compute_loss(kind: str, out, batch: dict) -> torch.Tensor:
     """Mean cross-entropy of one micro-batch; `out` is what MultiTaskModel returns for the task kind."""
     if kind in ("single_cls", "pair_cls", "multiple_choice"):
         return F.cross_entropy(out.float(), batch["label"], ignore_index=IGNORE)  # (B, C) vs (B,)
-    if kind in ("tag", "mlm"):  # (B, T, C) vs (B, T)
+    if kind == "tag":  # (B, T, C) vs (B, T)
         return F.cross_entropy(out.flatten(0, 1).float(), batch["label"].flatten(), ignore_index=IGNORE)
+    if kind == "mlm":  # (N, V) logits of the masked positions only (MultiTaskModel's `select`)
+        return F.cross_entropy(out.float(), batch["label"][batch["label"] != IGNORE])
     if kind == "span":  # (B, T) start and end logits vs (B,) positions; 0 = <s> for no answer
         start, end = out
         return (F.cross_entropy(start.float(), batch["start_position"], ignore_index=IGNORE)
@@ -90,6 +92,10 @@ def mask_tokens(input_ids: torch.Tensor, tokenizer, prob: float, gen: torch.Gene
     10% a random token, 10% stay. Returns (masked input_ids, labels with IGNORE elsewhere), both (B, T)."""
     special = (input_ids == tokenizer.bos_id) | (input_ids == tokenizer.eos_id) | (input_ids == tokenizer.pad_id)
     chosen = (torch.rand(input_ids.shape, generator=gen) < prob) & ~special
+    if not chosen.any():  # a batch of very short lines: predict one token anyway (an empty loss is NaN)
+        real = (~special).nonzero()
+        if len(real):
+            chosen[tuple(real[int(torch.randint(len(real), (1,), generator=gen))])] = True
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE))
     roll = torch.rand(input_ids.shape, generator=gen)
     random_ids = torch.randint(4, tokenizer.vocab_size - 1, input_ids.shape, generator=gen)  # no specials/<mask>
@@ -115,12 +121,18 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict(heads)
         self.kinds = dict(kinds)
 
-    def forward(self, task: str, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def forward(self, task: str, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                select: torch.Tensor | None = None):
+        """`select` (B, T) bool, MLM only: the head runs on the selected (masked) positions alone -> (N, V);
+        XLM-R's 250002-way logits for every position would cost ~1 GB per 4 x 256 tokens."""
         if self.kinds[task] == "multiple_choice":  # (B, N, T): one sequence per choice
             n = input_ids.shape[1]
             hidden = self.encoder(input_ids.flatten(0, 1), attention_mask.flatten(0, 1))  # (B*N, T, H)
             return self.heads[task](hidden, num_choices=n)  # (B, N)
-        return self.heads[task](self.encoder(input_ids, attention_mask))
+        hidden = self.encoder(input_ids, attention_mask)  # (B, T, H)
+        if select is not None:
+            hidden = hidden[select]  # (N, H)
+        return self.heads[task](hidden)
 
 
 @dataclass
@@ -482,7 +494,8 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             sync = world == 1 or micro == phase.grad_accum - 1
             with (contextlib.nullcontext() if sync else ddp_model.no_sync()), ctx["autocast"]():
-                out = ddp_model(t, batch["input_ids"], batch["attention_mask"])
+                select = batch["label"] != IGNORE if kind == "mlm" else None
+                out = ddp_model(t, batch["input_ids"], batch["attention_mask"], select)
                 loss = compute_loss(kind, out, batch) / phase.grad_accum
             scaler.scale(loss).backward()
             loss_log[task_names.index(t)] += torch.stack([loss.detach().double(), one / phase.grad_accum])
