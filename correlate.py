@@ -26,7 +26,8 @@ HC3 errors and the R^2 the distance adds (statsmodels); leave-one-language-out i
 linear mixed model (statsmodels MixedLM) of within-task standardized dv on the distance with task fixed effects and
 a random intercept per language. Distances come from data/distances.py (urielplus).
 
-Output (--out, default results/correlation/): report.md, correlations.csv, drops.csv, distances.csv, and PNG
+Output (--out, default results/correlation/): report.md, correlations.csv, drops.csv, distances.csv,
+mixed_models.csv (and with --matrix, distance_matrix_<distance>.csv: language x language), and PNG
 plots: scatter_<experiment>.png (dv against each distance, fitted line, language labels), heatmap_rho_<family>.png
 (rho over tasks x distances), distance_collinearity.png. Every file is written atomically.
 """
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from data.distances import DISTANCES, METRICS, URIEL_CODES, english_distances
+from data.distances import DISTANCES, METRICS, URIEL_CODES, distance_matrices, english_distances
 from data.examples import DataError
 from data.io import atomic_path, atomic_write_bytes, atomic_write_text
 from data.results import read_results
@@ -101,11 +102,18 @@ def load_scores(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """
     df = read_results(paths)
     notes = []
+    english_only = df["target_task"].isin(set(TASKS) - set(TARGET_TASKS))  # e.g. mnli dev scores from evaluate.py
+    if english_only.any():
+        counts = df[english_only].groupby("target_task").size()
+        notes.append("Not analysed (English-only tasks, no zero-shot languages): "
+                     + ", ".join(f"{t} ({n} rows)" for t, n in counts.items()) + ".")
+        df = df[~english_only].reset_index(drop=True)
     for i, row in df.iterrows():
         where = f"line {row['line']}"
         if row["target_task"] not in TASK_NAMES:
             raise DataError(row["file"], where, f"unknown target_task {row['target_task']!r}: expected one of "
-                            f"{', '.join(TARGET_TASKS)} (or their published display names)")
+                            f"{', '.join(TARGET_TASKS)} (or their published display names), or another task of "
+                            "data/tasks.py (English-only: noted and skipped)")
         if row["metric"] not in METRIC_NAMES:
             raise DataError(row["file"], where, f"unknown metric {row['metric']!r}: expected one of "
                             f"{', '.join(sorted(METRIC_NAMES))}")
@@ -634,6 +642,10 @@ def write_report(out: Path, ctx: dict) -> str:
             rows.append({"cell": " ".join(str(r[c]) for c in CELL), "used": f"{u['value']:g} ({u['source'][:45]})",
                          "set aside": f"{r['value']:g} ({r['source'][:45]})"})
         L += [_md_table(pd.DataFrame(rows)), ""]
+    thin = dist[(dist["thin_coverage"] != "") & (dist["lang"] != "en")]
+    if len(thin):
+        L += ["- Thin URIEL coverage (distances kept, flagged): " + "; ".join(
+            f"{r.lang} ({r.thin_coverage})" for r in thin.itertuples()) + "."]
     L += ["- Source preference order: your own runs, then " + ", ".join(SOURCE_PREFERENCE) + ".",
           "- Tiny n: PAWS-X and MLQA have 6 non-English languages, BUCC 4 (no coefficient); the published PAN-X and "
           "UD-POS numbers cover only Indic languages, TyDiQA only bn and te (XTREME-paper copies in the MuRIL doc). "
@@ -705,28 +717,40 @@ def _summary(corr: pd.DataFrame, mixed: pd.DataFrame) -> list[str]:
 # ------------------------------------------------------------------------------------------------------ main
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True) -> dict:
-    """The whole analysis; returns the tables (also written under `out`)."""
+    """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings)."""
     out = Path(out)
+    timings, t = {}, time.perf_counter()
+
+    def lap(name):
+        nonlocal t
+        timings[name], t = time.perf_counter() - t, time.perf_counter()
+
     scores, set_aside, notes = load_scores(paths)
     drops, left_out = compute_drops(scores)
     if drops.empty:
         raise ValueError(f"no non-English scores to analyse in {', '.join(map(str, paths))}")
+    lap("read")
     langs = sorted(set(drops["lang"]) | {"en"})
     dist = english_distances(langs, metric, cache_dir)
     dist["cc100_gib"] = dist["lang"].map(CC100_GIB)
     dist["log_cc100_gib"] = np.log(dist["cc100_gib"])
+    lap("distances")
     corr = run_tests(drops, dist, n_resamples, seed)
+    lap("tests")
     mixed = mixed_models(drops, dist)
+    lap("mixed_models")
     collinearity = dist[dist["lang"] != "en"][list(DISTANCES)].corr(method="spearman")
     for name, table in (("drops.csv", drops), ("distances.csv", dist), ("correlations.csv", corr),
                         ("mixed_models.csv", mixed)):
         with atomic_path(out / name) as tmp:
             table.to_csv(tmp, index=False)
     written = write_plots(out, drops, dist, corr, collinearity) if plots else []
+    lap("plots")
     ctx = dict(corr=corr, drops=drops, dist=dist, mixed=mixed, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, plots=written, metric=metric,
-               n_resamples=n_resamples, seed=seed, inputs=[str(p) for p in paths])
+               n_resamples=n_resamples, seed=seed, inputs=[str(p) for p in paths], timings=timings)
     write_report(out, ctx)
+    lap("report")
     return ctx
 
 
@@ -740,6 +764,9 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache-dir", default=None, help="distance cache (default: ~/.cache/xstilts)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--matrix", action="store_true",
+                   help="also write distance_matrix_<distance>.csv (language x language, the languages analysed); "
+                        "the genetic matrix takes about a minute the first time, then comes from the cache")
     args = p.parse_args(argv)
     published = sorted(PUBLISHED_DIR.glob("*.csv"))
     paths = list(args.results) + (published if args.with_published or not args.results else [])
@@ -748,6 +775,11 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     try:
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir, not args.no_plots)
+        if args.matrix:
+            langs = list(ctx["dist"]["lang"])
+            for d, m in distance_matrices(langs, args.metric, args.cache_dir).items():
+                with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:
+                    m.to_csv(tmp)
     except ValueError as e:  # DataError included: the message names the file and line
         sys.exit(f"correlate.py: {e}")
     n = int(ctx["corr"]["spearman_rho"].notna().sum())

@@ -310,3 +310,14 @@ def test_two_runs_disagreeing_on_a_seed_is_an_error(tmp_path):
     path = write_results(tmp_path / "bad.csv", rows)
     with pytest.raises(SystemExit, match=r"bad.csv:line 8: value 77.0 contradicts 80.0 .*seed '1'"):
         c.main([str(path), "--out", str(tmp_path / "out")])
+
+
+def test_english_only_task_rows_are_noted_not_errors(tmp_path, cache_dir):
+    rows = good_rows() + [["m", "none", "mnli", "1", "en", "dev", "accuracy", 88.0, "runs/mnli"]]
+    path = write_results(tmp_path / "r.csv", rows)
+    c.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
+            "--no-plots"])
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Not analysed (English-only tasks, no zero-shot languages): mnli (1 rows)." in report
+    corr = pd.read_csv(tmp_path / "out" / "correlations.csv")
+    assert set(corr["target_task"]) == {"xnli"} and (corr["n"] == 5).all()

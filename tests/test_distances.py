@@ -108,10 +108,12 @@ def test_loading_leaves_root_logging_untouched_and_is_silent(cache_dir, capfd):
 
 def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_path):
     langs = ["en", "de", "ja", "kk"]
-    m = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic", "inventory"))
+    m = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic", "inventory"), uriel=uriel)
     expected = np.asarray(uriel.new_distance("syntactic", [dd.uriel_code(x) for x in langs]), float)
     np.testing.assert_array_equal(m["syntactic"].to_numpy(), expected)
     assert np.isnan(m["inventory"].loc["en", "kk"])  # urielplus's -1 (undefined) becomes NaN
+    again = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic",), uriel=object())  # cached
+    np.testing.assert_array_equal(again["syntactic"].to_numpy(), expected)
     dd.main(["--matrix", str(tmp_path / "mat"), "--cache-dir", str(cache_dir), "en", "de"])
     written = sorted(p.name for p in (tmp_path / "mat").iterdir())
     assert written == sorted(f"distance_matrix_{d}.csv" for d in dd.DISTANCES)
