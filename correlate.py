@@ -543,6 +543,12 @@ def write_plots(out: Path, drops, dist, corr, collinearity) -> list[str]:
     return written
 
 
+def _display(path) -> str:
+    """A path relative to the project when it is inside it (reports stay the same on every machine)."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
+
+
 def _fmt(v, spec=".2f") -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
 
@@ -581,7 +587,8 @@ def write_report(out: Path, ctx: dict) -> str:
     L += ["", "## Dependent variables", ""]
     L += [f"- `{k}`: {v}" for k, v in DV_DESCRIPTIONS.items()]
     L += ["- Each task on its primary metric (accuracy: XNLI, PAWS-X, Tatoeba; F1: the others). Spearman is primary; "
-          "Pearson and Kendall tau-b are secondary. p-values: two-sided permutation tests (exact for n <= 6); CIs: "
+          "Pearson and Kendall tau-b are secondary. p-values: two-sided permutation tests (exact, over all n! "
+          "pairings, when n! <= the number of resamples: n <= 7 at 9,999); CIs: "
           "95% BCa bootstrap over languages. BH/Holm adjust within each family (model, intermediate task, dependent "
           "variable) across its task x distance grid. Partial rho controls for log CC-100 size; OLS slope with HC3 "
           "errors; delta R^2 = what the distance adds to log size alone. LOO max drho = the largest change in rho "
@@ -748,7 +755,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     lap("plots")
     ctx = dict(corr=corr, drops=drops, dist=dist, mixed=mixed, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, plots=written, metric=metric,
-               n_resamples=n_resamples, seed=seed, inputs=[str(p) for p in paths], timings=timings)
+               n_resamples=n_resamples, seed=seed, inputs=[_display(p) for p in paths], timings=timings)
     write_report(out, ctx)
     lap("report")
     return ctx
