@@ -286,7 +286,6 @@ def good_rows():
     (lambda rows: rows.__setitem__(1, [*rows[1][:7], "nan", "runs/a"]), r"bad.csv:line 3: value 'nan' is not a finite"),
     (lambda rows: rows.append([*rows[1][:7], 60, "runs/a"]), r"bad.csv:line 8: value 60.0 contradicts 80.0 .*line 3"),
     (lambda rows: rows.__setitem__(0, ["m", "none", "NLI", *rows[0][3:]]), r"bad.csv:line 2: unknown target_task 'NLI'"),
-    (lambda rows: rows.__setitem__(0, [*rows[0][:6], "bleu", *rows[0][7:]]), r"bad.csv:line 2: unknown metric 'bleu'"),
 ])
 def test_bad_input_names_file_and_line(tmp_path, mutate, message):
     rows = good_rows()
@@ -312,12 +311,14 @@ def test_two_runs_disagreeing_on_a_seed_is_an_error(tmp_path):
         c.main([str(path), "--out", str(tmp_path / "out")])
 
 
-def test_english_only_task_rows_are_noted_not_errors(tmp_path, cache_dir):
-    rows = good_rows() + [["m", "none", "mnli", "1", "en", "dev", "accuracy", 88.0, "runs/mnli"]]
+def test_english_only_tasks_and_secondary_metrics_are_noted_not_errors(tmp_path, cache_dir):
+    rows = good_rows() + [["m", "none", "mnli", "1", "en", "dev", "accuracy", 88.0, "runs/mnli"],
+                          ["m", "none", "xnli", "1", "de", "dev", "accuracy_layer14", 70.0, "runs/a"]]
     path = write_results(tmp_path / "r.csv", rows)
     c.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
             "--no-plots"])
     report = (tmp_path / "out" / "report.md").read_text()
     assert "Not analysed (English-only tasks, no zero-shot languages): mnli (1 rows)." in report
+    assert "Not analysed (secondary metrics): xnli accuracy_layer14 (1 rows)." in report
     corr = pd.read_csv(tmp_path / "out" / "correlations.csv")
     assert set(corr["target_task"]) == {"xnli"} and (corr["n"] == 5).all()
