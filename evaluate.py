@@ -354,7 +354,10 @@ def run(argv=None) -> dict:
     # every input check before any compute
     ckpt = check_checkpoint_dir(args.ckpt, need_head=True)
     meta = read_head_meta(ckpt)
-    task = get_task(args.task or meta.get("target_task") or meta.get("task") or "")
+    saved_target = meta.get("target_task")
+    if saved_target in (None, "", "none"):  # an intermediate-task checkpoint: its own task
+        saved_target = meta.get("task")
+    task = get_task(args.task or saved_target or "")
     check_head_fits(meta, task, ckpt, args.data_dir)
     if task.kind == "retrieval":
         raise ValueError(f"task {task.name} is a retrieval task: use retrieval.py")
