@@ -325,3 +325,14 @@ def test_main_prints_one_line_error_and_exits(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         evaluate.main(["--ckpt", str(tmp_path / "nope"), "--task", "xnli", "--all-langs"])
     assert str(exc.value.code).startswith("evaluate.py: error: ") and "not found" in str(exc.value.code)
+
+
+def test_cli_default_task_is_the_heads_target_or_for_an_intermediate_checkpoint_its_own(tokenizer, tmp_path):
+    from data.results import read_results
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("mnli"), meta={"target_task": "none"})
+    results = tmp_path / "r.csv"
+    evaluate.run(["--ckpt", str(ckpt), "--langs", "en", "--data-dir", str(FIXTURE_DATA), "--results", str(results)])
+    df = read_results(results)
+    assert set(df.target_task) == {"mnli"} and set(df.split) == {"dev"}
