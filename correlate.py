@@ -83,6 +83,7 @@ DV_DESCRIPTIONS = {
     "drop_change": "change in absolute drop, drop_after - drop_baseline, points",
 }
 EXPERIMENT = ["model", "intermediate_task", "target_task", "split", "metric"]
+MIXEDLM_METHODS = ("bfgs", "lbfgs", "powell", "nm")  # optimizers tried in turn; the one used is reported
 CELL = [*EXPERIMENT, "lang"]
 
 
@@ -432,20 +433,30 @@ def mixed_models(drops: pd.DataFrame, dist: pd.DataFrame) -> pd.DataFrame:
                 if sub["task"].nunique() < 2 or sub["lang"].nunique() < MIN_N:
                     row["note"] = "fewer than 2 tasks or 5 languages with this distance"
                 else:
-                    formula = "z ~ distance + C(task)"
-                    try:
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            fit = smf.mixedlm(formula, sub, groups=sub["lang"]).fit(reml=True, method="lbfgs")
-                    except (ValueError, np.linalg.LinAlgError) as e:  # e.g. a singular design
-                        row["note"] = f"MixedLM failed: {e}"
+                    fit, errors = None, []
+                    for method in MIXEDLM_METHODS:  # lbfgs alone hits singular matrices on these small designs
+                        try:
+                            with warnings.catch_warnings():
+                                warnings.simplefilter("ignore")
+                                fit = smf.mixedlm("z ~ distance + C(task)", sub, groups=sub["lang"]).fit(
+                                    reml=True, method=method)
+                            break
+                        except (ValueError, np.linalg.LinAlgError) as e:
+                            errors.append(f"{method}: {e}")
+                    if fit is None:
+                        row["note"] = "MixedLM failed: " + "; ".join(errors)
                         rows.append(row)
                         continue
+                    row["method"] = method
                     row.update(coef=fit.params["distance"], se=fit.bse["distance"], p=fit.pvalues["distance"],
                                group_var=float(fit.cov_re.iloc[0, 0]), converged=bool(fit.converged))
                 rows.append(row)
-    return pd.DataFrame(rows).reindex(columns=["model", "intermediate_task", "dv", "distance", "n_obs", "n_langs",
-                                               "coef", "se", "p", "group_var", "converged", "tasks", "note"])
+    out = pd.DataFrame(rows).reindex(columns=["model", "intermediate_task", "dv", "distance", "n_obs", "n_langs",
+                                              "coef", "se", "p", "p_bh", "group_var", "converged", "method",
+                                              "tasks", "note"])
+    for _, g in out[out["p"].notna()].groupby(["model", "intermediate_task", "dv"], sort=False):
+        out.loc[g.index, "p_bh"] = stats.false_discovery_control(g["p"].to_numpy(float))  # across the distances
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- output
@@ -614,11 +625,12 @@ def write_report(out: Path, ctx: dict) -> str:
     if len(mixed):
         L += ["## Across tasks: mixed model", "",
               "z-scored dependent variable (within each task) ~ distance + C(task), random intercept per language "
-              "(statsmodels MixedLM, REML). Only tasks with n >= 5 enter.", ""]
+              "(statsmodels MixedLM, REML; optimizers bfgs, lbfgs, powell, nm tried in turn, the one used in column method). Only tasks with n >= 5 enter.", ""]
         m = mixed.copy()
         for c in ("coef", "se", "group_var"):
             m[c] = m[c].map(_fmt)
         m["p"] = m["p"].map(lambda v: _fmt(v, ".4f"))
+        m["p_bh"] = m["p_bh"].map(lambda v: _fmt(v, ".4f"))
         L += [_md_table(m.astype(object).fillna("")), ""]
     L += ["## Distances", "",
           f"URIEL+ (urielplus) {ctx['metric']} distances from English (eng); data: the URIEL data shipped with "
@@ -710,10 +722,11 @@ def _summary(corr: pd.DataFrame, mixed: pd.DataFrame) -> list[str]:
                    f"n {int(best['n'])}.")
     if len(mixed) and mixed["coef"].notna().any():
         m = mixed[mixed["coef"].notna()]
-        sig = m[m["p"] < 0.05]
-        L.append(f"- Mixed models across tasks: {len(m)} fits, {len(sig)} with p < 0.05 (unadjusted)"
+        sig = m[m["p_bh"] < 0.05]
+        L.append(f"- Mixed models across tasks: {len(m)} fits, {len(sig)} with BH-adjusted p < 0.05 (across the "
+                 "distances of one model and dv)"
                  + (": " + ", ".join(f"{r.model} {r.dv} ~ {r.distance} (coef {r.coef:.2f} SD per unit distance, "
-                                      f"p {r.p:.3g})" for r in sig.itertuples()) if len(sig) else "") + ".")
+                                      f"p_BH {r.p_bh:.3g})" for r in sig.itertuples()) if len(sig) else "") + ".")
     L.append("- For drops a positive rho means languages farther from English lose more; for retrieval scores a "
              "negative rho means the same.")
     return L
