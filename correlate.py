@@ -280,10 +280,8 @@ def residualize_ranks(y, x, z):
     return ry, rx
 
 
-def test_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
+def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
     """All statistics for one (distance x, dependent variable y) pair over languages. x, y: (n,)."""
-    import statsmodels.api as sm
-
     out = {"n": len(x)}
     if len(x) < MIN_N:
         out["note"] = f"n = {len(x)} < {MIN_N}: no coefficient (too few languages)"
@@ -371,7 +369,7 @@ def run_tests(drops: pd.DataFrame, dist: pd.DataFrame, n_resamples: int, seed: i
                 if dv == "rel_drop" and ("abs_drop", d) in done:
                     res = {**done[("abs_drop", d)], **fit_ols(x, y, size)}
                 else:
-                    res = test_association(x, y, size, list(langs), n_resamples, [seed, i, j])
+                    res = measure_association(x, y, size, list(langs), n_resamples, [seed, i, j])
                 done[(dv, d)] = res
                 rows.append({**exp, "dv": dv, "distance": d, **res,
                              "langs": " ".join(langs),

@@ -114,8 +114,8 @@ def test_vectorized_kernels_equal_scipy(vectors):
 
 def test_permutation_p_and_bca_ci_equal_scipy_with_scipy_statistics(vectors):
     x, y, z = vectors
-    res = c.test_association(x, y, z, list("abcdefghi"), N_RESAMPLES, [0, 1, 2])
-    perm_ss, boot_ss, _ = np.random.SeedSequence([0, 1, 2]).spawn(3)  # the streams test_association uses
+    res = c.measure_association(x, y, z, list("abcdefghi"), N_RESAMPLES, [0, 1, 2])
+    perm_ss, boot_ss, _ = np.random.SeedSequence([0, 1, 2]).spawn(3)  # the streams measure_association uses
     for name, f in (("pearson", lambda a, b: stats.pearsonr(a, b).statistic),
                     ("spearman", lambda a, b: stats.spearmanr(a, b).statistic),
                     ("kendall", lambda a, b: stats.kendalltau(a, b).statistic)):
@@ -132,7 +132,7 @@ def test_permutation_p_and_bca_ci_equal_scipy_with_scipy_statistics(vectors):
 
 def test_partial_spearman_ols_hc3_and_loo_equal_reference_formulas(vectors):
     x, y, z = vectors
-    res = c.test_association(x, y, z, list("abcdefghi"), N_RESAMPLES, 0)
+    res = c.measure_association(x, y, z, list("abcdefghi"), N_RESAMPLES, 0)
     rho = stats.spearmanr(np.column_stack([x, y, z])).statistic  # (3, 3)
     partial = (rho[0, 1] - rho[0, 2] * rho[1, 2]) / np.sqrt((1 - rho[0, 2] ** 2) * (1 - rho[1, 2] ** 2))
     assert res["partial_spearman"] == pytest.approx(partial, abs=1e-12)
@@ -153,7 +153,7 @@ def test_partial_spearman_ols_hc3_and_loo_equal_reference_formulas(vectors):
 
 
 def test_fewer_than_five_languages_get_no_coefficient_and_a_reason():
-    res = c.test_association(np.arange(4.0), np.arange(4.0), np.ones(4), list("abcd"), N_RESAMPLES, 0)
+    res = c.measure_association(np.arange(4.0), np.arange(4.0), np.ones(4), list("abcd"), N_RESAMPLES, 0)
     assert res == {"n": 4, "note": "n = 4 < 5: no coefficient (too few languages)"}
 
 
@@ -161,7 +161,7 @@ def test_missing_size_is_not_imputed(vectors):
     x, y, z = vectors
     z = z.copy()
     z[:5] = np.nan  # 4 languages with a size left
-    res = c.test_association(x, y, z, list("abcdefghi"), N_RESAMPLES, 0)
+    res = c.measure_association(x, y, z, list("abcdefghi"), N_RESAMPLES, 0)
     assert res["n"] == 9 and res["n_sized"] == 4 and "partial_spearman" not in res and "ols_slope" not in res
     assert "only 4 languages with a CC-100 size" in res["note"]
 
@@ -213,7 +213,7 @@ def test_rel_drop_statistics_equal_abs_drop_and_those_of_a_direct_run(intermedia
     base = d[(d["intermediate_task"] == "none") & (d["target_task"] == "xnli")]
     dist = ctx["dist"].set_index("lang").loc[base["lang"], "featural"].to_numpy()
     size = np.log(base["lang"].map(c.CC100_GIB).to_numpy(float))
-    direct = c.test_association(dist, base["rel_drop"].to_numpy(), size, list(base["lang"]), N_RESAMPLES,
+    direct = c.measure_association(dist, base["rel_drop"].to_numpy(), size, list(base["lang"]), N_RESAMPLES,
                                 [0, 0, c.DISTANCES.index("featural")])
     assert direct["spearman_rho"] == pytest.approx(r["spearman_rho"])
     assert direct["p_spearman"] == r["p_spearman"] and direct["ols_slope"] == pytest.approx(r["ols_slope"])
