@@ -526,7 +526,8 @@ def write_plots(out: Path, drops, dist, corr, collinearity) -> list[str]:
         ax.set_xticks(range(len(table.columns)), table.columns, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(table.index)), table.index, fontsize=8)
         for (i, j), v in np.ndenumerate(table.to_numpy(float)):
-            ax.text(j, i, "n<5" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
+            ax.text(j, i, "n<5" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(v) > 0.6 else "black")
         fig.colorbar(im, ax=ax, label="Spearman rho")
         ax.set_title(f"{model} | {inter} | {dv} (rel_drop: the same)" if dv == "abs_drop" else
                      f"{model} | {inter} | {dv}", fontsize=9)
@@ -540,10 +541,10 @@ def write_plots(out: Path, drops, dist, corr, collinearity) -> list[str]:
     ax.set_xticks(range(len(collinearity)), collinearity.columns, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(collinearity)), collinearity.index, fontsize=8)
     for (i, j), v in np.ndenumerate(collinearity.to_numpy(float)):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(im, ax=ax, label="Spearman rho between distances")
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
+    fig.colorbar(im, ax=ax, label="Spearman rho")
     ax.set_title("Distance collinearity (languages analysed, excl. en)", fontsize=9)
-    fig.subplots_adjust(left=0.2, right=0.98, bottom=0.2, top=0.93)
+    fig.subplots_adjust(left=0.2, right=0.92, bottom=0.2, top=0.93)
     _save_figure(fig, out / "distance_collinearity.png")
     plt.close(fig)
     written.append("distance_collinearity.png")
