@@ -1,10 +1,13 @@
 """Intermediate-task then target-task fine-tuning of XLM-R, then zero-shot evaluation (Phang et al. 2020).
 
     python train.py --cfg configs/smoke.yaml                                  # tiny model, CPU, < 1 minute
-    python train.py --cfg configs/xstilts/mnli.yaml target.task=xnli          # 1 GPU
-    torchrun --nproc_per_node=8 train.py --cfg configs/xstilts/mnli.yaml target.task=xnli target.grad_accum=1
-    python train.py --cfg configs/xstilts/mnli.yaml target.task=xnli --resume # continue an interrupted run
-    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 train.py ...
+    python train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml  # 1 GPU: stage 1, stage 2, evaluation
+    torchrun --nproc_per_node=8 train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml \
+        intermediate.grad_accum=1 target.grad_accum=1                         # 8 GPUs, same effective batch 32
+    python train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml --resume   # after an interruption
+    torchrun --nnodes=2 --node_rank=R --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 \
+        train.py --cfg ...                                                    # 2 nodes (out_dir on a shared disk)
+Several --cfg files merge in order; `section.field=value` overrides come last (config.py).
 
 One code path; the config decides which phases run:
  1. intermediate (`intermediate.tasks`): English task(s) from the pretrained model. Several tasks = multi-task: one
@@ -363,7 +366,7 @@ def load_mlm_data(cfg: Config, tokenizer, max_len: int) -> list:
     return features
 
 
-def collate_batch(kind: str, features: list, tokenizer, device: torch.device) -> dict:
+def collate_batch(kind: str, features: list, tokenizer) -> dict:
     from data.featurize import collate
 
     if kind == "mlm":
@@ -486,7 +489,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         for g in optimizer.param_groups:
             g["lr"] = lr
         for micro in range(phase.grad_accum):
-            batch = collate_batch(kind, streams[t].next(), tokenizer, device)
+            batch = collate_batch(kind, streams[t].next(), tokenizer)
             if kind == "mlm":
                 batch["input_ids"], batch["label"] = mask_tokens(batch["input_ids"], tokenizer,
                                                                  cfg.intermediate.mlm_prob, mask_gen)
@@ -646,39 +649,39 @@ def main(argv=None) -> None:
                 "target_task": tg.task or "none", "seed": cfg.train.seed}
 
     # 3. model, 4. data, 5. optimizer and loop: once per phase
-    torch.manual_seed(cfg.train.seed)
-    encoder, tokenizer = build_encoder(cfg, device)
-    if it.tasks:
-        if (out_dir / "intermediate" / "done.json").exists():
-            if is_main:
-                print("[intermediate] done (done.json); skipped")
-        else:
-            tasks = {t: load_task_data(cfg, t, it, tokenizer, cfg.train.seed) for t in it.tasks}
-            torch.manual_seed(cfg.train.seed)  # heads drawn from the seed alone, whatever came before
-            heads = {}
-            for t, td in tasks.items():
-                heads[t] = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
-                set_head_dropout(heads[t], cfg.model.dropout)
-            kinds = {t: td.kind for t, td in tasks.items()}
-            if cfg.data.mlm_files:
-                tasks["mlm"] = TaskData("mlm", "mlm", None, load_mlm_data(cfg, tokenizer, it.max_len), 0)
-                tasks["mlm"].n_examples = len(tasks["mlm"].train)
-                heads["mlm"] = make_mlm_head(cfg, encoder)
-                kinds["mlm"] = "mlm"
-            model = MultiTaskModel(encoder, heads, kinds).to(device)
-            ctx["task_meta"] = {t: head_meta(t, td) for t, td in tasks.items() if t != "mlm"}
-            torch.manual_seed(cfg.train.seed + rank)  # dropout streams differ per rank
-            train_phase("intermediate", it, tasks, model, tokenizer, cfg, ctx)
-    if it.tasks or it.from_run:
-        # stage 2 starts from the selected intermediate ENCODER only (heads are dropped)
-        encoder, _ = load_pretrained(Path(it.from_run or out_dir) / "intermediate" / "best", device=device)
-        configure_encoder(encoder, cfg)
-
+    stage1_best = Path(it.from_run or out_dir) / "intermediate" / "best"
+    if it.tasks and (out_dir / "intermediate" / "done.json").exists() and is_main:
+        print("[intermediate] done (done.json); skipped")
+    if it.tasks and not (out_dir / "intermediate" / "done.json").exists():
+        torch.manual_seed(cfg.train.seed)
+        encoder, tokenizer = build_encoder(cfg, device)
+        tasks = {t: load_task_data(cfg, t, it, tokenizer, cfg.train.seed) for t in it.tasks}
+        torch.manual_seed(cfg.train.seed)  # heads drawn from the seed alone, whatever came before
+        heads = {}
+        for t, td in tasks.items():
+            heads[t] = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
+            set_head_dropout(heads[t], cfg.model.dropout)
+        kinds = {t: td.kind for t, td in tasks.items()}
+        if cfg.data.mlm_files:
+            tasks["mlm"] = TaskData("mlm", "mlm", None, load_mlm_data(cfg, tokenizer, it.max_len), 0)
+            tasks["mlm"].n_examples = len(tasks["mlm"].train)
+            heads["mlm"] = make_mlm_head(cfg, encoder)
+            kinds["mlm"] = "mlm"
+        model = MultiTaskModel(encoder, heads, kinds).to(device)
+        ctx["task_meta"] = {t: head_meta(t, td) for t, td in tasks.items() if t != "mlm"}
+        torch.manual_seed(cfg.train.seed + rank)  # dropout streams differ per rank
+        train_phase("intermediate", it, tasks, model, tokenizer, cfg, ctx)
     if target is not None and target.kind != "retrieval":
         if (out_dir / "target" / "done.json").exists():
             if is_main:
                 print("[target] done (done.json); skipped")
         else:
+            if it.tasks or it.from_run:  # stage 2 starts from the selected intermediate ENCODER only
+                encoder, tokenizer = load_pretrained(stage1_best, device=device)
+                configure_encoder(encoder, cfg)
+            else:  # the baseline: from the pretrained model
+                torch.manual_seed(cfg.train.seed)
+                encoder, tokenizer = build_encoder(cfg, device)
             td = load_task_data(cfg, tg.train_task, tg, tokenizer, cfg.train.seed)
             td.name = tg.task  # the head belongs to the target (one head shared by all its languages)
             torch.manual_seed(cfg.train.seed)
