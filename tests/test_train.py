@@ -159,6 +159,36 @@ def test_torchrun_two_processes_match_one_process_with_the_same_effective_batch(
     assert len(read_metrics(two)) > 0 and not (two / "metrics.jsonl").read_text().count("\n\n")
 
 
+KIND_RUNS = {  # every head kind trains, selects on English dev and (where there is a target) evaluates
+    "span+multiple_choice->tag": (["intermediate.tasks=[squad_v1, hellaswag]", "intermediate.max_len=64",
+                                   "intermediate.doc_stride=32", "target.task=udpos", "eval.split=dev",
+                                   "eval.langs=[en, de, fr]"], {"en", "de", "fr"}, {"f1", "precision", "recall", "accuracy"}),
+    "baseline span (xquad trains on squad_v1)": (["intermediate.tasks=[]", "target.task=xquad", "target.max_len=64",
+                                                  "target.doc_stride=32", "eval.langs=[en, de]"],
+                                                 {"en", "de"}, {"exact_match", "f1"}),
+    "retrieval target: intermediate only": (["intermediate.tasks=[sst2]", "target.task=tatoeba", "eval.langs=[]"],
+                                            set(), set()),
+}
+
+
+@pytest.mark.parametrize("name", KIND_RUNS)
+def test_every_task_kind_trains_and_scores_end_to_end(tmp_path, name):
+    overrides, langs, metrics = KIND_RUNS[name]
+    run_dir = tmp_path / "run"
+    p = run_train(["--cfg", SMOKE, *out_args(run_dir), "data.mlm_files=[]", "intermediate.max_steps=6",
+                   "target.max_steps=6", *overrides])
+    assert p.returncode == 0, p.stderr[-3000:]
+    losses = [m["loss"] for m in read_metrics(run_dir) if "loss" in m]
+    assert losses and all(math.isfinite(x) for x in losses)
+    if not langs:  # BUCC / Tatoeba: no target training; the intermediate encoder goes to retrieval.py
+        assert not (run_dir / "target").exists() and (run_dir / "intermediate" / "best" / "model.safetensors").is_file()
+        assert f"python retrieval.py --ckpt {run_dir / 'intermediate' / 'best'} --task tatoeba" in p.stdout
+        return
+    rows = list(csv.DictReader((run_dir / "results.csv").open()))
+    assert {r["lang"] for r in rows} == langs and {r["metric"] for r in rows} == metrics
+    assert all(0 <= float(r["value"]) <= 100 for r in rows)
+
+
 def test_bad_override_fails_before_training_with_one_clear_message(tmp_path):
     p = run_train(["--cfg", SMOKE, *out_args(tmp_path / "bad"), "target.lr=fast"])
     assert p.returncode != 0
