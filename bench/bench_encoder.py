@@ -12,9 +12,11 @@ What it measures (median over --repeats after one warm-up, on this machine's thr
   or more (so freed tensors leave RSS and the peak is the step's own); measured after all timing.
 - GFLOP/s: model FLOPs / time. "useful" counts only what unpadded sequences need (dense layers on real tokens,
   attention over each sequence's own length); "executed" counts what the implementation computes (transformers:
-  every padded token; ours: the useful work). The matmul peak is the better of torch.matmul on fp32 matrices of the
-  FFN's shape and 2048^3, measured in the same run. "dense part": FLOPs of the projections and FFN over the forward's
-  time outside scaled_dot_product_attention (from torch.profiler), i.e. GEMMs plus LayerNorm, GELU, gathers.
+  every padded token; ours: dense on the real tokens, attention on the padded (B, T, T) block). The matmul peak is
+  the best of torch.matmul on fp32 matrices of the FFN's shape and 2048^3, measured before and after the timing.
+  "dense part": FLOPs of the projections and FFN over the forward's time outside scaled_dot_product_attention
+  (from torch.profiler), so GEMMs plus LayerNorm, GELU, gathers, residual adds.
+- --threads 1 takes the OpenMP barriers out of the picture: on a busy 2-core machine they cost milliseconds per op.
 The batch lengths come from --seed, so runs compare. Other processes on the machine make numbers noisy: run it
 two or three times and report the median.
 Needs transformers (requirements-dev.txt); runtime code never imports it.
@@ -50,12 +52,10 @@ def make_batch(batch_size: int, min_len: int, max_len: int, vocab_size: int, see
     return ids, mask, lengths
 
 
-def count_flops(cfg: XLMRConfig, token_counts: list[int], attn_len: list[int]) -> float:
-    """Forward FLOPs: dense (Q/K/V/out projections + FFN) per token and attention (QK^T and PV) per token pair."""
+def count_flops(cfg: XLMRConfig, tokens: int, attn_pairs: int) -> float:
+    """Forward FLOPs: dense (Q/K/V/out projections + FFN) per token, attention (QK^T and PV) per (query, key) pair."""
     H, F, L = cfg.hidden_size, cfg.ffn_size, cfg.num_layers
-    dense = 2 * (4 * H * H + 2 * H * F) * sum(token_counts)
-    attn = 2 * 2 * H * sum(n * t for n, t in zip(token_counts, attn_len))
-    return L * (dense + attn)
+    return L * (2 * (4 * H * H + 2 * H * F) * tokens + 2 * 2 * H * attn_pairs)
 
 
 def measure_matmul_peak(n: int, k: int, m: int, repeats: int = 5) -> float:
@@ -118,7 +118,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement (median reported)")
     ap.add_argument("--ref-attn", choices=["sdpa", "eager"], default="sdpa", help="transformers' attention")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     import transformers  # test/bench-only reference
 
     torch.manual_seed(0)
@@ -165,8 +168,8 @@ def main() -> None:
         return step
 
     peak = max(measure_matmul_peak(B * T, cfg.hidden_size, cfg.ffn_size), measure_matmul_peak(2048, 2048, 2048))
-    flops_useful = count_flops(cfg, lengths, lengths)
-    flops_exec = {"transformers": count_flops(cfg, [T] * B, [T] * B), "ours": flops_useful}
+    flops_useful = count_flops(cfg, useful, sum(n * n for n in lengths))
+    flops_exec = {"transformers": count_flops(cfg, B * T, B * T * T), "ours": count_flops(cfg, useful, B * T * T)}
     print(f"torch.matmul peak: {peak:.1f} GFLOP/s; forward FLOPs useful {flops_useful / 1e9:.1f} G, executed "
           f"transformers {flops_exec['transformers'] / 1e9:.1f} G, ours {flops_exec['ours'] / 1e9:.1f} G")
 
@@ -176,7 +179,7 @@ def main() -> None:
                           args.repeats)
     results = {name: {"fwd": fwd[name], "fb": fb[name]} for name in steps}
     peak = max(peak, measure_matmul_peak(B * T, cfg.hidden_size, cfg.ffn_size))  # again: load varies
-    dense_flops = {"transformers": count_flops(cfg, [T] * B, [0] * B), "ours": count_flops(cfg, lengths, [0] * B)}
+    dense_flops = {"transformers": count_flops(cfg, B * T, 0), "ours": count_flops(cfg, useful, 0)}
     for name in steps:
         t_fwd, t_fb = fwd[name], fb[name]
         wall, dense = measure_dense_seconds(steps[name])

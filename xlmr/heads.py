@@ -68,7 +68,10 @@ class MultipleChoiceHead(nn.Module):
 
 
 class MLMHead(nn.Module):
-    """Masked-LM head: dense -> GELU -> LayerNorm -> decoder tied to the word embeddings + bias. (B, T, H) -> (B, T, V).
+    """Masked-LM head: dense -> GELU -> LayerNorm -> decoder tied to the word embeddings + bias. (..., H) -> (..., V).
+
+    Any leading shape works; give it only the masked positions (hidden[mask_positions], (M, H) -> (M, V)): on a full
+    (B, T, H) batch the (B, T, 250002) logits are gigabytes.
 
     The decoder weight *is* `word_embeddings.weight` (shared, not copied), as in XLM-R's pretraining. It is held
     outside this module's parameters, so the head's state_dict and parameters() list only its own tensors and an

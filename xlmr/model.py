@@ -17,11 +17,12 @@ XLM-R's quirks, the ones that break a "BERT-like" reimplementation:
 - The sentence representation for classification is the hidden state of `<s>` (position 0), see heads.py.
 - `attention_mask=None` means "every token that is not `pad_id`" (transformers would attend to pads).
 
-No compute on padding: `forward` gathers the N real tokens of the (B, T) batch once and runs everything on
-(N, H): embeddings, projections, FFN, LayerNorms, dropout, and attention, which loops over the sequences (each
-attends to its own tokens; SDPA has no variable-length CPU kernel). Only the outputs go back to (B, T, H), with
-zeros at pad positions. On mixed lengths 16-128 that skips ~40% of the dense work, and in training the attention
-mask, the padded score block and its dropout random numbers.
+No compute on padding: `forward` gathers the N real tokens of the (B, T) batch once and runs embeddings,
+projections, FFN, LayerNorms and dropout on (N, H). Only attention goes back to the padded (B, T) layout, for one
+scaled_dot_product_attention call per layer (the CPU kernels have no variable-length form; a Python loop over the
+sequences was faster on an idle CPU but issues B times more small ops, which lose on a busy CPU and on GPUs).
+The outputs come back as (B, T, H) with zeros at pad positions. On mixed lengths 16-128 that skips ~40% of the dense
+work.
 """
 from __future__ import annotations
 
@@ -82,13 +83,13 @@ class Embeddings(nn.Module):
 
 
 class Batch:
-    """Where the N real tokens of a (B, T) batch sit: gathered once, row-major, so each sequence's tokens are
-    consecutive; scattered back to (B, T, H) only for the outputs."""
+    """Where the N real tokens of a (B, T) batch sit: gathered once; scattered back to (B, T, .) for attention and
+    for the outputs."""
 
     def __init__(self, keep: torch.Tensor):
         self.shape = keep.shape  # (B, T)
         self.index = keep.flatten().nonzero().squeeze(1)  # (N,) positions of real tokens in the flattened batch
-        self.lengths = [n for n in keep.sum(dim=1).tolist() if n > 0]  # real tokens per sequence, in order
+        self.attn_mask = keep[:, None, None, :]  # (B, 1, 1, T), True = may attend: broadcast over heads, queries
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """(N, D) -> (B, T, D) with zeros at pads."""
@@ -108,19 +109,15 @@ class SelfAttention(nn.Module):
         self.attn_dropout = cfg.attn_dropout
 
     def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """x: (N, H) real tokens -> (N, H). Each sequence attends within itself: a loop over the batch, which costs
-        no padding, no mask, and no attention-dropout random numbers for pad pairs (SDPA's CPU kernels have no
-        variable-length form; split's backward is one cat, not a zero-filled buffer per sequence)."""
+        """x: (N, H) real tokens -> (N, H). Attention is the one place that wants the padded (B, T) layout."""
         N, H = x.shape
+        B, T = batch.shape
         nh, hd = self.num_heads, H // self.num_heads
+        q, k, v = batch.pad(self.qkv(x)).view(B, T, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
         dropout_p = self.attn_dropout if self.training else 0.0
-        ys = []
-        for t in self.qkv(x).split(batch.lengths):  # one sequence: (n, 3H)
-            n = t.shape[0]
-            q, k, v = t.view(1, n, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (1, nh, n, hd)
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (1, nh, n, hd)
-            ys.append(y.transpose(1, 2).reshape(n, H))
-        return self.out(torch.cat(ys))  # (N, H)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=batch.attn_mask, dropout_p=dropout_p)  # (B, nh, T, hd)
+        y = y.transpose(1, 2).reshape(B * T, H)[batch.index]  # back to the real tokens: (N, H)
+        return self.out(y)
 
 
 class FeedForward(nn.Module):
