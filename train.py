@@ -427,6 +427,9 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     mask_gen = torch.Generator().manual_seed(seed + 2 + rank)
     state = {"step": 0, "best_score": -math.inf, "best_step": -1, "bad_evals": 0, "tokens": 0}
 
+    best_dir, old_best = pdir / "best", pdir / "best.old"
+    if is_main and old_best.exists() and not best_dir.exists():  # killed between save_selected's two renames
+        os.replace(old_best, best_dir)
     if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
         ck = load_checkpoint(ckpt_path)
         if int(ck["world_size"]) != world:

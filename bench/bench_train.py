@@ -15,8 +15,9 @@ Printed (medians over --repeats runs):
    pre-collated batches, same model and optimizer, measured in the same run: the loop's overhead (target <= 10%).
 2. Useful (non-pad) training tokens/s of the bare loop with length-grouped dynamic padding (the sampler
    train.py uses) against random batches padded to max_len (XTREME scripts' habit) and random batches with
-   dynamic padding: the ratio grouped / pad-to-max (target >= 1.5x). Note that xlmr/model.py already skips
-   padded positions inside the encoder (packed tokens), so padding costs less here than in a padded encoder.
+   dynamic padding: the ratio grouped / pad-to-max (target >= 1.5x). xlmr/model.py runs its dense parts on the
+   packed real tokens and only attention on the padded block, so padding costs less here than in a fully
+   padded encoder (transformers'): the ratio understates what grouping saves there.
 GPU figures (XLM-R Large bf16 tokens/s, peak memory, MFU) need a GPU: this script runs on CPU only.
 """
 from __future__ import annotations
