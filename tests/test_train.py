@@ -166,6 +166,8 @@ KIND_RUNS = {  # every head kind trains, selects on English dev and (where there
     "baseline span (xquad trains on squad_v1)": (["intermediate.tasks=[]", "target.task=xquad", "target.max_len=64",
                                                   "target.doc_stride=32", "eval.langs=[en, de]"],
                                                  {"en", "de"}, {"exact_match", "f1"}),
+    "bf16 autocast on CPU (GPU runs default to it)": (["intermediate.tasks=[]", "train.precision=bf16",
+                                                        "eval.langs=[en]"], {"en"}, {"accuracy"}),
     "retrieval target: intermediate only": (["intermediate.tasks=[sst2]", "target.task=tatoeba", "eval.langs=[]"],
                                             set(), set()),
 }
