@@ -7,8 +7,10 @@ A YAML file has one mapping per section (`model`, `data`, `train`, `intermediate
 each filled into the dataclass of the same name below; a missing key keeps its default. An override is
 `section.field=value`, the value parsed as YAML (`intermediate.tasks=[mnli,squad_v2]`). An unknown key, a
 value of the wrong type or settings that cannot work together raise one ValueError naming the key —
-before any model or data is loaded. `resolve_config` fills the derived values (the training task of
-the target, the model's name) so that the saved `config.yaml` says exactly what ran.
+before any model or data is loaded. Several files merge in order (an intermediate-task config, then a target
+recipe). `resolve_config` fills the derived values (the training task of the target, the model's name, the
+`{model} {intermediate} {target} {seed}` placeholders of train.out_dir) so that the saved `config.yaml` says
+exactly what ran. `check_files` (called by train.py) then checks that the paths exist.
 
 Numbers: PyYAML reads `1e-5` (no dot) as a string; a float field accepts such a numeric string, an int
 field accepts only integers, a bool field only true/false.
@@ -45,7 +47,7 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    data_dir: str = "data/xtreme"  # the folder task.read() reads every task from
+    data_dir: str = "data"  # the folder task.read() reads every task from (python -m data.download --out data)
     task_data_dirs: dict = field(default_factory=dict)  # task -> folder overriding data_dir (machine-translated data)
     mlm_files: list = field(default_factory=list)  # raw text files (one sentence a line) for the auxiliary MLM arm
 
