@@ -14,8 +14,8 @@ What it measures (median over --repeats after one warm-up, on this machine's thr
   attention over each sequence's own length); "executed" counts what the implementation computes (transformers:
   every padded token; ours: dense on the real tokens, attention on the padded (B, T, T) block). The matmul peak is
   the best of torch.matmul on fp32 matrices of the FFN's shape and 2048^3, measured before and after the timing.
-  "dense part": FLOPs of the projections and FFN over the forward's time outside scaled_dot_product_attention
-  (from torch.profiler), so GEMMs plus LayerNorm, GELU, gathers, residual adds.
+  "dense part": FLOPs of the projections and FFN over the median forward time less the share spent inside
+  scaled_dot_product_attention (from torch.profiler), so GEMMs plus LayerNorm, GELU, gathers, residual adds.
 - --threads 1 takes the OpenMP barriers out of the picture: on a busy 2-core machine they cost milliseconds per op.
 The batch lengths come from --seed, so runs compare. Other processes on the machine make numbers noisy: run it
 two or three times and report the median.
@@ -58,17 +58,14 @@ def count_flops(cfg: XLMRConfig, tokens: int, attn_pairs: int) -> float:
     return L * (2 * (4 * H * H + 2 * H * F) * tokens + 2 * 2 * H * attn_pairs)
 
 
-def measure_matmul_peak(n: int, k: int, m: int, repeats: int = 5) -> float:
-    """GFLOP/s of torch.matmul (n, k) @ (k, m) in fp32: the best of `repeats` timed loops."""
+def make_matmul_step(n: int, k: int, m: int):
+    """A step of torch.matmul (n, k) @ (k, m) in fp32 and its FLOPs: the peak the model's GEMMs could reach."""
     a, b = torch.randn(n, k), torch.randn(k, m)
-    torch.matmul(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(3):
+
+    def step():
+        for _ in range(5):
             torch.matmul(a, b)
-        best = min(best, (time.perf_counter() - t0) / 3)
-    return 2 * n * k * m / best / 1e9
+    return step, 5 * 2 * n * k * m
 
 
 def time_interleaved(steps: dict, repeats: int) -> dict:
@@ -84,14 +81,14 @@ def time_interleaved(steps: dict, repeats: int) -> dict:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def measure_dense_seconds(step) -> tuple[float, float]:
-    """(wall seconds of one step, seconds of it outside attention) from torch.profiler: the dense part's time."""
+def measure_attention_share(step) -> float:
+    """Share of one step's time spent inside scaled_dot_product_attention, from torch.profiler."""
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         t0 = time.perf_counter()
         step()
         wall = time.perf_counter() - t0
     attention = sum(e.cpu_time_total for e in prof.key_averages() if e.key == "aten::scaled_dot_product_attention")
-    return wall, wall - attention / 1e6
+    return attention / 1e6 / wall
 
 
 def read_status_mib(field: str) -> float:
@@ -167,27 +164,33 @@ def main() -> None:
             out[keep].square().mean().backward()
         return step
 
-    peak = max(measure_matmul_peak(B * T, cfg.hidden_size, cfg.ffn_size), measure_matmul_peak(2048, 2048, 2048))
     flops_useful = count_flops(cfg, useful, sum(n * n for n in lengths))
     flops_exec = {"transformers": count_flops(cfg, B * T, B * T * T), "ours": count_flops(cfg, useful, B * T * T)}
-    print(f"torch.matmul peak: {peak:.1f} GFLOP/s; forward FLOPs useful {flops_useful / 1e9:.1f} G, executed "
-          f"transformers {flops_exec['transformers'] / 1e9:.1f} G, ours {flops_exec['ours'] / 1e9:.1f} G")
+    print(f"forward FLOPs: useful {flops_useful / 1e9:.1f} G, executed by transformers "
+          f"{flops_exec['transformers'] / 1e9:.1f} G, by ours {flops_exec['ours'] / 1e9:.1f} G")
 
+    # the matmul peak is timed between the models' steps, so it sees the same machine load
+    matmul_ffn, matmul_ffn_flops = make_matmul_step(B * T, cfg.hidden_size, cfg.ffn_size)
+    matmul_cube, matmul_cube_flops = make_matmul_step(2048, 2048, 2048)
     steps = {"transformers": forward(ref, True), "ours": forward(ours, False)}
-    fwd = time_interleaved(steps, args.repeats)
+    fwd = time_interleaved({**steps, "matmul_ffn": matmul_ffn, "matmul_cube": matmul_cube}, args.repeats)
     fb = time_interleaved({"transformers": forward_backward(ref, True), "ours": forward_backward(ours, False)},
                           args.repeats)
+    peak_ffn, peak_cube = matmul_ffn_flops / fwd["matmul_ffn"] / 1e9, matmul_cube_flops / fwd["matmul_cube"] / 1e9
+    peak = max(peak_ffn, peak_cube)
+    print(f"torch.matmul peak: {peak:.1f} GFLOP/s (fp32; ({B * T}, {cfg.hidden_size}) @ ({cfg.hidden_size}, "
+          f"{cfg.ffn_size}): {peak_ffn:.1f}, 2048^3: {peak_cube:.1f}); percentages below are of {peak:.1f}")
     results = {name: {"fwd": fwd[name], "fb": fb[name]} for name in steps}
-    peak = max(peak, measure_matmul_peak(B * T, cfg.hidden_size, cfg.ffn_size))  # again: load varies
     dense_flops = {"transformers": count_flops(cfg, B * T, 0), "ours": count_flops(cfg, useful, 0)}
     for name in steps:
         t_fwd, t_fb = fwd[name], fb[name]
-        wall, dense = measure_dense_seconds(steps[name])
+        share = measure_attention_share(steps[name])
+        dense = t_fwd * (1 - share)  # the median forward time, less attention's share of a profiled forward
         print(f"{name:>12}: forward {useful / t_fwd:6.0f} tok/s ({t_fwd * 1e3:5.0f} ms; GFLOP/s useful "
               f"{flops_useful / t_fwd / 1e9:5.1f} = {flops_useful / t_fwd / 1e9 / peak:4.0%} of peak, executed "
               f"{flops_exec[name] / t_fwd / 1e9:5.1f} = {flops_exec[name] / t_fwd / 1e9 / peak:4.0%}) | "
               f"forward+backward {useful / t_fb:6.0f} tok/s ({t_fb * 1e3:5.0f} ms, {t_fb / t_fwd:.1f}x forward)")
-        print(f"{'':>12}  dense part (all but attention, one profiled forward of {wall * 1e3:.0f} ms): "
+        print(f"{'':>12}  dense part (the forward less attention, {share:.0%} of it per torch.profiler): "
               f"{dense_flops[name] / dense / 1e9:5.1f} GFLOP/s = {dense_flops[name] / dense / 1e9 / peak:4.0%} of peak")
 
     if not args.no_memory:
