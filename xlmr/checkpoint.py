@@ -250,7 +250,8 @@ def load_pretrained(path, device="cpu", dtype=None) -> tuple[XLMREncoder, XLMRTo
         raise CheckpointError(f"{spm}: gives {tokenizer.vocab_size} ids but {weights} has {cfg.vocab_size} "
                               "embedding rows: tokenizer and weights do not belong together")
     encoder_state = {k: v for k, v in state.items() if not k.startswith("mlm.")}
-    model = XLMREncoder(cfg)
+    with torch.device("meta"):  # no random init of weights about to be replaced (seconds and GBs for large)
+        model = XLMREncoder(cfg)
     expected = set(model.state_dict())
     missing, unexpected = sorted(expected - set(encoder_state)), sorted(set(encoder_state) - expected) + unknown
     if missing or unexpected:
@@ -260,7 +261,7 @@ def load_pretrained(path, device="cpu", dtype=None) -> tuple[XLMREncoder, XLMRTo
                               f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}; "
                               f"unexpected: {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
     try:
-        model.load_state_dict(encoder_state, strict=True)
+        model.load_state_dict(encoder_state, strict=True, assign=True)  # the loaded tensors become the parameters
     except RuntimeError as exc:  # shape mismatch
         raise CheckpointError(f"{weights}: {_one_line(exc)}") from None
     if ignored:
