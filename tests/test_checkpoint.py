@@ -291,6 +291,9 @@ def test_save_pretrained_loads_in_transformers_with_the_same_outputs(tokenizer, 
     for (k, a), b in zip(ours.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), k
     assert tok.vocab_size == tokenizer.vocab_size
+    assert all(isinstance(p, torch.nn.Parameter) and p.requires_grad for p in again.parameters())  # trainable
+    half, _ = load_pretrained(tmp_path / "out", dtype=torch.bfloat16)
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16}
 
 
 def head_meta(kind, num_labels):
