@@ -43,6 +43,17 @@ def train_sentencepiece(path, vocab_size: int = 400, model_type: str = "unigram"
     return str(path)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """The tests' models are tiny: threads gain nothing and make timings swing on a busy 2-core machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def spm_path(tmp_path_factory) -> str:
     """A unigram sentencepiece model, as XLM-R uses (its file is named .bpe.model all the same)."""

@@ -19,17 +19,6 @@ from xlmr.heads import make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads; one thread keeps these tests steady on a busy machine."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @dataclass
 class FakeTask:  # the few Task attributes predict reads
     name: str

@@ -12,17 +12,6 @@ import retrieval
 from data.metrics import bucc_f1 as metrics_bucc_f1
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads; one thread keeps these tests steady on a busy machine."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 # --- a brute-force reference, written independently of retrieval.py (float64, full similarity matrix) ----
 
 def brute_knn(x, y, k):

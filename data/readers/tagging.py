@@ -63,7 +63,7 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int]) ->
 
 def read_conllu(paths, lang, split, labels) -> Examples:
     """All of a language's treebank files for one split, in sorted path order (deterministic)."""
-    out, skipped = Examples(paths=paths), {}
+    out = Examples(paths=paths)
     for path in sorted(Path(p) for p in paths):
         file_skips = {"text withheld (all forms '_')": 0}
         part = _read_conllu_file(path, lang, labels, file_skips)
