@@ -10,7 +10,7 @@ from pathlib import Path
 
 from data.examples import DataError, PairExample, SingleExample
 from data.readers.common import (Examples, MissingDataError, cached_by_file, check_label, check_unique_ids, file_line_id, get_key,
-                                 iter_json_lines, iter_lines, note_skips, read_text, row_scope, split_row)
+                                 iter_json_lines, iter_lines, read_text, row_scope, split_row)
 
 # XNLI-MT and the MultiNLI TSVs spell one label "contradictory"; XTREME and MNLI write "contradiction".
 _NLI_SPELLINGS = {"contradictory": "contradiction"}
@@ -153,8 +153,7 @@ def read_glue_mnli(paths, lang, split, labels) -> Examples:
             out.append(PairExample(row["pairID"], lang, row["sentence1"], row["sentence2"],
                                    check_label(path, lineno, row["gold_label"], labels)))
     check_unique_ids(path, (e.id for e in out))
-    note_skips(path, skipped)
-    out.add_skips(skipped)
+    out.add_skips(skipped, path)
     return out
 
 
@@ -176,8 +175,7 @@ def read_glue_qqp(paths, lang, split, labels) -> Examples:
             out.append(PairExample(row["id"], lang, row["question1"], row["question2"],
                                    check_label(path, lineno, row["is_duplicate"], labels)))
     check_unique_ids(path, (e.id for e in out))
-    note_skips(path, skipped)
-    out.add_skips(skipped)
+    out.add_skips(skipped, path)
     return out
 
 
@@ -206,8 +204,7 @@ def read_nli_jsonl(paths, lang, split, labels) -> Examples:
             out.append(PairExample(get_key(path, lineno, obj, "pairID"), lang, get_key(path, lineno, obj, "sentence1"),
                                    get_key(path, lineno, obj, "sentence2"), check_label(path, lineno, label, labels)))
     check_unique_ids(path, (e.id for e in out))
-    note_skips(path, skipped)
-    out.add_skips(skipped)
+    out.add_skips(skipped, path)
     return out
 
 

@@ -73,16 +73,13 @@ class Examples(list):
         self.layout = layout
         self.skipped: dict[str, int] = dict(skipped or {})
 
-    def add_skips(self, skipped: dict[str, int]) -> None:
+    def add_skips(self, skipped: dict[str, int], path=None) -> None:
+        """Count skipped rows by reason; with `path`, also log them against that file (never a silent skip)."""
         for reason, n in skipped.items():
             if n:
                 self.skipped[reason] = self.skipped.get(reason, 0) + n
-
-
-def note_skips(path, skipped: dict[str, int]) -> None:
-    for reason, n in skipped.items():
-        if n:
-            log.warning("%s: skipped %d examples (%s)", path, n, reason)
+                if path is not None:
+                    log.warning("%s: skipped %d examples (%s)", path, n, reason)
 
 
 def _file_key(path: Path) -> tuple[str, int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.examples import DataError, TagExample
-from data.readers.common import (Examples, check_label, check_unique_ids, iter_lines, load_json, note_skips, row_scope,
+from data.readers.common import (Examples, check_label, check_unique_ids, iter_lines, load_json, row_scope,
                                  split_row)
 
 UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
@@ -68,9 +68,8 @@ def read_conllu(paths, lang, split, labels) -> Examples:
         file_skips = {"text withheld (all forms '_')": 0}
         part = _read_conllu_file(path, lang, labels, file_skips)
         check_unique_ids(path, (e.id for e in part))
-        note_skips(path, file_skips)
         out.extend(part)
-        out.add_skips(file_skips)
+        out.add_skips(file_skips, path)
     return out
 
 
