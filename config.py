@@ -47,7 +47,7 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    data_dir: str = "data"  # the folder task.read() reads every task from (python -m data.download --out data)
+    data_dir: str = field(default_factory=lambda: os.environ.get("XSTILTS_DATA_DIR", "datasets"))  # task files (python -m data.download --out datasets); env XSTILTS_DATA_DIR
     task_data_dirs: dict = field(default_factory=dict)  # task -> folder overriding data_dir (machine-translated data)
     mlm_files: list = field(default_factory=list)  # raw text files (one sentence a line) for the auxiliary MLM arm
 

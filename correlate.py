@@ -48,7 +48,7 @@ from scipy import stats
 
 from data.distances import DISTANCES, METRICS, URIEL_CODES, distance_matrices, english_distances
 from data.examples import DataError
-from data.io import atomic_path, atomic_write_bytes, atomic_write_text
+from common.io import atomic_path, atomic_write_bytes, atomic_write_text
 from data.results import read_results
 from data.tasks import TASKS
 

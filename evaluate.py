@@ -341,7 +341,7 @@ def run(argv=None) -> dict:
         table = collect(args.collect)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         if args.out:
-            from data.io import atomic_write_text
+            from common.io import atomic_write_text
 
             atomic_write_text(args.out, table.to_csv(index=False))
         return table

@@ -48,7 +48,7 @@ from torch import nn
 from tqdm import tqdm
 
 from config import Config, check_files, dump_config, intermediate_name, load_config
-from data.io import atomic_path, atomic_write_text
+from common.io import atomic_path, atomic_write_text
 
 CRASH_ENV = "XSTILTS_CRASH_AT_STEP"  # fault injection for the resume test: "<phase>:<step>" SIGKILLs after that step
 IGNORE = -100  # label of tokens that carry no loss (pads, specials, unmasked MLM tokens, non-first sub-words)

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.io import atomic_path
+from common.io import atomic_path
 
 DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic", "script")
 TYPOLOGICAL_PREFIXES = {"syntactic": "S_", "phonological": "P_", "inventory": "INV_", "featural": ""}

@@ -10,13 +10,13 @@ XTREME's download script removes test labels (REFERENCE.md, "Files"); this one f
 from the URLs the XTREME script, jiant's downloader and the data sets' own pages use (cited in SOURCES below).
 
 What it does, per task:
-1. Fetch every source with `data.fetch.fetch` (resumable, retried, tqdm bar). Archives are kept in
+1. Fetch every source with `common.fetch.fetch` (resumable, retried, tqdm bar). Archives are kept in
    `DATA_DIR/downloads/` so a rerun fetches nothing again; plain files are fetched straight to their place.
 2. Record the SHA-256 of every fetched file in `DATA_DIR/MANIFEST.sha256` (`sha256sum` format, paths relative to
    DATA_DIR: `cd DATA_DIR && sha256sum -c MANIFEST.sha256`). A checksum in SOURCES is checked on every fetch; with
    `--verify MANIFEST` every file must also match that manifest (e.g. one written on another machine).
    A mismatch is an error and leaves no file under the final name.
-3. Unpack archives safely (`data.fetch.extract_archive`: no member may leave its folder) into the task's folder.
+3. Unpack archives safely (`common.fetch.extract_archive`: no member may leave its folder) into the task's folder.
 4. Run `data.check.check(DATA_DIR, tasks)` on the result and print its report (skip with `--no-check`); a
    required file missing or malformed makes the command fail.
 
@@ -37,7 +37,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.fetch import DownloadError, copy_verified, extract_archive, fetch, read_manifest, write_manifest
+from common.fetch import (DownloadError, copy_verified, extract_archive, fetch, mirror_url, read_manifest,
+                          write_manifest)
 
 MANIFEST_NAME = "MANIFEST.sha256"
 DOWNLOADS = "downloads"  # archives are kept here, under DATA_DIR
@@ -229,13 +230,6 @@ SOURCES: dict[str, tuple[Source, ...]] = {
 
 # --- Fetching and laying out -------------------------------------------------------------------------------
 
-
-def mirror_url(url: str, base_url: str | None) -> str:
-    """`https://host/path` -> `BASE/host/path` when a mirror base URL is given, else the URL unchanged."""
-    if not base_url:
-        return url
-    parts = urllib.parse.urlparse(url)
-    return f"{base_url.rstrip('/')}/{parts.netloc}{parts.path}"
 
 
 def parse_from_files(values: list[str], tasks: list[str]) -> dict[str, Path]:

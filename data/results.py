@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.examples import DataError
-from data.io import atomic_path
+from common.io import atomic_path
 
 COLUMNS = ("model", "intermediate_task", "target_task", "seed", "lang", "split", "metric", "value", "source")
 PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "seed")  # shared/published/*.csv: no seed column

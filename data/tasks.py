@@ -165,6 +165,12 @@ class Task:
     sources: tuple[Source, ...] = field(repr=False)
     eval_split: str = "test"  # the split scored per language
     description: str = ""
+    target: bool = False  # an XTREME target task (scored zero-shot per language); else an English intermediate task
+    train_task: str | None = None  # target: the task whose English train/dev sets train it (None: no training,
+    #                                the intermediate encoder is scored directly — retrieval)
+    display_name: str = ""  # the name published tables use (XNLI, PAWS-X, ...); "" = the registry name
+    parallel_test: bool = False  # target: the test sets are translations of one English set (same items in every
+    #                              language), so per-language differences are not differences in test difficulty
 
     def __post_init__(self):
         assert self.kind in KINDS, f"{self.name}: unknown kind {self.kind!r}"
@@ -311,31 +317,37 @@ def _build_tasks() -> dict[str, Task]:
             Source("original", "train", ("xnli/XNLI-MT-1.0/multinli/multinli.train.en.tsv",), R.read_xnli_mt_train,
                    _EN),
             *[Source(s.layout, "train", s.files, s.read, _EN) for s in _MNLI_SOURCES if s.split == "train"],
-        ), description="XNLI: natural language inference, 15 languages; English train = MNLI"),
+        ), description="XNLI: natural language inference, 15 languages; English train = MNLI",
+             target=True, train_task="xnli", display_name="XNLI", parallel_test=True),
         Task("pawsx", "pair_cls", PAWSX_LANGS, ("train", "dev", "test"), BINARY_LABELS, "accuracy", ("accuracy",), (
             Source("original", "train", ("pawsx/x-final/en/train.tsv",), R.read_pawsx_original, _EN),
             Source("xtreme", "train", ("pawsx/train-en.tsv",), R.read_xtreme_pair_tsv, _EN),
             *_sources("original", ("dev", "test"), lambda s: [f"pawsx/x-final/{{lang}}/{_PAWSX_FILES[s]}.tsv"],
                       R.read_pawsx_original),
             *_sources("xtreme", ("dev", "test"), lambda s: [f"pawsx/{s}-{{lang}}.tsv"], R.read_xtreme_pair_tsv),
-        ), description="PAWS-X: paraphrase identification (adversarial pairs)"),
+        ), description="PAWS-X: paraphrase identification (adversarial pairs)",
+             target=True, train_task="pawsx", display_name="PAWS-X", parallel_test=True),
         Task("udpos", "tag", UDPOS_LANGS, _TAGS, R.UPOS, "f1", ("span_f1", "tag_accuracy"), (
             *_sources("original", _TAGS, lambda s: [f"udpos/ud-treebanks-v2.5/UD_*/{{lang}}_*-ud-{s}.conllu"],
                       R.read_conllu),
             *_sources("xtreme", _TAGS, lambda s: [f"udpos/{s}-{{lang}}.tsv"], R.read_xtreme_tags),
         ), description="UD v2.5 part-of-speech tagging (scored with seqeval span F1 as XTREME does; "
-                       "token accuracy too)"),
+                       "token accuracy too)",
+             target=True, train_task="udpos", display_name="UDPOS", parallel_test=False),
         Task("panx", "tag", PANX_LANGS, _TAGS, PANX_LABELS, "f1", ("span_f1",), (
             *_sources("original", _TAGS, lambda s: [f"panx/panx_dataset/{{lang}}/{s}"], R.read_panx_original),
             *_sources("xtreme", _TAGS, lambda s: [f"panx/{s}-{{lang}}.tsv"], R.read_xtreme_tags),
-        ), description="WikiANN / PAN-X named entities (PER, ORG, LOC)"),
+        ), description="WikiANN / PAN-X named entities (PER, ORG, LOC)",
+             target=True, train_task="panx", display_name="PAN-X", parallel_test=False),
         Task("xquad", "span", XQUAD_LANGS, ("test",), None, "f1", ("squad_em_f1",), (
             Source("original", "test", ("xquad/xquad.{lang}.json",), R.read_squad_json),
-        ), description="XQuAD: SQuAD v1.1 dev translated into 10 languages; trains on squad_v1"),
+        ), description="XQuAD: SQuAD v1.1 dev translated into 10 languages; trains on squad_v1",
+             target=True, train_task="squad_v1", display_name="XQuAD", parallel_test=True),
         Task("mlqa", "span", MLQA_LANGS, ("dev", "test"), None, "f1", ("mlqa_em_f1",), (
             *_sources("original", ("dev", "test"),
                       lambda s: [f"mlqa/MLQA_V1/{s}/{s}-context-{{lang}}-question-{{lang}}.json"], R.read_squad_json),
-        ), description="MLQA: extractive QA, context and question in the same language; trains on squad_v1"),
+        ), description="MLQA: extractive QA, context and question in the same language; trains on squad_v1",
+             target=True, train_task="squad_v1", display_name="MLQA", parallel_test=True),
         Task("tydiqa", "span", TYDIQA_LANGS, ("train", "dev"), None, "f1", ("squad_em_f1",), (
             Source("original", "train", ("tydiqa/tydiqa-goldp-v1.1-train.json",),
                    _p(R.read_squad_json, id_prefix_langs=True)),
@@ -349,19 +361,22 @@ def _build_tasks() -> dict[str, Task]:
                    _p(R.read_squad_json, id_prefix_langs=True)),
             Source("xtreme", "dev", ("tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",),
                    R.read_squad_json),
-        ), eval_split="dev", description="TyDiQA-GoldP: QA with the gold passage; English train set"),
+        ), eval_split="dev", description="TyDiQA-GoldP: QA with the gold passage; English train set",
+             target=True, train_task="tydiqa", display_name="TyDiQA-GoldP", parallel_test=False),
         Task("bucc2018", "retrieval", BUCC_LANGS, ("dev", "test"), None, "f1", ("bucc_f1",), (
             *[Source("original", s, tuple(f"bucc2018/{{lang}}-en/{{lang}}-en.{f}.{ext}" for ext in
                                           ("{lang}", "en", "gold")), R.read_bucc) for s, f in _BUCC_FILES.items()],
             *[Source("xtreme", s, tuple(f"bucc2018/{{lang}}-en.{s}.{ext}" for ext in ("{lang}", "en", "gold")),
                      R.read_bucc) for s in _BUCC_FILES],
             Source("xtreme", "test", ("bucc2018/{lang}-en.test.{lang}", "bucc2018/{lang}-en.test.en"), R.read_bucc),
-        ), description="BUCC 2018 parallel sentence mining (margin score, F1 at a tuned threshold)"),
+        ), description="BUCC 2018 parallel sentence mining (margin score, F1 at a tuned threshold)",
+             target=True, train_task=None, display_name="BUCC", parallel_test=False),
         Task("tatoeba", "retrieval", TATOEBA_LANGS, ("test",), None, "accuracy", ("retrieval_accuracy",), (
             Source("original", "test", ("tatoeba/tatoeba.{lang3}-eng.{lang3}", "tatoeba/tatoeba.{lang3}-eng.eng"),
                    R.read_tatoeba_aligned),
             Source("xtreme", "test", ("tatoeba/{lang}-en.{lang}", "tatoeba/{lang}-en.en"), R.read_tatoeba_xtreme),
-        ), description="Tatoeba sentence retrieval: top-1 nearest English neighbour, 1000 pairs per language"),
+        ), description="Tatoeba sentence retrieval: top-1 nearest English neighbour, 1000 pairs per language",
+             target=True, train_task=None, display_name="Tatoeba", parallel_test=True),
         # ---- intermediate tasks (English) ----
         Task("anli_plus", "pair_cls", _EN, ("train", "dev", "test"), NLI_LABELS, "accuracy", ("accuracy",), (
             *[Source("original", "train",
@@ -408,9 +423,8 @@ def _build_tasks() -> dict[str, Task]:
 
 
 TASKS: dict[str, Task] = _build_tasks()
-TARGET_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
-INTERMEDIATE_TASKS = ("anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad_v1",
-                      "squad_v2", "sst2")
+TARGET_TASKS = tuple(t.name for t in TASKS.values() if t.target)
+INTERMEDIATE_TASKS = tuple(sorted(t.name for t in TASKS.values() if not t.target))
 
 
 def get_task(name: str) -> Task:

@@ -17,7 +17,10 @@ CONFIGS = ROOT / "configs"
 SMOKE = CONFIGS / "smoke.yaml"
 XSTILTS = sorted((CONFIGS / "xstilts").glob("*.yaml"))
 TARGETS = sorted((CONFIGS / "target").glob("*.yaml"))
-BASELINES = sorted((CONFIGS / "baseline").glob("*.yaml"))
+MODELS = sorted((CONFIGS / "model").glob("*.yaml"))
+LARGE = CONFIGS / "model" / "xlmr_large.yaml"
+# the targets a baseline trains (BUCC and Tatoeba baselines are retrieval.py on the pretrained model)
+TRAINED_TARGETS = [p for p in TARGETS if p.stem not in ("bucc2018", "tatoeba")]
 
 
 def test_config_folders_hold_the_nine_intermediate_tasks_the_mix_and_the_nine_targets():
@@ -25,16 +28,17 @@ def test_config_folders_hold_the_nine_intermediate_tasks_the_mix_and_the_nine_ta
                                          "multitask", "qqp", "squad", "sst2"]
     assert [p.stem for p in TARGETS] == ["bucc2018", "mlqa", "panx", "pawsx", "tatoeba", "tydiqa", "udpos",
                                          "xnli", "xquad"]
-    # BUCC and Tatoeba baselines are retrieval.py on the pretrained model: nothing to train, no config
-    assert [p.stem for p in BASELINES] == ["mlqa", "panx", "pawsx", "tydiqa", "udpos", "xnli", "xquad"]
+    assert [p.stem for p in MODELS] == ["xlmr_base", "xlmr_large"]
+    assert not (CONFIGS / "baseline").exists()  # a baseline is model + target: no copies
 
 
-@pytest.mark.parametrize("path", [SMOKE, *BASELINES, *XSTILTS], ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", [SMOKE, *MODELS, *XSTILTS, *TRAINED_TARGETS], ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_shipped_config_loads_validates_and_opens_with_its_launch_command(path):
-    cfg = load_config(path)
+    # a model file says no task: it is loaded with a target recipe; the others after the large model's block
+    cfg = load_config(path if path == SMOKE else [path, TARGETS[-1]] if path in MODELS else [LARGE, path])
     text = path.read_text()
     assert text.startswith("# ") and "python train.py --cfg configs/" in text.split("\n\n")[0]
-    if path != SMOKE:
+    if path in (LARGE, *XSTILTS):
         assert "torchrun --nproc_per_node=8" in text and "GPU memory" in text
     # the resolved config round-trips through its saved YAML
     assert load_config_text(dump_config(cfg)) == cfg
@@ -43,18 +47,18 @@ def test_every_shipped_config_loads_validates_and_opens_with_its_launch_command(
 @pytest.mark.parametrize("target", TARGETS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("inter", XSTILTS, ids=lambda p: p.stem)
 def test_every_intermediate_config_combines_with_every_target_recipe(inter, target):
-    cfg = load_config([inter, target])
+    cfg = load_config([LARGE, inter, target])
     assert cfg.intermediate.tasks and cfg.target.task == target.stem
     assert cfg.train.out_dir == f"runs/xlmr-large/{config.intermediate_name(cfg)}/{target.stem}/s1"
     assert cfg.intermediate.batch_size * cfg.intermediate.grad_accum == 32
 
 
-@pytest.mark.parametrize("baseline", BASELINES, ids=lambda p: p.stem)
-def test_baseline_recipes_equal_the_target_recipes(baseline):
-    a = yaml.safe_load(baseline.read_text())
-    b = yaml.safe_load((CONFIGS / "target" / baseline.name).read_text())
-    assert a["target"] == b["target"] and a["eval"] == b["eval"] and "intermediate" not in a
-    cfg = load_config(baseline)
+@pytest.mark.parametrize("target", TRAINED_TARGETS, ids=lambda p: p.stem)
+def test_a_baseline_is_the_model_file_plus_the_target_recipe(target):
+    cfg = load_config([LARGE, target])
+    assert cfg.intermediate.tasks == [] and config.intermediate_name(cfg) == "none"
+    assert cfg.model.path == "checkpoints/xlmr.large" and cfg.model.name == "XLM-R Large"
+    assert cfg.train.out_dir == f"runs/xlmr-large/none/{target.stem}/s1"
     qa = cfg.target.task in ("xquad", "mlqa", "tydiqa")
     assert cfg.target.batch_size * cfg.target.grad_accum == (16 if qa else 32)  # REFERENCE.md stage-2 recipe
     assert cfg.target.max_len == (384 if qa else 256) and cfg.target.lr == 1e-5

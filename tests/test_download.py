@@ -13,7 +13,7 @@ import pytest
 
 from data import download as D
 from data.check import check
-from data.fetch import DownloadError, read_manifest, sha256_file
+from common.fetch import DownloadError, read_manifest, sha256_file
 from data.tasks import TASKS
 from tests.fixtures.download.loopback import LoopbackServer, make_tar, make_zip
 from tests.fixtures.download.upstream import build_upstream, serve_paths

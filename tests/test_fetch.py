@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from data.fetch import (DownloadError, copy_verified, extract_archive, fetch, read_manifest, sha256_file,
+from common.fetch import (DownloadError, copy_verified, extract_archive, fetch, read_manifest, sha256_file,
                         write_manifest)
 from tests.fixtures.download.loopback import LoopbackServer, make_tar, make_zip
 
@@ -92,7 +92,7 @@ def test_unreachable_server_gives_up_after_bounded_retries(tmp_path):
 
 def test_backoff_doubles_between_attempts(tmp_path, monkeypatch):
     waits = []
-    monkeypatch.setattr("data.fetch.time.sleep", waits.append)
+    monkeypatch.setattr("common.fetch.time.sleep", waits.append)
     with LoopbackServer({}) as server:
         url = server.url("/f.bin")
     with pytest.raises(DownloadError):
@@ -241,7 +241,7 @@ def test_server_dropping_every_connection_without_range_support_gives_up(tmp_pat
     # every answer is the first half of the body then a dropped connection, and Range is ignored:
     # the .part never grows past half, so the bounded count of attempts without progress ends it
     waits = []
-    monkeypatch.setattr("data.fetch.time.sleep", waits.append)
+    monkeypatch.setattr("common.fetch.time.sleep", waits.append)
     with LoopbackServer({"/f.bin": BODY}, mode="drop_always") as server:
         with pytest.raises(DownloadError, match="gave up after 3 attempts without progress"):
             _fetch(server.url("/f.bin"), tmp_path / "f.bin", retries=2, backoff=1.0)

@@ -1,7 +1,7 @@
 """Atomic writes. Run: python -m pytest -q tests/test_io.py"""
 import pytest
 
-from data.io import atomic_path, atomic_write_text
+from common.io import atomic_path, atomic_write_text
 
 
 def test_atomic_write_replaces_content(tmp_path):

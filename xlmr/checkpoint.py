@@ -31,7 +31,7 @@ from safetensors.torch import load_file as load_safetensors
 from safetensors.torch import save_file as save_safetensors
 from torch import nn
 
-from data.io import atomic_path, atomic_write_text
+from common.io import atomic_path, atomic_write_text
 from xlmr.heads import HEADS, MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer

@@ -21,8 +21,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from data.download import mirror_url
-from data.fetch import DownloadError, extract_archive, fetch, read_manifest, sha256_file, write_manifest
+from common.fetch import (DownloadError, extract_archive, fetch, mirror_url, read_manifest, sha256_file,
+                          write_manifest)
 
 URLS = {size: f"https://dl.fbaipublicfiles.com/fairseq/models/xlmr.{size}.tar.gz" for size in ("base", "large")}
 KEEP = ("model.pt", "dict.txt", "sentencepiece.bpe.model")  # what load_pretrained reads from a fairseq dir

@@ -14,7 +14,7 @@
   Tar extraction also runs with Python's `filter="data"` as a second guard.
 
 No dependency beyond the standard library and tqdm. Used as a library; there is no command line here:
-    from data.fetch import fetch, extract_archive
+    from common.fetch import fetch, extract_archive
     digest = fetch("https://host/file.zip", "downloads/file.zip", sha256=None)
     extract_archive("downloads/file.zip", "unpacked/")
 """
@@ -31,6 +31,7 @@ import stat
 import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data.io import atomic_write_text
+from common.io import atomic_write_text
 
 CHUNK_SIZE = 1 << 16  # bytes read per call while streaming
 USER_AGENT = "xstilts-download/1"
@@ -331,3 +332,10 @@ def extract_archive(archive: str | os.PathLike, target: str | os.PathLike, inclu
     except (zipfile.BadZipFile, tarfile.ReadError, EOFError) as e:
         raise DownloadError(f"{archive}: not a readable {kind} archive ({e})") from None
     return target
+
+def mirror_url(url: str, base_url: str | None) -> str:
+    """`https://host/path` -> `BASE/host/path` when a mirror base URL is given, else the URL unchanged."""
+    if not base_url:
+        return url
+    parts = urllib.parse.urlparse(url)
+    return f"{base_url.rstrip('/')}/{parts.netloc}{parts.path}"
