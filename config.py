@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-# The English training set of a target task when it is another task's: XQuAD and MLQA train on SQuAD v1.1.
-# Every other target trains on its own English train split (xnli's reader finds MNLI's train file itself).
-TRAIN_TASK_OF_TARGET = {"xquad": "squad_v1", "mlqa": "squad_v1"}
+from data.tasks import TASKS, get_task
+
+# Sequence length by task kind, specials included (REFERENCE.md's stage-2 recipe: 384 for QA, 512 for retrieval,
+# 256 otherwise): the default of evaluate.py --max-len and retrieval.py --max-len.
+MAX_LEN_BY_KIND = {"span": 384, "retrieval": 512}
+MAX_LEN_DEFAULT = 256
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODEL_SIZES = ("tiny", "base", "large")
 FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate model; it cannot be combined with "
@@ -97,7 +100,7 @@ class IntermediateConfig(PhaseConfig):
 @dataclass
 class TargetConfig(PhaseConfig):
     task: str = ""  # XTREME target task; retrieval targets (bucc2018, tatoeba) skip this phase
-    train_task: str = ""  # task whose English train/dev sets train the target ("" = xquad/mlqa -> squad_v1, else the target)
+    train_task: str = ""  # task whose English train/dev sets train the target ("" = the registry row's train_task)
 
 
 @dataclass
@@ -105,7 +108,16 @@ class EvalConfig:
     split: str = "test"  # zero-shot split scored in every language
     langs: list = field(default_factory=list)  # languages to score ([] = every language of the target)
     results: str = "results/results.csv"  # results file (the common schema) the rows are appended to
-    batch_size: int = 64  # sequences per evaluation batch
+    batch_size: int = 64  # sequences per evaluation batch (also evaluate.py's and retrieval.py's default)
+
+
+@dataclass
+class RetrievalConfig:
+    """retrieval.py's settings (its command-line defaults)."""
+
+    k: int = 4  # neighbours for BUCC's ratio margin (Artetxe & Schwenk 2019)
+    pool: str = "mean"  # sentence vector: mean over every token (<s> and </s> included) or "cls" (the <s> state)
+    layer_of_24: int = 14  # XTREME / jiant: hidden_states[14] of XLM-R Large; scaled to other depths
 
 
 @dataclass
@@ -116,6 +128,11 @@ class Config:
     intermediate: IntermediateConfig = field(default_factory=IntermediateConfig)
     target: TargetConfig = field(default_factory=TargetConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def default_max_len(kind: str) -> int:
+    """The sequence length for a task kind (MAX_LEN_BY_KIND, else MAX_LEN_DEFAULT)."""
+    return MAX_LEN_BY_KIND.get(kind, MAX_LEN_DEFAULT)
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -252,8 +269,8 @@ def read_run_config(run_dir: str) -> dict:
 def resolve_config(cfg: Config) -> None:
     """Fill the derived values in place, so the saved config says what ran."""
     t = cfg.target
-    if t.task and not t.train_task:
-        t.train_task = TRAIN_TASK_OF_TARGET.get(t.task, t.task)
+    if t.task and not t.train_task:  # an unknown target keeps its own name here; validate_config names it
+        t.train_task = (TASKS[t.task].train_task or "") if t.task in TASKS else t.task
     if not cfg.model.name:
         cfg.model.name = (os.path.basename(os.path.normpath(cfg.model.path)) if cfg.model.path
                           else f"random-{cfg.model.size}")
@@ -270,8 +287,6 @@ def resolve_config(cfg: Config) -> None:
 
 # --- checks --------------------------------------------------------------------------------------------
 def _get_task(name: str, key: str):
-    from data.tasks import get_task  # the task registry; imported late so config.py loads without data/
-
     try:
         return get_task(name)
     except ValueError as e:

@@ -39,8 +39,16 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
 
-DEFAULT_LAYER_24 = 14  # XTREME / jiant: hidden_states[14] of XLM-R Large
+from common.device import pick_device
+from config import DataConfig, EvalConfig, RetrievalConfig, default_max_len
+from data import metrics
+from data.results import append_results, format_table, result_rows
+from data.tasks import get_task, parse_langs
+from xlmr.checkpoint import check_checkpoint_dir, find_head_meta, load_pretrained, num_layers
+
+RETRIEVAL, EVAL, DATA = RetrievalConfig(), EvalConfig(), DataConfig()  # the command line's defaults
 QUERY_CHUNK = 8192  # queries per FAISS search call: bounds the (chunk, k) buffers and the GPU's temporaries
 DB_BLOCK = 16384  # targets per BLAS block of FAISS's CPU search (its default is 1024)
 
@@ -207,15 +215,13 @@ def bucc_f1(candidates, gold, dev_candidates=None, dev_gold=None) -> dict[str, f
     With dev candidates and gold: `f1`, `precision`, `recall` at the threshold tuned on dev (`threshold`),
     the honest figure.
     """
-    from data.metrics import bucc_f1 as score_bucc
-
     if (dev_candidates is None) != (dev_gold is None):
         raise ValueError("bucc_f1: pass dev candidates and dev gold together")
-    own = score_bucc(set(gold), candidates)
+    own = metrics.bucc_f1(set(gold), candidates)
     out = {f"{m}_tuned_on_split": own[m] for m in ("f1", "precision", "recall", "threshold")}
     if dev_candidates is not None:
-        threshold = score_bucc(set(dev_gold), dev_candidates)["threshold"]
-        out.update(score_bucc(set(gold), candidates, threshold=threshold))
+        threshold = metrics.bucc_f1(set(dev_gold), dev_candidates)["threshold"]
+        out.update(metrics.bucc_f1(set(gold), candidates, threshold=threshold))
     return out
 
 
@@ -223,11 +229,11 @@ def bucc_f1(candidates, gold, dev_candidates=None, dev_gold=None) -> dict[str, f
 
 def default_layer(num_layers: int) -> int:
     """XTREME's layer 14 of 24, scaled to the model's depth: round(14 * num_layers / 24)."""
-    return round(DEFAULT_LAYER_24 * num_layers / 24)
+    return round(RETRIEVAL.layer_of_24 * num_layers / 24)
 
 
 def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | None = None, pool: str = "mean",
-          batch_size: int = 32, max_len: int = 512, device="cpu") -> np.ndarray:
+          batch_size: int = EVAL.batch_size, max_len: int = default_max_len("retrieval"), device="cpu") -> np.ndarray:
     """Sentence vectors: pooled hidden states of `layer` -> float32 (N, H); a list of layers -> (len, N, H).
 
     layer: index into the L+1 hidden states (0 = embeddings output); None = default_layer(L). pool: "mean" over
@@ -235,12 +241,10 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
     <s> ... </s> and truncated to max_len; batches are sorted by length (less padding); one forward gives every
     layer. inference_mode; bf16 autocast on CUDA.
     """
-    import torch
-
-    num_layers = model.cfg.num_layers
-    layers = [default_layer(num_layers)] if layer is None else [layer] if isinstance(layer, int) else list(layer)
-    if not layers or any(not isinstance(i, int) or not 0 <= i <= num_layers for i in layers):
-        raise ValueError(f"embed: layer {layer!r} out of range: hidden states 0..{num_layers} exist "
+    depth = model.cfg.num_layers
+    layers = [default_layer(depth)] if layer is None else [layer] if isinstance(layer, int) else list(layer)
+    if not layers or any(not isinstance(i, int) or not 0 <= i <= depth for i in layers):
+        raise ValueError(f"embed: layer {layer!r} out of range: hidden states 0..{depth} exist "
                          f"(0 = embeddings output)")
     if pool not in ("mean", "cls"):
         raise ValueError(f"embed: pool must be 'mean' or 'cls', got {pool!r}")
@@ -297,7 +301,7 @@ def _name(metric: str, layer: int, sweep: bool) -> str:
     return f"{metric}_layer{layer}" if sweep else metric
 
 
-def score_tatoeba(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
+def score_tatoeba_layers(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
     """accuracy (xx->en) and accuracy_en_to_xx, x100, per layer."""
     src, tgt = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H)
     out = {}
@@ -315,7 +319,7 @@ def mine_layers(bitext, embed_fn, k: int, n_layers: int) -> list[list[tuple[str,
     return [expand_pairs(mine(src[j], tgt[j], k=k), src_owners, tgt_owners) for j in range(n_layers)]
 
 
-def score_bucc(bitext, dev_bitext, embed_fn, layers: list[int], sweep: bool, k: int) -> tuple[dict, dict]:
+def score_bucc_layers(bitext, dev_bitext, embed_fn, layers: list[int], sweep: bool, k: int) -> tuple[dict, dict]:
     """(percent metrics, thresholds) per layer; see bucc_f1 for the metric names."""
     cands = mine_layers(bitext, embed_fn, k, len(layers))
     dev_cands = mine_layers(dev_bitext, embed_fn, k, len(layers)) if dev_bitext is not None else None
@@ -333,20 +337,22 @@ def score_bucc(bitext, dev_bitext, embed_fn, layers: list[int], sweep: bool, k: 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ckpt", required=True, help="checkpoint directory (save_pretrained files; head optional)")
-    p.add_argument("--task", required=True, help="tatoeba or bucc2018")
+    p.add_argument("--task", required=True, help="a retrieval task: tatoeba or bucc2018")
     p.add_argument("--all-langs", action="store_true", help="every language of the task")
-    p.add_argument("--langs", type=lambda v: [x.strip() for x in v.split(",") if x.strip()], default=None,
-                   help="comma-separated languages, e.g. de,fr")
-    p.add_argument("--data-dir", default="data", help="folder holding the task files (default: data)")
+    p.add_argument("--langs", type=parse_langs, default=None, help="comma-separated languages, e.g. de,fr")
+    p.add_argument("--data-dir", default=DATA.data_dir,
+                   help=f"folder holding the task files (default: {DATA.data_dir}; env XSTILTS_DATA_DIR)")
     p.add_argument("--split", default=None, help="split to score (default: the task's eval_split, test)")
     p.add_argument("--layer", default=None,
                    help="hidden state index (0 = embeddings) or 'all'; default round(14 * num_layers / 24)")
-    p.add_argument("--pool", choices=("mean", "cls"), default="mean", help="mean over tokens, or the <s> state")
-    p.add_argument("--k", type=int, default=4, help="neighbours for the BUCC margin (default 4)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--max-len", type=int, default=512)
+    p.add_argument("--pool", choices=("mean", "cls"), default=RETRIEVAL.pool,
+                   help=f"mean over tokens, or the <s> state (default {RETRIEVAL.pool})")
+    p.add_argument("--k", type=int, default=RETRIEVAL.k, help=f"neighbours for the BUCC margin (default {RETRIEVAL.k})")
+    p.add_argument("--batch-size", type=int, default=EVAL.batch_size, help=f"default {EVAL.batch_size}")
+    p.add_argument("--max-len", type=int, default=default_max_len("retrieval"),
+                   help=f"default {default_max_len('retrieval')}")
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
-    p.add_argument("--results", default="results/results.csv", help="results CSV to append to")
+    p.add_argument("--results", default=EVAL.results, help=f"results CSV to append to ({EVAL.results})")
     p.add_argument("--model", default=None, help="model name for the rows (default: head.json's, else the dir name)")
     p.add_argument("--intermediate-task", default=None,
                    help="intermediate task for the rows (default: from head.json, else none)")
@@ -376,12 +382,7 @@ def row_meta(args, ckpt: Path, task_name: str) -> dict:
     An encoder fine-tuned on task T (after intermediate task I, or none) is used as is for retrieval; its
     intermediate task for the rows is I when set, else T (the checkpoint of an intermediate-task run).
     """
-    from evaluate import read_head_meta
-
-    meta = read_head_meta(ckpt)
-    if meta is None:  # a multi-task intermediate checkpoint keeps one head per task under heads/<task>/
-        per_task = [read_head_meta(d) for d in sorted((ckpt / "heads").glob("*")) if (d / "head.json").is_file()]
-        meta = per_task[0] if per_task else {}
+    meta = find_head_meta(ckpt)
     trained = meta.get("intermediate_task")
     if trained in (None, "", "none"):
         trained = meta.get("task") or "none"
@@ -393,36 +394,28 @@ def row_meta(args, ckpt: Path, task_name: str) -> dict:
 
 def run(argv=None) -> dict:
     """The command line's work; returns {lang: {metric: value}}. Bad input raises ValueError before any compute."""
-    from data.results import append_results
-    from data.tasks import get_task
-    from evaluate import check_checkpoint_dir, check_gold, format_table, pick_device, resolve_langs, result_rows
-
     args = parse_args(argv)
     # every input check before any compute
     task = get_task(args.task)
     if task.kind != "retrieval":
         raise ValueError(f"retrieval.py scores retrieval tasks (tatoeba, bucc2018); {task.name} is {task.kind!r}: "
                          "use evaluate.py")
-    langs = resolve_langs(task, args.langs, args.all_langs)
+    langs = task.select_langs(args.langs, args.all_langs)
     split = args.split or task.eval_split
-    check_gold(task, args.data_dir, langs, split)
-    use_dev = task.name == "bucc2018" and split != "dev"  # the threshold is tuned on dev
-    if use_dev:
-        check_gold(task, args.data_dir, langs, "dev")
+    task.check_gold(args.data_dir, langs, split)
+    tune = bool(task.tune_split) and split != task.tune_split  # BUCC: the threshold is tuned on dev
+    if tune:
+        task.check_gold(args.data_dir, langs, task.tune_split)
     ckpt = check_checkpoint_dir(args.ckpt, need_head=False)
     if args.k < 1 or args.batch_size < 1 or args.max_len < 3:
         raise ValueError(f"--k {args.k}, --batch-size {args.batch_size}, --max-len {args.max_len}: "
                          "k and batch size must be positive, max len at least 3")
     meta = row_meta(args, ckpt, task.name)
-    config = ckpt / "config.json"  # Hugging Face layout: check --layer against the depth before loading
-    if config.is_file():
-        import json
-
-        resolve_layers(args.layer, json.loads(config.read_text(encoding="utf-8"))["num_hidden_layers"], ckpt)
+    depth = num_layers(ckpt)  # Hugging Face layout: check --layer against the depth before loading
+    if depth is not None:
+        resolve_layers(args.layer, depth, ckpt)
     elif args.layer not in (None, "", "all"):
         resolve_layers(args.layer, 10**6, ckpt)  # at least the syntax, before loading
-
-    from xlmr.checkpoint import load_pretrained
 
     device = pick_device(args.device)
     model, tokenizer = load_pretrained(ckpt, device=device)
@@ -435,12 +428,12 @@ def run(argv=None) -> dict:
     scores, thresholds = {}, {}
     for lang in langs:
         bitext = read_bitext(task, args.data_dir, lang, split)
-        if task.name == "tatoeba":
+        if task.retrieval == "aligned":
             check_aligned(bitext, task.name, split)
-            scores[lang] = score_tatoeba(bitext, embed_fn, layers, sweep)
-        else:
-            dev = read_bitext(task, args.data_dir, lang, "dev") if use_dev else None
-            scores[lang], thresholds[lang] = score_bucc(bitext, dev, embed_fn, layers, sweep, args.k)
+            scores[lang] = score_tatoeba_layers(bitext, embed_fn, layers, sweep)
+        else:  # "mining"
+            dev = read_bitext(task, args.data_dir, lang, task.tune_split) if tune else None
+            scores[lang], thresholds[lang] = score_bucc_layers(bitext, dev, embed_fn, layers, sweep, args.k)
         print(f"{task.name} {lang} {split}: " + ", ".join(f"{m} {v:.2f}" for m, v in scores[lang].items()),
               file=sys.stderr)
     source = f"{ckpt};layer={'all' if sweep else layers[0]};pool={args.pool}"

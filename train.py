@@ -47,8 +47,18 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from config import Config, check_files, dump_config, intermediate_name, load_config
 from common.io import atomic_path, atomic_write_text
+from config import Config, check_files, dump_config, intermediate_name, load_config
+from data.examples import DataError
+from data.featurize import collate, feature_length, featurize
+from data.results import append_results, format_table, result_rows
+from data.sampler import LengthGroupedBatchSampler
+from data.tasks import get_task
+from evaluate import evaluate_langs, predict  # training evaluates: the one entry point train.py calls
+from xlmr.checkpoint import load_head, load_mlm_head, load_pretrained, save_head, save_pretrained
+from xlmr.heads import MLMHead, make_head
+from xlmr.model import XLMRConfig, XLMREncoder
+from xlmr.tokenizer import XLMRTokenizer
 
 CRASH_ENV = "XSTILTS_CRASH_AT_STEP"  # fault injection for the resume test: "<phase>:<step>" SIGKILLs after that step
 IGNORE = -100  # label of tokens that carry no loss (pads, specials, unmasked MLM tokens, non-first sub-words)
@@ -153,8 +163,6 @@ class BatchStream:
     _batches: list = field(default=None, repr=False)
 
     def _epoch_batches(self) -> list:
-        from data.featurize import feature_length
-        from data.sampler import LengthGroupedBatchSampler
 
         sampler = LengthGroupedBatchSampler([feature_length(f) for f in self.features], self.batch_size,
                                             seed=self.seed, rank=self.rank, world_size=self.world_size)
@@ -236,7 +244,6 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
 
     One task: its head sits in `dst` itself (a fine-tuned checkpoint directory); several: `dst/heads/<task>/`.
     """
-    from xlmr.checkpoint import save_head, save_pretrained
 
     tmp, old = dst.with_name(dst.name + ".tmp"), dst.with_name(dst.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -259,9 +266,6 @@ def log_metrics(path: Path, record: dict) -> None:
 # --- model and data --------------------------------------------------------------------------------------
 def build_encoder(cfg: Config, device: torch.device):
     """(encoder, tokenizer): the pretrained checkpoint, or a random model of `model.size` (smoke runs)."""
-    from xlmr.checkpoint import load_pretrained
-    from xlmr.model import XLMRConfig, XLMREncoder
-    from xlmr.tokenizer import XLMRTokenizer
 
     if cfg.model.path:
         encoder, tokenizer = load_pretrained(cfg.model.path, device=device)
@@ -314,8 +318,6 @@ def task_folder(cfg: Config, name: str) -> str:
 
 def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskData:
     """Read and featurize the English train set and a fixed random subset of the English dev set."""
-    from data.featurize import featurize
-    from data.tasks import get_task
 
     task = get_task(name)
     folder = task_folder(cfg, name)
@@ -348,7 +350,6 @@ def _has_target(kind: str, feature: dict) -> bool:
 
 def load_mlm_data(cfg: Config, tokenizer, max_len: int) -> list:
     """Raw text lines -> `<s> ids </s>` features (truncated to max_len); blank lines are skipped."""
-    from data.examples import DataError
 
     features = []
     for path in cfg.data.mlm_files:
@@ -367,7 +368,6 @@ def load_mlm_data(cfg: Config, tokenizer, max_len: int) -> list:
 
 
 def collate_batch(kind: str, features: list, tokenizer) -> dict:
-    from data.featurize import collate
 
     if kind == "mlm":
         input_ids, attention_mask = tokenizer.pad([f["input_ids"] for f in features])
@@ -379,7 +379,6 @@ def collate_batch(kind: str, features: list, tokenizer) -> dict:
 
 def evaluate_dev(model: MultiTaskModel, td: TaskData, tokenizer, phase, cfg: Config, device) -> float:
     """The primary metric (0-100) of task `td` on its English dev subset (evaluate.py's predict)."""
-    from evaluate import predict
 
     preds = predict(model.encoder, model.heads[td.name], tokenizer, td.task, td.dev_examples, phase.max_len,
                     cfg.eval.batch_size, device, features=td.dev_features, doc_stride=phase.doc_stride)
@@ -607,13 +606,11 @@ def main(argv=None) -> None:
 
     target = None
     if cfg.target.task:  # gold labels of every language to score must exist before hours of training
-        from data.tasks import get_task
-        from evaluate import check_gold
 
         target = get_task(cfg.target.task)
         if target.kind != "retrieval":
             try:
-                check_gold(target, task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split)
+                target.check_gold(task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split)
             except ValueError as e:
                 sys.exit(f"config error: {e}")
 
@@ -640,8 +637,6 @@ def main(argv=None) -> None:
     if is_main:
         print(f"run {out_dir}: model {cfg.model.name}, {world} process(es) on {device}, {precision}")
 
-    from xlmr.checkpoint import load_pretrained
-    from xlmr.heads import make_head
 
     it, tg = cfg.intermediate, cfg.target
     inter_name = intermediate_name(cfg)
@@ -713,8 +708,6 @@ def main(argv=None) -> None:
 
 def make_mlm_head(cfg: Config, encoder: nn.Module) -> nn.Module:
     """The checkpoint's MLM head (tied to the word embeddings); a fresh one for a random model."""
-    from xlmr.checkpoint import load_mlm_head
-    from xlmr.heads import MLMHead
 
     if cfg.model.path:
         return load_mlm_head(cfg.model.path, encoder)
@@ -729,10 +722,6 @@ def eval_langs(cfg: Config, target) -> list[str]:
 def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     """Zero-shot scores of the selected target model on every language (or eval.langs) of eval.split; rows
     appended to the run's results.csv and to eval.results."""
-    from data.results import append_results
-    from data.tasks import get_task
-    from evaluate import evaluate_langs, format_table, result_rows
-    from xlmr.checkpoint import load_head, load_pretrained
 
     task = get_task(cfg.target.task)
     encoder, tokenizer = load_pretrained(model_dir, device=device)

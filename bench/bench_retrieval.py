@@ -129,7 +129,7 @@ def bench_eval(n_examples: int, batch_size: int, max_len: int, repeats: int) -> 
     import evaluate
     from data.examples import PairExample
     from data.featurize import collate, featurize
-    from tests.toy_tokenizer import ToyTokenizer
+    from bench_data import make_pairs, make_vocabulary, train_tokenizer  # a real sentencepiece model, no tests/
     from xlmr.heads import make_head
     from xlmr.model import XLMRConfig, XLMREncoder
 
@@ -137,15 +137,15 @@ def bench_eval(n_examples: int, batch_size: int, max_len: int, repeats: int) -> 
     cfg = XLMRConfig.base()
     cfg.vocab_size = 30000  # the embedding table's size does not change the compute; saves memory
     encoder, head = XLMREncoder(cfg).eval(), make_head("pair_cls", cfg.hidden_size, 3).eval()
-    tok = ToyTokenizer(vocab_size=cfg.vocab_size)
     rng = np.random.default_rng(0)
-    words = [f"w{i}" for i in range(5000)]
-    # XNLI-like: premise 5-40 words, hypothesis 3-15 words (a toy word is 1-2 pieces: ~50 tokens a pair)
-    examples = [PairExample(str(i), "de", " ".join(rng.choice(words, rng.integers(5, 40))),
-                            " ".join(rng.choice(words, rng.integers(3, 15))), None) for i in range(n_examples)]
+    vocab, cdf = make_vocabulary(rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = train_tokenizer(Path(tmp), rng, vocab, cdf)  # 2,000 pieces: ids fit the 30,000-row table
+    # XNLI-like pairs (premise ~22 words, hypothesis ~11), unlabelled for inference
+    examples = [PairExample(e.id, "de", e.text_a, e.text_b, None) for e in make_pairs(rng, vocab, cdf, n_examples)]
 
     class Task:
-        name, kind, labels = "xnli", "pair_cls", ("entailment", "neutral", "contradiction")
+        name, kind, labels, allow_null = "xnli", "pair_cls", ("entailment", "neutral", "contradiction"), False
 
     feats = featurize("pair_cls", examples, tok, max_len, labels=Task.labels)
     tokens = sum(len(f["input_ids"]) for f in feats)

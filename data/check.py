@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from config import DataConfig
 from data.examples import Bitext, DataError
 from data.readers.common import MissingDataError, collect_errors
 from data.tasks import TASKS, Task, examples_have_gold, get_task
@@ -39,8 +40,8 @@ def required_pairs(task: Task, langs: Sequence[str]) -> set[tuple[str, str]]:
     req = {(lang, task.eval_split) for lang in langs}
     if "en" in langs:
         req |= {("en", s) for s in ("train", "dev") if s in task.splits and task.candidates("en", s)}
-    if task.name == "bucc2018":
-        req |= {(lang, "dev") for lang in langs}
+    if task.tune_split:  # a threshold tuned there (BUCC: dev) before eval_split is scored
+        req |= {(lang, task.tune_split) for lang in langs}
     return req
 
 
@@ -160,7 +161,8 @@ def format_report(report: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Check the task files under DATA_DIR (see data/tasks.py).")
-    parser.add_argument("data_dir")
+    parser.add_argument("data_dir", nargs="?", default=DataConfig().data_dir,
+                        help=f"the data folder (default: {DataConfig().data_dir}; env XSTILTS_DATA_DIR)")
     parser.add_argument("--tasks", help="comma-separated task names (default: all; absent ones are 'not downloaded')")
     parser.add_argument("--langs", help="comma-separated languages to check (default: every language of each task)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -39,6 +39,8 @@ from pathlib import Path
 
 from common.fetch import (DownloadError, copy_verified, extract_archive, fetch, mirror_url, read_manifest,
                           write_manifest)
+from config import DataConfig
+from data.tasks import TASKS, TATOEBA_LANG3
 
 MANIFEST_NAME = "MANIFEST.sha256"
 DOWNLOADS = "downloads"  # archives are kept here, under DATA_DIR
@@ -79,21 +81,9 @@ class Source:
 
 
 # --- The table of sources ----------------------------------------------------------------------------------
-# Languages: REFERENCE.md ("XTREME languages per task").
-UDPOS_LANGS = ("af ar bg de el en es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru ta te th tl tr ur vi yo "
-               "zh").split()
-PANX_LANGS = ("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te "
-              "th tl tr ur vi yo zh").split()
-XQUAD_LANGS = "ar de el en es hi ru th tr vi zh".split()
-BUCC_LANGS = "de fr ru zh".split()
-# Tatoeba: XTREME's 36 languages -> LASER's three-letter file codes (jiant's tatoeba downloader uses the same).
-TATOEBA_CODES = {
-    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa", "et": "est",
-    "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind",
-    "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz", "ko": "kor", "ml": "mal", "mr": "mar",
-    "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh", "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl",
-    "tr": "tur", "ur": "urd", "vi": "vie", "zh": "cmn",
-}
+# Languages and LASER's Tatoeba file codes: the registry's (data/tasks.py).
+UDPOS_LANGS, PANX_LANGS, XQUAD_LANGS, BUCC_LANGS = (TASKS[t].langs for t in ("udpos", "panx", "xquad", "bucc2018"))
+TATOEBA_CODES = {lang: TATOEBA_LANG3[lang] for lang in TASKS["tatoeba"].langs}
 
 # Checksums, where stated: [HF] huggingface/datasets datasets/<name>/dataset_infos.json "download_checksums";
 # [TFDS] tensorflow/datasets tensorflow_datasets/url_checksums/<name>.txt. Both list the exact URL used here.
@@ -366,7 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--tasks", help="comma-separated task names, e.g. xnli,pawsx,udpos")
     which.add_argument("--all", action="store_true", help="every task in the table")
     which.add_argument("--list", action="store_true", help="print the table of sources and exit")
-    parser.add_argument("--out", help="DATA_DIR: where the data sets are laid out")
+    parser.add_argument("--out", default=DataConfig().data_dir,
+                        help=f"DATA_DIR: where the data sets are laid out (default: {DataConfig().data_dir}; "
+                             "env XSTILTS_DATA_DIR; train.py's data.data_dir)")
     parser.add_argument("--base-url", help="fetch from this mirror: https://host/path -> BASE_URL/host/path")
     parser.add_argument("--verify", metavar="MANIFEST", help="a sha256sum-style manifest every fetched file must match")
     parser.add_argument("--from-file", action="append", default=[], metavar="TASK=PATH",
@@ -378,8 +370,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.list:
         print(list_sources())
         return
-    if not args.out:
-        parser.error("--out DATA_DIR is required")
     tasks = list(SOURCES) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731  (stdout stays clean for --list)
     try:

@@ -15,6 +15,9 @@ Use:
     df = read_results(["runs/results.csv", "results/published/xquad_readme_mbert_xlmr_large.csv"])
 `df` has the nine columns (seed and all names as str, value as float) plus `file` and `line`, the place each row
 came from, so later errors can point at it.
+
+Also here, for every command that writes or merges results: `result_rows` (scores -> schema rows),
+`format_table` (the printed per-language table), `collect` (mean, std and n over seeds).
 """
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.examples import DataError
 from common.io import atomic_path
+from data.examples import DataError
 
 COLUMNS = ("model", "intermediate_task", "target_task", "seed", "lang", "split", "metric", "value", "source")
 PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "seed")  # shared/published/*.csv: no seed column
@@ -155,3 +158,72 @@ def append_results(path, rows: list[dict]) -> None:
                 w.writerow(COLUMNS)
                 for row in merged:
                     w.writerow([repr(row[c]) if c == "value" else row[c] for c in COLUMNS])
+
+
+# --- scores -> rows, and the printed table -------------------------------------------------------------------
+
+def result_rows(scores: dict, meta: dict, split: str, source: str) -> list[dict]:
+    """Results-schema rows, one per (lang, metric): scores {lang: {metric: value 0-100}}.
+
+    meta needs model, intermediate_task, target_task; seed may be missing or None (unknown).
+    """
+    missing = [k for k in ("model", "intermediate_task", "target_task") if meta.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"result_rows: meta lacks {missing}")
+    seed = meta.get("seed")
+    rows = []
+    for lang, metrics in scores.items():
+        for metric, value in metrics.items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 100):
+                raise ValueError(f"result_rows: {lang} {metric} = {value!r} is not a score on 0-100")
+            rows.append({"model": meta["model"], "intermediate_task": meta["intermediate_task"] or "none",
+                         "target_task": meta["target_task"], "seed": "" if seed is None else seed, "lang": lang,
+                         "split": split, "metric": metric, "value": float(value), "source": source})
+    return rows
+
+
+def format_table(scores: dict) -> str:
+    """A per-language table (languages as rows, metrics as columns) with the mean over languages last."""
+    metrics = list(dict.fromkeys(m for per_lang in scores.values() for m in per_lang))
+    width = max([len(m) for m in metrics] + [8])
+    lines = ["lang  " + "".join(f"{m:>{width + 2}}" for m in metrics)]
+    for lang, per_lang in scores.items():
+        lines.append(f"{lang:<6}" + "".join(
+            f"{per_lang[m]:>{width + 2}.2f}" if m in per_lang else " " * (width + 2) for m in metrics))
+    if len(scores) > 1:
+        means = [[v[m] for v in scores.values() if m in v] for m in metrics]
+        lines.append("mean  " + "".join(f"{sum(v) / len(v):>{width + 2}.2f}" for v in means))
+    return "\n".join(lines)
+
+
+# --- merging runs ---------------------------------------------------------------------------------------------
+
+GROUP = ["model", "intermediate_task", "target_task", "split", "metric", "lang"]
+
+
+def results_files(paths) -> list[Path]:
+    """CSV files named directly, or every *.csv below a named directory; ValueError when there are none."""
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.rglob("*.csv"))
+            if not found:
+                raise ValueError(f"{p}: no results CSV below this directory")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ValueError(f"{p}: no such file or directory")
+    return list(dict.fromkeys(files))
+
+
+def collect(paths) -> pd.DataFrame:
+    """One table over runs: mean, std (over seeds, ddof 1; empty for one seed) and n per cell.
+
+    A cell is (model, intermediate_task, target_task, split, metric, lang); rows of every source and seed
+    in it are pooled. Returns a DataFrame with GROUP + mean, std, n.
+    """
+    df = read_results(results_files(paths))
+    if df.empty:
+        raise ValueError(f"no results rows in {', '.join(map(str, paths))}")
+    return df.groupby(GROUP, sort=True)["value"].agg(mean="mean", std="std", n="count").reset_index()

@@ -110,6 +110,7 @@ TYDIQA_LANGNAME = {v: k for k, v in R.TYDIQA_NAMES.items()}
 
 SPLIT_ALIASES = {"dev_matched": "dev", "validation": "dev", "val": "dev"}
 KINDS = ("pair_cls", "single_cls", "tag", "span", "multiple_choice", "retrieval")
+RETRIEVAL_KINDS = ("mining", "aligned")
 
 
 @dataclass(frozen=True)
@@ -171,9 +172,18 @@ class Task:
     display_name: str = ""  # the name published tables use (XNLI, PAWS-X, ...); "" = the registry name
     parallel_test: bool = False  # target: the test sets are translations of one English set (same items in every
     #                              language), so per-language differences are not differences in test difficulty
+    allow_null: bool = False  # span: a question may have no answer (SQuAD v2); decoding may abstain
+    retrieval: str = ""  # retrieval kind: "mining" (BUCC: gold pairs among many sentences, threshold tuned on
+    #                      tune_split) or "aligned" (Tatoeba: line i <-> line i, top-1 accuracy); "" otherwise
+    tune_split: str = ""  # the split a decision threshold is tuned on before scoring eval_split ("" = none)
+    label_file: str = ""  # labels read from this file under DATA_DIR (ccg's supertags) instead of `labels`
 
     def __post_init__(self):
         assert self.kind in KINDS, f"{self.name}: unknown kind {self.kind!r}"
+        assert (self.kind == "retrieval") == (self.retrieval in RETRIEVAL_KINDS), \
+            f"{self.name}: retrieval must be one of {RETRIEVAL_KINDS} exactly for kind 'retrieval'"
+        assert not self.target or self.train_task is not None or self.kind == "retrieval", \
+            f"{self.name}: a trained target task names its train_task"
 
     # -- files ---------------------------------------------------------------------------------------------------
     def _check(self, lang: str, split: str) -> str:
@@ -225,12 +235,37 @@ class Task:
         """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
         return examples_have_gold(self.read(data_dir, lang, split))
 
+    def check_gold(self, data_dir, langs: Sequence[str], split: str) -> None:
+        """Every (lang, split) must exist and have gold labels; one error listing all that lack them."""
+        split = SPLIT_ALIASES.get(split, split)
+        if split not in self.splits:
+            raise ValueError(f"task {self.name} has no split {split!r}; its splits: {', '.join(self.splits)}")
+        lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split)]
+        if lacking:
+            others = [s for s in self.splits if s not in ("train", split)]
+            hint = f"score --split {others[0]}, or read" if others else "read"
+            raise ValueError(f"task {self.name}, split {split}: no gold labels under {data_dir} for "
+                             f"{', '.join(lacking)} (XTREME's download strips test labels; {hint} the original "
+                             "upstream files, which keep them)")
+
+    def select_langs(self, langs: Sequence[str] | None, all_langs: bool) -> list[str]:
+        """The languages to score: all of the task's, or the given ones (each must be one of the task's)."""
+        if all_langs == bool(langs):
+            raise ValueError("give exactly one of --all-langs and --langs")
+        if all_langs:
+            return list(self.langs)
+        unknown = [lang for lang in langs if lang not in self.langs]
+        if unknown:
+            raise ValueError(f"task {self.name} has no language(s) {', '.join(unknown)}; "
+                             f"its languages: {' '.join(self.langs)}")
+        return list(dict.fromkeys(langs))
+
     def get_labels(self, data_dir=None) -> tuple[str, ...] | None:
-        """The label set: the registry's, or for ccg the supertags of DATA_DIR/ccg/tags_to_id.json."""
-        if self.name == "ccg":
+        """The label set: the registry's, or (label_file) the one read from that file under DATA_DIR."""
+        if self.label_file:
             if data_dir is None:
-                raise ValueError("ccg's label set is in DATA_DIR/ccg/tags_to_id.json: pass data_dir")
-            return R.read_ccg_labels(Path(data_dir) / "ccg" / "tags_to_id.json")
+                raise ValueError(f"{self.name}'s label set is in DATA_DIR/{self.label_file}: pass data_dir")
+            return R.read_ccg_labels(Path(data_dir) / self.label_file)
         return self.labels
 
     # -- scoring -------------------------------------------------------------------------------------------------
@@ -246,7 +281,7 @@ class Task:
 
         if self.kind == "retrieval":
             gold = need(examples.gold, examples.id)
-            if self.name == "bucc2018":
+            if self.retrieval == "mining":
                 return gold
             by_src = dict(gold)
             return [by_src.get(s) for s in examples.src_ids]
@@ -369,13 +404,15 @@ def _build_tasks() -> dict[str, Task]:
             *[Source("xtreme", s, tuple(f"bucc2018/{{lang}}-en.{s}.{ext}" for ext in ("{lang}", "en", "gold")),
                      R.read_bucc) for s in _BUCC_FILES],
             Source("xtreme", "test", ("bucc2018/{lang}-en.test.{lang}", "bucc2018/{lang}-en.test.en"), R.read_bucc),
-        ), description="BUCC 2018 parallel sentence mining (margin score, F1 at a tuned threshold)",
+        ), retrieval="mining", tune_split="dev",
+            description="BUCC 2018 parallel sentence mining (margin score, F1 at a threshold tuned on dev)",
              target=True, train_task=None, display_name="BUCC", parallel_test=False),
         Task("tatoeba", "retrieval", TATOEBA_LANGS, ("test",), None, "accuracy", ("retrieval_accuracy",), (
             Source("original", "test", ("tatoeba/tatoeba.{lang3}-eng.{lang3}", "tatoeba/tatoeba.{lang3}-eng.eng"),
                    R.read_tatoeba_aligned),
             Source("xtreme", "test", ("tatoeba/{lang}-en.{lang}", "tatoeba/{lang}-en.en"), R.read_tatoeba_xtreme),
-        ), description="Tatoeba sentence retrieval: top-1 nearest English neighbour, 1000 pairs per language",
+        ), retrieval="aligned",
+            description="Tatoeba sentence retrieval: top-1 nearest neighbour, 1000 pairs per language",
              target=True, train_task=None, display_name="Tatoeba", parallel_test=True),
         # ---- intermediate tasks (English) ----
         Task("anli_plus", "pair_cls", _EN, ("train", "dev", "test"), NLI_LABELS, "accuracy", ("accuracy",), (
@@ -400,7 +437,7 @@ def _build_tasks() -> dict[str, Task]:
         Task("squad_v2", "span", _EN, ("train", "dev"), None, "f1", ("squad_v2_em_f1",), (
             *_sources("original", ("train", "dev"), lambda s: [f"squad/{s}-v2.0.json"],
                       _p(R.read_squad_json, version2=True)),
-        ), eval_split="dev", description="SQuAD v2.0 (unanswerable questions: null answers)"),
+        ), eval_split="dev", allow_null=True, description="SQuAD v2.0 (unanswerable questions: null answers)"),
         Task("hellaswag", "multiple_choice", _EN, ("train", "dev"), None, "accuracy", ("accuracy",), (
             Source("original", "train", ("hellaswag/hellaswag_train.jsonl",), R.read_hellaswag),
             Source("original", "dev", ("hellaswag/hellaswag_val.jsonl",), R.read_hellaswag),
@@ -417,14 +454,27 @@ def _build_tasks() -> dict[str, Task]:
         ), eval_split="dev", description="CommonsenseQA (5 choices)"),
         Task("ccg", "tag", _EN, _TAGS, None, "accuracy", ("tag_accuracy",), (
             *_sources("original", _TAGS, lambda s: [f"ccg/ccg.{s}.tsv", "ccg/tags_to_id.json"], R.read_ccg),
-        ), eval_split="dev", description="CCGbank supertagging (token accuracy)"),
+        ), eval_split="dev", label_file="ccg/tags_to_id.json", description="CCGbank supertagging (token accuracy)"),
     ]
     return {t.name: t for t in tasks}
 
 
 TASKS: dict[str, Task] = _build_tasks()
-TARGET_TASKS = tuple(t.name for t in TASKS.values() if t.target)
-INTERMEDIATE_TASKS = tuple(sorted(t.name for t in TASKS.values() if not t.target))
+
+
+def target_tasks() -> tuple[str, ...]:
+    """The XTREME target tasks, in registry order (read at call time: a row added to TASKS counts)."""
+    return tuple(t.name for t in TASKS.values() if t.target)
+
+
+def intermediate_tasks() -> tuple[str, ...]:
+    """The English intermediate tasks, sorted (read at call time)."""
+    return tuple(sorted(t.name for t in TASKS.values() if not t.target))
+
+
+def parse_langs(value: str) -> list[str]:
+    """A command line's comma-separated languages: "de, fr" -> ["de", "fr"]."""
+    return [x.strip() for x in value.split(",") if x.strip()]
 
 
 def get_task(name: str) -> Task:

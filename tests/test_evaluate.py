@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import data.results
 import evaluate
 from data.examples import Answer, ChoiceExample, PairExample, SpanExample, TagExample
 from data.featurize import decode_spans, featurize, stitch_tags
@@ -24,6 +25,7 @@ class FakeTask:  # the few Task attributes predict reads
     name: str
     kind: str
     labels: tuple | None
+    allow_null: bool = False
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +131,14 @@ META = {"model": "xlmr-tiny", "intermediate_task": "mnli", "target_task": "xnli"
 
 
 def test_result_rows_one_per_language_and_metric():
-    rows = evaluate.result_rows({"de": {"accuracy": 50.0}, "fr": {"accuracy": 25.0, "f1": 10.0}}, META, "dev",
+    rows = data.results.result_rows({"de": {"accuracy": 50.0}, "fr": {"accuracy": 25.0, "f1": 10.0}}, META, "dev",
                                 "runs/x")
     assert rows == [
         {**META, "lang": "de", "split": "dev", "metric": "accuracy", "value": 50.0, "source": "runs/x"},
         {**META, "lang": "fr", "split": "dev", "metric": "accuracy", "value": 25.0, "source": "runs/x"},
         {**META, "lang": "fr", "split": "dev", "metric": "f1", "value": 10.0, "source": "runs/x"},
     ]
-    assert evaluate.result_rows({"de": {"accuracy": 1.0}}, {**META, "seed": None}, "dev", "s")[0]["seed"] == ""
+    assert data.results.result_rows({"de": {"accuracy": 1.0}}, {**META, "seed": None}, "dev", "s")[0]["seed"] == ""
 
 
 @pytest.mark.parametrize("scores, meta, message", [
@@ -146,11 +148,11 @@ def test_result_rows_one_per_language_and_metric():
 ])
 def test_result_rows_rejects_bad_scores_and_meta(scores, meta, message):
     with pytest.raises(ValueError, match=message):
-        evaluate.result_rows(scores, meta, "dev", "s")
+        data.results.result_rows(scores, meta, "dev", "s")
 
 
 def test_format_table_has_a_row_per_language_and_the_mean():
-    text = evaluate.format_table({"de": {"accuracy": 50.0}, "fr": {"accuracy": 40.0}})
+    text = data.results.format_table({"de": {"accuracy": 50.0}, "fr": {"accuracy": 40.0}})
     lines = text.splitlines()
     assert lines[0].split() == ["lang", "accuracy"]
     assert lines[1].split() == ["de", "50.00"] and lines[3].split() == ["mean", "45.00"]
@@ -160,10 +162,10 @@ def test_collect_gives_mean_std_n_over_seeds(tmp_path):
     from data.results import append_results
 
     for seed, value in [(1, 70.0), (2, 72.0), (3, 77.0)]:
-        rows = evaluate.result_rows({"de": {"accuracy": value}, "fr": {"accuracy": 60.0 + seed}},
+        rows = data.results.result_rows({"de": {"accuracy": value}, "fr": {"accuracy": 60.0 + seed}},
                                     {**META, "seed": seed}, "test", f"runs/s{seed}")
         append_results(tmp_path / f"s{seed}" / "results.csv", rows)
-    table = evaluate.collect([str(tmp_path / "s1"), str(tmp_path / "s2"), str(tmp_path / "s3" / "results.csv")])
+    table = data.results.collect([str(tmp_path / "s1"), str(tmp_path / "s2"), str(tmp_path / "s3" / "results.csv")])
     de = table[table.lang == "de"].iloc[0]
     assert (de["mean"], de["n"]) == (73.0, 3)
     assert de["std"] == pytest.approx(np.std([70, 72, 77], ddof=1))
@@ -176,10 +178,10 @@ def test_collect_gives_mean_std_n_over_seeds(tmp_path):
 
 def test_collect_rejects_missing_paths(tmp_path):
     with pytest.raises(ValueError, match="no such file"):
-        evaluate.collect([str(tmp_path / "nope")])
+        data.results.collect([str(tmp_path / "nope")])
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no results CSV"):
-        evaluate.collect([str(tmp_path / "empty")])
+        data.results.collect([str(tmp_path / "empty")])
 
 
 # --- the command line on a tiny saved checkpoint and the readers' fixture data ------------------------------

@@ -47,6 +47,7 @@ def out_args(run_dir: Path) -> list[str]:
     return [f"train.out_dir={run_dir}", f"eval.results={run_dir / 'all_results.csv'}"]
 
 
+@pytest.mark.slow
 def test_smoke_config_runs_every_phase_loss_falls_and_writes_rows_for_every_language(tmp_path):
     run_dir = tmp_path / "smoke"
     p = run_train(["--cfg", SMOKE, *out_args(run_dir)])
@@ -114,6 +115,7 @@ def uninterrupted_run(tmp_path_factory) -> Path:
 
 
 # crash after step 7 of the intermediate phase (last checkpoint: step 6) or step 5 of the target (checkpoint 3)
+@pytest.mark.slow
 @pytest.mark.parametrize("crash_at,resumed_at", [("intermediate:7", 6), ("target:5", 3)])
 def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, uninterrupted_run, crash_at,
                                                                         resumed_at):
@@ -136,6 +138,7 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
         (crashed / "results.csv").read_text().replace(str(crashed), "X")
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_match_one_process_with_the_same_effective_batch(tmp_path):
     # no dropout (each rank has its own dropout stream) and no MLM arm (masks are drawn per rank); the two
     # intermediate heads exercise DDP's unused-parameter path (each step trains one head)
@@ -174,6 +177,7 @@ KIND_RUNS = {  # every head kind trains, selects on English dev and (where there
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", KIND_RUNS)
 def test_every_task_kind_trains_and_scores_end_to_end(tmp_path, name):
     overrides, langs, metrics = KIND_RUNS[name]

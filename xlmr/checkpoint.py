@@ -14,6 +14,13 @@ Accepted directories:
   `dict.txt` is not read: ids come from the sentencepiece model with fairseq's offset (see xlmr/tokenizer.py).
 
 Every rename lives in the one table `RENAMES`. After renaming, no encoder key may be missing or unexpected.
+A checkpoint folder (this module is the one place that knows its layout): the encoder files above, plus — for a
+fine-tuned model — `head.json` (HEAD_META_KEYS: kind, labels, task, model, intermediate_task, target_task, seed) and
+`head.safetensors`; a multi-task intermediate model keeps one head per task under `heads/<task>/`. A training run
+folder holds `<phase>/best/` (the selected model) and, while running, `<phase>/checkpoint.pt` (see train.py).
+`check_checkpoint_dir`, `read_head_meta`, `find_head_meta`, `num_layers` answer questions about a folder cheaply
+(no weights read).
+
 Pickles are read only with `torch.load(weights_only=True)` (plus `argparse.Namespace`, which old fairseq checkpoints
 store as `args`); anything else is refused with the reason. Broken files give a one-line CheckpointError naming them.
 """
@@ -36,7 +43,9 @@ from xlmr.heads import HEADS, MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer
 
-SPM_FILE = "sentencepiece.bpe.model"
+SPM_FILE = "sentencepiece.bpe.model"  # the tokenizer file of every layout (fairseq's name, kept by Hugging Face)
+HEAD_JSON, HEAD_WEIGHTS = "head.json", "head.safetensors"  # a fine-tuned task head (save_head / load_head)
+HEADS_DIR = "heads"  # a multi-task model: one head folder per task, heads/<task>/
 
 
 class CheckpointError(ValueError):
@@ -344,15 +353,15 @@ def save_head(dir, head: nn.Module, meta: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in head.state_dict().items()}
     hidden_size = next(v for k, v in state.items() if k.endswith("weight")).shape[1]
-    with atomic_path(out / "head.safetensors") as tmp:
+    with atomic_path(out / HEAD_WEIGHTS) as tmp:
         save_safetensors(state, str(tmp), metadata={"format": "pt"})
-    atomic_write_text(out / "head.json", json.dumps({**meta, "hidden_size": hidden_size}, indent=2) + "\n")
+    atomic_write_text(out / HEAD_JSON, json.dumps({**meta, "hidden_size": hidden_size}, indent=2) + "\n")
 
 
 def load_head(dir) -> tuple[nn.Module, dict]:
     """(head, meta) from save_head's files; the head is rebuilt with make_head and loaded strictly."""
     root = Path(dir)
-    meta_file, weights = root / "head.json", root / "head.safetensors"
+    meta_file, weights = root / HEAD_JSON, root / HEAD_WEIGHTS
     if not meta_file.exists() or not weights.exists():
         raise CheckpointError(f"{root}: no task head here (expected head.json and head.safetensors)")
     meta = _read_json(meta_file)
@@ -368,3 +377,61 @@ def load_head(dir) -> tuple[nn.Module, dict]:
     except RuntimeError as exc:
         raise CheckpointError(f"{weights}: does not fit a {meta['kind']!r} head: {_one_line(exc)}") from None
     return head, meta
+
+
+# --- questions about a checkpoint folder, answered without reading weights --------------------------------------
+
+def check_checkpoint_dir(path, need_head: bool = True) -> Path:
+    """Cheap check (no weights read) that `path` is a checkpoint directory; ValueError naming what is missing."""
+    root = Path(path)
+    if not root.is_dir():
+        raise ValueError(f"{root}: checkpoint directory not found")
+    hf = (root / "config.json").is_file() and any((root / f).is_file()
+                                                  for f in ("model.safetensors", "pytorch_model.bin"))
+    fairseq = (root / "model.pt").is_file()
+    if not (hf or fairseq):
+        raise ValueError(f"{root}: no encoder weights (expected config.json with model.safetensors or "
+                         "pytorch_model.bin, as save_pretrained writes, or a fairseq model.pt)")
+    if not (root / SPM_FILE).is_file():
+        raise ValueError(f"{root}: {SPM_FILE} not found (the tokenizer ships with the weights)")
+    if need_head and not ((root / HEAD_JSON).is_file() and (root / HEAD_WEIGHTS).is_file()):
+        raise ValueError(f"{root}: no task head (expected {HEAD_JSON} and {HEAD_WEIGHTS}, as save_head writes); "
+                         "evaluate.py scores fine-tuned checkpoints")
+    return root
+
+
+def read_head_meta(path) -> dict | None:
+    """head.json of a checkpoint directory as a dict, or None when there is none."""
+    meta_file = Path(path) / HEAD_JSON
+    if not meta_file.is_file():
+        return None
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{meta_file}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_file}: expected a JSON object")
+    return meta
+
+
+def find_head_meta(path) -> dict:
+    """The head meta that describes a checkpoint: its own head.json, else (a multi-task intermediate model) the
+    first heads/<task>/head.json, else {} (a pretrained model)."""
+    root = Path(path)
+    meta = read_head_meta(root)
+    if meta is None:
+        per_task = [read_head_meta(d) for d in sorted((root / HEADS_DIR).glob("*")) if (d / HEAD_JSON).is_file()]
+        meta = per_task[0] if per_task else {}
+    return meta
+
+
+def num_layers(path) -> int | None:
+    """The encoder's layer count from a Hugging Face config.json (None for a fairseq folder: known only from the
+    weights). Lets a caller check a layer index before loading gigabytes."""
+    config = Path(path) / "config.json"
+    if not config.is_file():
+        return None
+    value = _read_json(config).get("num_hidden_layers")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise CheckpointError(f"{config}: num_hidden_layers {value!r}; expected a positive integer")
+    return value

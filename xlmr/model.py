@@ -82,7 +82,7 @@ class Embeddings(nn.Module):
         return self.dropout(self.layer_norm(x))
 
 
-class Batch:
+class PackedIndex:
     """Where the N real tokens of a (B, T) batch sit: gathered once; scattered back to (B, T, .) for attention and
     for the outputs."""
 
@@ -108,15 +108,15 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(cfg.hidden_size, cfg.hidden_size)
         self.attn_dropout = cfg.attn_dropout
 
-    def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, packed: PackedIndex) -> torch.Tensor:
         """x: (N, H) real tokens -> (N, H). Attention is the one place that wants the padded (B, T) layout."""
         N, H = x.shape
-        B, T = batch.shape
+        B, T = packed.shape
         nh, hd = self.num_heads, H // self.num_heads
-        q, k, v = batch.pad(self.qkv(x)).view(B, T, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
+        q, k, v = packed.pad(self.qkv(x)).view(B, T, 3, nh, hd).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
         dropout_p = self.attn_dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=batch.attn_mask, dropout_p=dropout_p)  # (B, nh, T, hd)
-        y = y.transpose(1, 2).reshape(B * T, H)[batch.index]  # back to the real tokens: (N, H)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=packed.attn_mask, dropout_p=dropout_p)  # (B, nh, T, hd)
+        y = y.transpose(1, 2).reshape(B * T, H)[packed.index]  # back to the real tokens: (N, H)
         return self.out(y)
 
 
@@ -141,8 +141,8 @@ class Layer(nn.Module):
         self.ffn_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
-        x = self.attn_norm(x + self.dropout(self.attn(x, batch)))
+    def forward(self, x: torch.Tensor, packed: PackedIndex) -> torch.Tensor:
+        x = self.attn_norm(x + self.dropout(self.attn(x, packed)))
         return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
 
@@ -170,16 +170,16 @@ class XLMREncoder(nn.Module):
         embeddings output and each layer's output: L+1 such tensors."""
         if attention_mask is None:
             attention_mask = input_ids.ne(self.cfg.pad_id)
-        batch = Batch(attention_mask.bool())
+        packed = PackedIndex(attention_mask.bool())
         positions = make_position_ids(input_ids, self.cfg.pad_id)
-        x = self.embeddings(input_ids.flatten()[batch.index], positions.flatten()[batch.index])  # (N, H)
+        x = self.embeddings(input_ids.flatten()[packed.index], positions.flatten()[packed.index])  # (N, H)
         states = [x]
         for layer in self.layers:
             if self.cfg.activation_checkpointing and self.training and torch.is_grad_enabled():
-                x = checkpoint(layer, x, batch, use_reentrant=False)
+                x = checkpoint(layer, x, packed, use_reentrant=False)
             else:
-                x = layer(x, batch)
+                x = layer(x, packed)
             states.append(x)
         if output_hidden_states:
-            return [batch.pad(s) for s in states]
-        return batch.pad(x)
+            return [packed.pad(s) for s in states]
+        return packed.pad(x)

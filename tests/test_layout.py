@@ -1,0 +1,96 @@
+"""The project's layout rules, checked on the source (issue 11; STYLE.md section 9 "Where knowledge lives"):
+
+- task facts live on the registry rows of data/tasks.py: no code elsewhere compares a value with a task's name;
+- `common/` is the bottom floor and imports no other part of the project; `xlmr/` imports only `common/` (the model
+  knows no task); `retrieval.py` does not import `evaluate.py`; `bench/` does not import `tests/`;
+- the entry points import libraries, not each other's helpers (train.py may call evaluate.predict / evaluate_langs).
+
+    python -m pytest -q tests/test_layout.py
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from data.tasks import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = {"common", "config", "data", "xlmr", "evaluate", "retrieval", "train", "correlate", "analysis", "study",
+           "tests", "bench"}
+
+
+def sources(*parts: str) -> list[Path]:
+    """The .py files under ROOT/part (a folder) or ROOT/part.py."""
+    out = []
+    for part in parts:
+        path = ROOT / part
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+    return [p for p in out if p.is_file()]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module `path` imports, at any depth (function-level imports included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def task_name_comparisons(path: Path, names: set[str]) -> list[str]:
+    """`x == "xnli"`, `x != "ccg"`, `x in ("tatoeba", ...)`: every comparison with a task's name, as file:line."""
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Compare):
+            continue
+        for operand in (node.left, *node.comparators):
+            literals = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+            if any(isinstance(c, ast.Constant) and c.value in names for c in literals):
+                hits.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                break
+    return hits
+
+
+def project_files() -> list[Path]:
+    return [p for p in sources(*sorted(PROJECT - {"tests"})) if p != ROOT / "data" / "tasks.py"]
+
+
+def test_no_code_outside_the_registry_branches_on_a_task_name():
+    hits = [h for p in project_files() for h in task_name_comparisons(p, set(TASKS))]
+    assert hits == [], f"task facts belong on the registry rows of data/tasks.py; found comparisons at {hits}"
+
+
+def test_the_task_name_check_sees_a_branch():  # the check above can fail
+    probe = ROOT / "tests" / "fixtures" / "layout_probe.py"
+    assert task_name_comparisons(probe, set(TASKS)) == ["tests/fixtures/layout_probe.py:4",
+                                                        "tests/fixtures/layout_probe.py:6"]
+
+
+@pytest.mark.parametrize("package,allowed", [
+    ("common", set()),
+    ("xlmr", {"common"}),
+])
+def test_lower_floors_import_nothing_above_them(package, allowed):
+    for path in sources(package):
+        above = (imported_modules(path) & PROJECT) - allowed - {package}
+        assert not above, f"{path.relative_to(ROOT)} imports {sorted(above)}; {package}/ may import only {allowed}"
+
+
+@pytest.mark.parametrize("entry,forbidden", [
+    ("retrieval", {"evaluate", "train", "correlate", "study"}),
+    ("evaluate", {"retrieval", "train", "correlate", "study"}),
+    ("train", {"retrieval", "correlate", "study"}),  # train.py calls evaluate.predict: training evaluates
+    ("correlate", {"evaluate", "retrieval", "train", "study", "xlmr"}),
+])
+def test_entry_points_import_libraries_not_each_other(entry, forbidden):
+    for path in sources(entry):
+        assert not imported_modules(path) & forbidden, f"{path.name} imports {imported_modules(path) & forbidden}"
+
+
+def test_benchmarks_do_not_import_the_tests():
+    for path in sources("bench"):
+        assert "tests" not in imported_modules(path), f"{path.relative_to(ROOT)} imports tests/"
