@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from data.tasks import TASKS, get_task
+from xlmr.checkpoint import RUN_CONFIG, phase_done
 
 # Sequence length by task kind, specials included (REFERENCE.md's stage-2 recipe: 384 for QA, 512 for retrieval,
 # 256 otherwise): the default of evaluate.py --max-len and retrieval.py --max-len.
@@ -253,9 +254,8 @@ def intermediate_name(cfg: Config) -> str:
 
 def read_run_config(run_dir: str) -> dict:
     """What a finished run folder says about its intermediate phase (for intermediate.from_run)."""
-    path = os.path.join(run_dir, "config.yaml")
-    done = os.path.join(run_dir, "intermediate", "done.json")
-    if not os.path.isfile(path) or not os.path.isfile(done):
+    path = os.path.join(run_dir, RUN_CONFIG)
+    if not os.path.isfile(path) or not phase_done(run_dir, "intermediate"):
         raise ValueError(f"config key intermediate.from_run: {run_dir} is not a run folder with a finished "
                          f"intermediate phase (needs config.yaml and intermediate/done.json)")
     with open(path, encoding="utf-8") as f:

@@ -55,7 +55,8 @@ from data.results import append_results, format_table, result_rows
 from data.sampler import LengthGroupedBatchSampler
 from data.tasks import get_task
 from evaluate import evaluate_langs, predict  # training evaluates: the one entry point train.py calls
-from xlmr.checkpoint import load_head, load_mlm_head, load_pretrained, save_head, save_pretrained
+from xlmr.checkpoint import (BEST, DONE, HEADS_DIR, RESUME, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, load_head,
+                             load_mlm_head, load_pretrained, phase_done, phase_path, save_head, save_pretrained)
 from xlmr.heads import MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer
@@ -250,7 +251,7 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
     save_pretrained(model.encoder, tokenizer, tmp)
     tasks = [t for t in model.heads if t != "mlm"]
     for t in tasks:
-        save_head(tmp if len(tasks) == 1 else tmp / "heads" / t, model.heads[t], task_meta[t])
+        save_head(tmp if len(tasks) == 1 else tmp / HEADS_DIR / t, model.heads[t], task_meta[t])
     shutil.rmtree(old, ignore_errors=True)
     if dst.exists():
         os.replace(dst, old)
@@ -395,8 +396,8 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     is_main, out_dir, autocast and the task metadata of the heads.
     """
     rank, world, device, is_main = ctx["rank"], ctx["world_size"], ctx["device"], ctx["is_main"]
-    pdir = ctx["out_dir"] / phase_name
-    ckpt_path = pdir / "checkpoint.pt"
+    pdir = phase_path(ctx["out_dir"], phase_name)
+    ckpt_path = pdir / RESUME
     seed = cfg.train.seed
     kinds = {t: td.kind for t, td in tasks.items()}
     streams = {t: BatchStream(td.train, phase.batch_size, seed, rank, world) for t, td in tasks.items()}
@@ -426,7 +427,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     mask_gen = torch.Generator().manual_seed(seed + 2 + rank)
     state = {"step": 0, "best_score": -math.inf, "best_step": -1, "bad_evals": 0, "tokens": 0}
 
-    best_dir, old_best = pdir / "best", pdir / "best.old"
+    best_dir, old_best = pdir / BEST, pdir / f"{BEST}.old"
     if is_main and old_best.exists() and not best_dir.exists():  # killed between save_selected's two renames
         os.replace(old_best, best_dir)
     if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
@@ -532,7 +533,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
                           "tokens": state["tokens"], "wall_s": time.time() - ctx["t0"]}
                 if len(task_names) > 1:
                     record.update({f"loss_{tn}": v for tn, v in per_task.items()})
-                log_metrics(ctx["out_dir"] / "metrics.jsonl", record)
+                log_metrics(ctx["out_dir"] / RUN_METRICS, record)
             t_log, tokens_log, loss_log = reset_log()
 
         evaluated = False
@@ -544,13 +545,13 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             if improved:
                 state.update(best_score=score, best_step=step, bad_evals=0)
                 if is_main:
-                    save_selected(pdir / "best", model, tokenizer, ctx["task_meta"])
+                    save_selected(pdir / BEST, model, tokenizer, ctx["task_meta"])
             else:
                 state["bad_evals"] += 1
             stop = bool(phase.patience) and state["bad_evals"] >= phase.patience
             eval_s += time.perf_counter() - t_eval
             if is_main:
-                log_metrics(ctx["out_dir"] / "metrics.jsonl", {
+                log_metrics(ctx["out_dir"] / RUN_METRICS, {
                     "phase": phase_name, "step": step, "dev_score": score, "best_score": state["best_score"],
                     "improved": improved, "wall_s": time.time() - ctx["t0"]})
                 pbar.write(f"[{phase_name}] step {step}: English dev {score:.2f} (best {state['best_score']:.2f} "
@@ -565,7 +566,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     if world > 1:
         dist.barrier()
     if is_main:
-        atomic_write_text(pdir / "done.json", json.dumps(summary, indent=1) + "\n")
+        atomic_write_text(pdir / DONE, json.dumps(summary, indent=1) + "\n")
         ckpt_path.unlink(missing_ok=True)  # model + 2 Adam moments: large, and no longer needed
     return summary
 
@@ -592,7 +593,7 @@ def main(argv=None) -> None:
     except ValueError as e:
         sys.exit(f"config error: {e}")
     out_dir = Path(cfg.train.out_dir)
-    saved = out_dir / "config.yaml"
+    saved = out_dir / RUN_CONFIG
     if args.resume:
         if not saved.exists():
             sys.exit(f"--resume: {saved} not found (nothing to resume in {out_dir})")
@@ -647,10 +648,10 @@ def main(argv=None) -> None:
                 "target_task": tg.task or "none", "seed": cfg.train.seed}
 
     # 3. model, 4. data, 5. optimizer and loop: once per phase
-    stage1_best = Path(it.from_run or out_dir) / "intermediate" / "best"
-    if it.tasks and (out_dir / "intermediate" / "done.json").exists() and is_main:
+    stage1_best = phase_path(it.from_run or out_dir, "intermediate", BEST)
+    if it.tasks and phase_done(out_dir, "intermediate") and is_main:
         print("[intermediate] done (done.json); skipped")
-    if it.tasks and not (out_dir / "intermediate" / "done.json").exists():
+    if it.tasks and not phase_done(out_dir, "intermediate"):
         torch.manual_seed(cfg.train.seed)
         encoder, tokenizer = build_encoder(cfg, device)
         tasks = {t: load_task_data(cfg, t, it, tokenizer, cfg.train.seed) for t in it.tasks}
@@ -670,7 +671,7 @@ def main(argv=None) -> None:
         torch.manual_seed(cfg.train.seed + rank)  # dropout streams differ per rank
         train_phase("intermediate", it, tasks, model, tokenizer, cfg, ctx)
     if target is not None and target.kind != "retrieval":
-        if (out_dir / "target" / "done.json").exists():
+        if phase_done(out_dir, "target"):
             if is_main:
                 print("[target] done (done.json); skipped")
         else:
@@ -703,7 +704,7 @@ def main(argv=None) -> None:
         print(f"done: score {tg.task} with  python retrieval.py --ckpt {out_dir / 'intermediate' / 'best'} "
               f"--task {tg.task} --all-langs --data-dir {task_folder(cfg, tg.task)}")
         return
-    evaluate_target(cfg, out_dir / "target" / "best", device)
+    evaluate_target(cfg, phase_path(out_dir, "target", BEST), device)
 
 
 def make_mlm_head(cfg: Config, encoder: nn.Module) -> nn.Module:
@@ -732,7 +733,7 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
                             doc_stride=cfg.target.doc_stride)
     rows = result_rows(scores, meta, cfg.eval.split, source=str(cfg.train.out_dir))
     out_dir = Path(cfg.train.out_dir)
-    append_results(out_dir / "results.csv", rows)
+    append_results(out_dir / RUN_RESULTS, rows)
     append_results(cfg.eval.results, rows)
     print(format_table(scores))
     print(f"done: {len(rows)} result rows for {task.name} in {out_dir / 'results.csv'} and {cfg.eval.results}")

@@ -47,6 +47,25 @@ SPM_FILE = "sentencepiece.bpe.model"  # the tokenizer file of every layout (fair
 HEAD_JSON, HEAD_WEIGHTS = "head.json", "head.safetensors"  # a fine-tuned task head (save_head / load_head)
 HEADS_DIR = "heads"  # a multi-task model: one head folder per task, heads/<task>/
 
+# A training run folder (train.py writes it; config.py's intermediate.from_run and study.py read it):
+#   config.yaml (the resolved config), metrics.jsonl, results.csv (this run's rows), and per phase
+#   <phase>/best/ (the selected model: a checkpoint folder), <phase>/checkpoint.pt (resumable, while running),
+#   <phase>/done.json (written last: the phase finished).
+RUN_CONFIG, RUN_METRICS, RUN_RESULTS = "config.yaml", "metrics.jsonl", "results.csv"
+PHASES = ("intermediate", "target")
+BEST, RESUME, DONE = "best", "checkpoint.pt", "done.json"
+
+
+def phase_path(run_dir, phase: str, name: str = "") -> Path:
+    """run_dir/<phase>[/name]: e.g. phase_path(run, "target", BEST) is the selected target model."""
+    assert phase in PHASES, f"phase {phase!r} is not one of {PHASES}"
+    return Path(run_dir) / phase / name if name else Path(run_dir) / phase
+
+
+def phase_done(run_dir, phase: str) -> bool:
+    """Whether the run's phase finished (its done.json exists)."""
+    return phase_path(run_dir, phase, DONE).is_file()
+
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded: missing, corrupt, unsafe, or not an XLM-R encoder."""
