@@ -1,7 +1,8 @@
 """The run configuration of train.py: typed dataclasses, YAML loading, `key=value` overrides, checks.
 
-    cfg = load_config(["configs/xstilts/mnli.yaml", "configs/target/xnli.yaml"], ["target.lr=2e-5"])
-    python config.py configs/xstilts/mnli.yaml configs/target/xnli.yaml target.lr=2e-5   # print it resolved
+    cfg = load_config(["configs/model/xlmr_large.yaml", "configs/xstilts/mnli.yaml", "configs/target/xnli.yaml"],
+                      ["target.lr=2e-5"])
+    python config.py configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml target.lr=2e-5
 
 A YAML file has one mapping per section (`model`, `data`, `train`, `intermediate`, `target`, `eval`),
 each filled into the dataclass of the same name below; a missing key keeps its default. An override is

@@ -1,6 +1,6 @@
 """Zero-shot evaluation of a fine-tuned checkpoint on every language of a task; merging runs into one table.
 
-    python evaluate.py --ckpt runs/xnli_mnli_s1/target/best --task xnli --all-langs --data-dir data
+    python evaluate.py --ckpt runs/xnli_mnli_s1/target/best --task xnli --all-langs   # data: datasets/ (or --data-dir)
     python evaluate.py --ckpt runs/panx_s1/target/best --task panx --langs de,fr --split dev --results my.csv
     python evaluate.py --collect runs/xnli_mnli_s1 runs/xnli_mnli_s2 results/results.csv   # mean/std/n over seeds
 

@@ -1,6 +1,6 @@
 """Sentence retrieval with XLM-R: BUCC 2018 bitext mining and Tatoeba, kNN through FAISS.
 
-    python retrieval.py --ckpt runs/mnli_large/intermediate/best --task tatoeba --all-langs --data-dir data
+    python retrieval.py --ckpt runs/mnli_large/intermediate/best --task tatoeba --all-langs   # data: datasets/ (or --data-dir)
     python retrieval.py --ckpt runs/mnli_large/intermediate/best --task bucc2018 --langs de,fr --layer all --results my.csv
 
 Building blocks (numpy float32 in, plain Python out), usable without a model:

@@ -1,10 +1,10 @@
 """Intermediate-task then target-task fine-tuning of XLM-R, then zero-shot evaluation (Phang et al. 2020).
 
     python train.py --cfg configs/smoke.yaml                                  # tiny model, CPU, < 1 minute
-    python train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml  # 1 GPU: stage 1, stage 2, evaluation
-    torchrun --nproc_per_node=8 train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml \
+    python train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml  # 1 GPU: stage 1, stage 2, evaluation
+    torchrun --nproc_per_node=8 train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml \
         intermediate.grad_accum=1 target.grad_accum=1                         # 8 GPUs, same effective batch 32
-    python train.py --cfg configs/xstilts/mnli.yaml configs/target/xnli.yaml --resume   # after an interruption
+    python train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml --resume   # after an interruption
     torchrun --nnodes=2 --node_rank=R --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 \
         train.py --cfg ...                                                    # 2 nodes (out_dir on a shared disk)
 Several --cfg files merge in order; `section.field=value` overrides come last (config.py).

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from data.examples import Answer, PairExample, SpanExample  # noqa: E402
 from data.featurize import feature_length, featurize  # noqa: E402
 from data.sampler import LengthGroupedBatchSampler  # noqa: E402
+from xlmr.checkpoint import SPM_FILE  # noqa: E402
 from xlmr.tokenizer import XLMRTokenizer  # noqa: E402
 
 SYLLABLES = ["ka", "to", "ri", "ne", "sa", "lo", "mi", "du", "pe", "ver", "stra", "en", "qu", "ch", "ll",
@@ -72,7 +73,7 @@ def train_tokenizer(tmp: Path, rng, vocab, p) -> XLMRTokenizer:
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, vocab_size=2000,
                                    model_type="unigram", minloglevel=2, num_threads=2)
-    path = tmp / "sentencepiece.bpe.model"
+    path = tmp / SPM_FILE
     path.write_bytes(buf.getvalue())
     return XLMRTokenizer(path)
 
