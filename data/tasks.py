@@ -68,12 +68,47 @@ commonsenseqa (multiple_choice)  train, dev  commonsenseqa/{train,dev}_rand_spli
 ccg (tag; the supertag set from tags_to_id.json)
     train, dev, test  ccg/ccg.{train,dev,test}.tsv + ccg/tags_to_id.json
 
+Hub layout ("hub", tried after the upstream originals and before XTREME's files): the Hugging Face Hub's Parquet
+files under DATA_DIR/hub/<owner>/<name>/, with the paths they have in the repo, so that a
+`huggingface_hub.snapshot_download(repo, repo_type="dataset", local_dir=DATA_DIR/hub/<owner>/<name>)` copy serves
+as is; `python -m data.download --source hub` fetches them. Repo revision main, except Rowan/hellaswag and
+allenai/cosmos_qa (refs/convert/parquet: `<config>/<split>/NNNN.parquet`). Hub split names: validation = dev.
+Schemas, ClassLabel orders and their sources: data/readers/hub.py; how the copies differ from the originals:
+README.md, "Data from the Hugging Face Hub".
+xnli        train (en)       hub/facebook/xnli/en/train-*.parquet
+            dev, test        hub/facebook/xnli/L/{validation,test}-*.parquet
+pawsx       train (en)       hub/google-research-datasets/paws-x/en/train-*.parquet
+            dev, test        hub/google-research-datasets/paws-x/L/{validation,test}-*.parquet
+udpos       train, dev, test hub/google/xtreme/udpos.UDNAME/{train,validation,test}-*.parquet  (UDNAME: German, ...)
+panx        train, dev, test hub/google/xtreme/PAN-X.L/{train,validation,test}-*.parquet
+xquad       test             hub/google/xtreme/XQuAD.L/validation-*.parquet   (XQuAD's one split is "validation")
+mlqa        dev, test        hub/google/xtreme/MLQA.L.L/{validation,test}-*.parquet
+tydiqa      train, dev       hub/google/xtreme/tydiqa/{train,validation}-*.parquet  (all languages; id prefix)
+tatoeba     test             hub/google/xtreme/tatoeba.L3/validation-*.parquet
+bucc2018    none: google/xtreme's bucc18.L rows are the gold pairs only, without the corpora mined from
+mnli        train, dev, dev_mismatched  hub/nyu-mll/glue/mnli/{train,validation_matched,validation_mismatched}-*.parquet
+anli_plus   train            hub/facebook/anli/plain_text/{train_r1,train_r2,train_r3}-*.parquet
+                             + hub/stanfordnlp/snli/plain_text/train-*.parquet + hub/nyu-mll/glue/mnli/train-*.parquet
+            dev, test        hub/facebook/anli/plain_text/{dev_r1,dev_r2,dev_r3,test_r1,test_r2,test_r3}-*.parquet
+qqp, sst2   train, dev       hub/nyu-mll/glue/{qqp,sst2}/{train,validation}-*.parquet
+squad_v1    train, dev       hub/rajpurkar/squad/plain_text/{train,validation}-*.parquet
+squad_v2    train, dev       hub/rajpurkar/squad_v2/squad_v2/{train,validation}-*.parquet
+hellaswag   train, dev       hub/Rowan/hellaswag/default/{train,validation}/*.parquet
+cosmosqa    train, dev       hub/allenai/cosmos_qa/default/{train,validation}/*.parquet
+commonsenseqa  train, dev    hub/tau/commonsense_qa/data/{train,validation}-*.parquet
+ccg         none: CCGbank is licensed (LDC); there is no Hub copy
+
+Which layout is read: the first of upstream (original/glue), hub, xtreme whose files exist, per task x language x
+split; `layout=` (data.layout in config.py, --layout for data.check) forces one of upstream | hub | xtreme (or
+"auto", the default). data.check reports the layout it read for every entry.
+
 (LANGNAME: TyDiQA's English name of the language, e.g. arabic.) Every pattern the code uses is printed by
 `python -m data.tasks --layout`; tests/test_tasks.py checks that each appears in this table.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +116,7 @@ from pathlib import Path
 
 from data.examples import Bitext, DataError
 from data import readers as R
+from data.readers import hub as H
 from data.readers import Examples, MissingDataError
 
 NLI_LABELS = ("contradiction", "entailment", "neutral")  # XTREME's XnliProcessor order
@@ -107,6 +143,22 @@ TATOEBA_LANG3 = {"af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu"
                  "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl", "tr": "tur", "ur": "urd", "vi": "vie",
                  "zh": "cmn"}
 TYDIQA_LANGNAME = {v: k for k, v in R.TYDIQA_NAMES.items()}
+# google/xtreme's udpos config names (`udpos.German`): the UD language name of each code.
+UD_LANG_NAMES = {"af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "de": "German", "el": "Greek", "en": "English",
+                 "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian", "fi": "Finnish", "fr": "French",
+                 "he": "Hebrew", "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian",
+                 "ja": "Japanese", "kk": "Kazakh", "ko": "Korean", "mr": "Marathi", "nl": "Dutch", "pt": "Portuguese",
+                 "ru": "Russian", "ta": "Tamil", "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish",
+                 "ur": "Urdu", "vi": "Vietnamese", "yo": "Yoruba", "zh": "Chinese"}
+
+# Layouts, in the order they are tried when none is forced (data.layout / --layout): the upstream originals keep
+# the files as published; the Hub's Parquet copies keep the labels too; XTREME's files lack test labels.
+LAYOUT_GROUPS = {"upstream": ("original", "glue"), "hub": ("hub",), "xtreme": ("xtreme",)}
+LAYOUT_ORDER = tuple(LAYOUT_GROUPS)
+_LAYOUT_RANK = {layout: rank for rank, group in enumerate(LAYOUT_GROUPS.values()) for layout in group}
+# Hub repos whose Parquet files live on another revision than main (repos still built by a loading script: the
+# Hub's parquet-converter writes `<config>/<split>/NNNN.parquet` to refs/convert/parquet).
+HUB_REVISIONS = {"Rowan/hellaswag": "refs/convert/parquet", "allenai/cosmos_qa": "refs/convert/parquet"}
 
 SPLIT_ALIASES = {"dev_matched": "dev", "validation": "dev", "val": "dev"}
 KINDS = ("pair_cls", "single_cls", "tag", "span", "multiple_choice", "retrieval")
@@ -144,7 +196,8 @@ class Source:
         return found
 
     def expand(self, lang: str) -> list[str]:
-        fill = {"lang": lang, "lang3": TATOEBA_LANG3.get(lang, lang), "langname": TYDIQA_LANGNAME.get(lang, lang)}
+        fill = {"lang": lang, "lang3": TATOEBA_LANG3.get(lang, lang), "langname": TYDIQA_LANGNAME.get(lang, lang),
+                "udname": UD_LANG_NAMES.get(lang, lang)}
         return [f.format(**fill) for f in self.files]
 
 
@@ -197,7 +250,8 @@ class Task:
     def candidates(self, lang: str, split: str) -> list[Source]:
         """The sources that could hold (lang, split), in the order they are tried."""
         split = self._check(lang, split)
-        return [s for s in self.sources if s.split == split and (s.langs is None or lang in s.langs)]
+        found = [s for s in self.sources if s.split == split and (s.langs is None or lang in s.langs)]
+        return sorted(found, key=lambda s: _LAYOUT_RANK[s.layout])  # stable: row order within a layout
 
     def locate(self, data_dir, lang: str, split: str, layout: str | None = None) -> tuple[Source, list[Path]]:
         """The first source whose files exist (of `layout` if given) and its paths; MissingDataError otherwise."""
@@ -206,8 +260,9 @@ class Task:
             langs = sorted({l for s in self.sources if s.split == SPLIT_ALIASES.get(split, split)
                             for l in (s.langs or self.langs)})
             raise ValueError(f"{self.name} has no {split} split for {lang!r}; only for {', '.join(langs)}")
-        if layout is not None:
-            cands = [s for s in cands if s.layout == layout]
+        if layout not in (None, "auto"):
+            wanted = LAYOUT_GROUPS.get(layout, (layout,))  # a group (upstream, hub, xtreme) or one layout
+            cands = [s for s in cands if s.layout in wanted]
             if not cands:
                 raise ValueError(f"{self.name} {split} has no layout {layout!r}")
         for source in cands:
@@ -456,7 +511,65 @@ def _build_tasks() -> dict[str, Task]:
             *_sources("original", _TAGS, lambda s: [f"ccg/ccg.{s}.tsv", "ccg/tags_to_id.json"], R.read_ccg),
         ), eval_split="dev", label_file="ccg/tags_to_id.json", description="CCGbank supertagging (token accuracy)"),
     ]
-    return {t.name: t for t in tasks}
+    return {t.name: dataclasses.replace(t, sources=t.sources + tuple(_hub_sources().get(t.name, ()))) for t in tasks}
+
+
+def _hub_sources() -> dict[str, list[Source]]:
+    """The "hub" layout: the Hugging Face Hub's Parquet files, under DATA_DIR/hub/<owner>/<name>/ exactly as in the
+    repo (see the docstring table). Readers and ClassLabel tables: data/readers/hub.py."""
+    def hub(split, pattern, read, langs=None):
+        return Source("hub", split, (f"hub/{pattern}",), read, langs)
+
+    nli = _p(H.read_hub_pair, text_a="premise", text_b="hypothesis", names=H.NLI_NAMES)
+    xt = "google/xtreme"
+    hub_split = {"train": "train", "dev": "validation", "test": "test"}
+    tags = {"udpos": ("udpos.{udname}", _p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES)),
+            "panx": ("PAN-X.{lang}", _p(H.read_hub_tags, tags="ner_tags", names=H.PANX_NAMES))}
+    anli = {s: [f"hub/facebook/anli/plain_text/{s}_{r.lower()}-*.parquet" for r in _ANLI_ROUNDS]
+            for s in ("train", "dev", "test")}
+    glue = "nyu-mll/glue"
+    return {
+        "xnli": [hub("train", "facebook/xnli/en/train-*.parquet", nli, _EN),
+                 *[hub(s, f"facebook/xnli/{{lang}}/{hub_split[s]}-*.parquet", nli) for s in ("dev", "test")]],
+        "pawsx": [hub("train", "google-research-datasets/paws-x/en/train-*.parquet",
+                      _p(H.read_hub_pair, text_a="sentence1", text_b="sentence2", names=H.PAWSX_NAMES,
+                         id_column="id"), _EN),
+                  *[hub(s, f"google-research-datasets/paws-x/{{lang}}/{hub_split[s]}-*.parquet",
+                        _p(H.read_hub_pair, text_a="sentence1", text_b="sentence2", names=H.PAWSX_NAMES,
+                           id_column="id")) for s in ("dev", "test")]],
+        **{task: [hub(s, f"{xt}/{config}/{hub_split[s]}-*.parquet", read) for s in _TAGS]
+           for task, (config, read) in tags.items()},
+        "xquad": [hub("test", f"{xt}/XQuAD.{{lang}}/validation-*.parquet", H.read_hub_squad)],  # one split
+        "mlqa": [hub(s, f"{xt}/MLQA.{{lang}}.{{lang}}/{hub_split[s]}-*.parquet", H.read_hub_squad)
+                 for s in ("dev", "test")],
+        "tydiqa": [hub(s, f"{xt}/tydiqa/{hub_split[s]}-*.parquet", _p(H.read_hub_squad, id_prefix_langs=True))
+                   for s in ("train", "dev")],
+        # bucc2018: none. google/xtreme's bucc18.L rows are the gold pairs only, not the corpora to mine from.
+        "tatoeba": [hub("test", f"{xt}/tatoeba.{{lang3}}/validation-*.parquet", H.read_hub_tatoeba)],
+        "mnli": [hub(s, f"{glue}/mnli/{f.replace('dev', 'validation')}-*.parquet",
+                     _p(H.read_hub_pair, text_a="premise", text_b="hypothesis", names=H.NLI_NAMES, id_column="idx"))
+                 for s, f in _MNLI_SPLIT_FILES.items()],
+        "anli_plus": [Source("hub", "train", (*anli["train"], "hub/stanfordnlp/snli/plain_text/train-*.parquet",
+                                              f"hub/{glue}/mnli/train-*.parquet"), H.read_hub_anli_plus),
+                      *[Source("hub", s, tuple(anli[s]), H.read_hub_anli_plus) for s in ("dev", "test")]],
+        "qqp": [hub(s, f"{glue}/qqp/{hub_split[s]}-*.parquet",
+                    _p(H.read_hub_pair, text_a="question1", text_b="question2", names=H.QQP_NAMES, id_column="idx"))
+                for s in ("train", "dev")],
+        "sst2": [hub(s, f"{glue}/sst2/{hub_split[s]}-*.parquet",
+                     _p(H.read_hub_single, text="sentence", names=H.SST2_NAMES, id_column="idx"))
+                 for s in ("train", "dev")],
+        "squad_v1": [hub(s, f"rajpurkar/squad/plain_text/{hub_split[s]}-*.parquet", H.read_hub_squad)
+                     for s in ("train", "dev")],
+        "squad_v2": [hub(s, f"rajpurkar/squad_v2/squad_v2/{hub_split[s]}-*.parquet",
+                         _p(H.read_hub_squad, version2=True)) for s in ("train", "dev")],
+        "hellaswag": [hub(s, f"Rowan/hellaswag/default/{hub_split[s]}/*.parquet", H.read_hub_hellaswag)
+                      for s in ("train", "dev")],
+        "cosmosqa": [hub(s, f"allenai/cosmos_qa/default/{hub_split[s]}/*.parquet", H.read_hub_cosmosqa)
+                     for s in ("train", "dev")],
+        "commonsenseqa": [hub(s, f"tau/commonsense_qa/data/{hub_split[s]}-*.parquet", H.read_hub_commonsenseqa)
+                          for s in ("train", "dev")],
+        # ccg: none (CCGbank is licensed by the LDC; no Hub copy).
+    }
 
 
 TASKS: dict[str, Task] = _build_tasks()

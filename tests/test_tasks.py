@@ -70,6 +70,7 @@ def test_every_file_pattern_the_code_uses_is_in_the_documented_layout():
     for name, split, layout, files in tasks_module.layout_rows():
         for pattern in files.split(" + "):
             doc_form = pattern.replace("{lang3}", "L3").replace("{langname}", "LANGNAME").replace("{lang}", "L")
+            doc_form = doc_form.replace("{udname}", "UDNAME")
             assert doc_form in documented, f"{name} {split} {layout}: {doc_form} is not in data/tasks.py's docstring"
 
 
