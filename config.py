@@ -35,6 +35,7 @@ MAX_LEN_BY_KIND = {"span": 384, "retrieval": 512}
 MAX_LEN_DEFAULT = 256
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODEL_SIZES = ("tiny", "base", "large")
+DATA_LAYOUTS = ("auto", "upstream", "hub", "xtreme")  # data/tasks.py LAYOUT_GROUPS, tried in this order by auto
 FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate model; it cannot be combined with "
                   "intermediate.tasks or data.mlm_files (train a new one, or reuse one)")
 
@@ -55,6 +56,7 @@ class DataConfig:
     data_dir: str = field(default_factory=lambda: os.environ.get("XSTILTS_DATA_DIR", "datasets"))  # task files (python -m data.download --out datasets); env XSTILTS_DATA_DIR
     task_data_dirs: dict = field(default_factory=dict)  # task -> folder overriding data_dir (machine-translated data)
     mlm_files: list = field(default_factory=list)  # raw text files (one sentence a line) for the auxiliary MLM arm
+    layout: str = "auto"  # data layout read: auto (first found of upstream, hub, xtreme) | upstream | hub | xtreme
 
 
 @dataclass
@@ -366,6 +368,8 @@ def validate_config(cfg: Config) -> None:
         raise ValueError("config: data.mlm_files (the auxiliary MLM arm) needs at least one intermediate.tasks entry")
     if not all(isinstance(p, str) and p for p in d.mlm_files):
         raise ValueError(f"config key data.mlm_files: expected a list of file paths, got {d.mlm_files!r}")
+    if d.layout not in DATA_LAYOUTS:
+        raise ValueError(f"config key data.layout: expected one of {DATA_LAYOUTS}, got {d.layout!r}")
     for name, folder in d.task_data_dirs.items():
         _get_task(str(name), "data.task_data_dirs")
         if not isinstance(folder, str) or not folder:

@@ -1,7 +1,7 @@
 """Check a DATA_DIR: for every task x language x split, is it there, how many examples, labelled or not, the label
 distribution, and every format error found (reading goes on after a bad row, up to 50 errors per file).
 
-    python -m data.check DATA_DIR [--tasks xnli,udpos] [--langs en,de] [--json]
+    python -m data.check DATA_DIR [--tasks xnli,udpos] [--langs en,de] [--layout auto|upstream|hub|xtreme] [--json]
 
 Exit status 1 when something required is missing or any file is malformed, else 0.
 
@@ -18,7 +18,11 @@ What is required, per task checked:
 An evaluation split without gold labels (XTREME's download removes the test labels) is not an error, but the
 report says "unlabelled": per-language scores then need the dev split or the original files (data/tasks.py).
 
-`check(data_dir, tasks=None, langs=None) -> dict` is the same check as a function (data/download.py calls it).
+Layout: every entry says which layout it read (original/glue = upstream, hub, xtreme) and whether that split is
+labelled. By default the first layout found is read, in the order upstream, hub, xtreme (data/tasks.py);
+--layout reads only that one (a split it lacks is then missing).
+
+`check(data_dir, tasks=None, langs=None, layout="auto") -> dict` is the same check as a function (data/download.py calls it).
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from pathlib import Path
 from config import DataConfig
 from data.examples import Bitext, DataError
 from data.readers.common import MissingDataError, collect_errors
-from data.tasks import TASKS, Task, examples_have_gold, get_task
+from data.tasks import LAYOUT_GROUPS, LAYOUT_ORDER, TASKS, Task, examples_have_gold, get_task
 
 
 def required_pairs(task: Task, langs: Sequence[str]) -> set[tuple[str, str]]:
@@ -66,13 +70,15 @@ def describe_labels(task: Task, examples) -> dict[str, int]:
     return dict(Counter("(none)" if e.label is None else str(e.label) for e in examples).most_common())
 
 
-def check_entry(task: Task, data_dir, lang: str, split: str, required: bool) -> dict:
+def check_entry(task: Task, data_dir, lang: str, split: str, required: bool, layout: str = "auto") -> dict:
     """Read one (task, lang, split), collecting errors; a JSON-ready dict."""
     entry = {"lang": lang, "split": split, "required": required, "status": "ok", "layout": None, "paths": [],
              "n_examples": 0, "labelled": None, "labels": {}, "skipped": {}, "errors": []}
     try:
-        source, paths = task.locate(data_dir, lang, split)
-    except MissingDataError as e:
+        source, paths = task.locate(data_dir, lang, split, layout)
+    except ValueError as e:  # MissingDataError, or a split without a file of the forced layout
+        if not isinstance(e, MissingDataError) and layout == "auto":
+            raise
         entry.update(status="missing", errors=[str(e)] if required else [])
         return entry
     entry.update(layout=source.layout, paths=[str(p) for p in paths])
@@ -96,7 +102,8 @@ def check_entry(task: Task, data_dir, lang: str, split: str, required: bool) -> 
     return entry
 
 
-def check(data_dir, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None) -> dict:
+def check(data_dir, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+          layout: str = "auto") -> dict:
     """The report of every task (or those named) x language x split; report["ok"] is False when something
     required is missing or malformed. JSON-serializable."""
     data_dir = Path(data_dir)
@@ -104,7 +111,10 @@ def check(data_dir, tasks: Sequence[str] | None = None, langs: Sequence[str] | N
         raise ValueError(f"DATA_DIR {data_dir} is not a directory")
     named = tasks is not None
     task_objs = [get_task(t) for t in tasks] if named else list(TASKS.values())
-    report = {"data_dir": str(data_dir), "ok": True, "tasks": [], "errors": []}
+    if layout != "auto" and layout not in LAYOUT_GROUPS:
+        raise ValueError(f"layout {layout!r}; expected auto or one of {', '.join(LAYOUT_GROUPS)}")
+    report = {"data_dir": str(data_dir), "ok": True, "tasks": [], "errors": [],
+              "layout": "first found of " + ", ".join(LAYOUT_ORDER) if layout == "auto" else f"{layout} only"}
     for task in task_objs:
         task_langs = [l for l in task.langs if langs is None or l in langs]
         required = required_pairs(task, task_langs)
@@ -112,7 +122,7 @@ def check(data_dir, tasks: Sequence[str] | None = None, langs: Sequence[str] | N
         for split in task.splits:
             for lang in task_langs:
                 if task.candidates(lang, split):  # e.g. xnli has train files for English only
-                    entries.append(check_entry(task, data_dir, lang, split, (lang, split) in required))
+                    entries.append(check_entry(task, data_dir, lang, split, (lang, split) in required, layout))
         found = any(e["status"] != "missing" for e in entries)
         if not found and not named:
             status = "not downloaded"
@@ -135,7 +145,7 @@ def _format_labels(labels: dict[str, int], top: int = 6) -> str:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"DATA_DIR {report['data_dir']}"]
+    lines = [f"DATA_DIR {report['data_dir']}", f"layout: {report.get('layout', '-')}"]
     for t in report["tasks"]:
         lines.append(f"\n{t['task']}: {t['status']}")
         if t["status"] == "not downloaded":
@@ -165,11 +175,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help=f"the data folder (default: {DataConfig().data_dir}; env XSTILTS_DATA_DIR)")
     parser.add_argument("--tasks", help="comma-separated task names (default: all; absent ones are 'not downloaded')")
     parser.add_argument("--langs", help="comma-separated languages to check (default: every language of each task)")
+    parser.add_argument("--layout", default="auto", help="read only this layout: upstream | hub | xtreme "
+                                                         "(default auto: the first found, in that order)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     try:
         report = check(args.data_dir, args.tasks.split(",") if args.tasks else None,
-                       args.langs.split(",") if args.langs else None)
+                       args.langs.split(",") if args.langs else None, args.layout)
     except ValueError as e:
         parser.error(str(e))
     print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else format_report(report))

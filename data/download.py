@@ -5,6 +5,7 @@
     python -m data.download --tasks panx --out DATA_DIR --from-file panx=~/Downloads/AmazonPhotos.zip
     python -m data.download --all --out DATA_DIR --verify other_machine/MANIFEST.sha256
     python -m data.download --list
+    python -m data.download --tasks panx,xnli --source hub --langs en,de --out DATA_DIR   # Hugging Face Hub Parquet
 
 XTREME's download script removes test labels (REFERENCE.md, "Files"); this one fetches the originals instead,
 from the URLs the XTREME script, jiant's downloader and the data sets' own pages use (cited in SOURCES below).
@@ -23,6 +24,13 @@ What it does, per task:
 Two sources cannot be fetched automatically: PAN-X (AmazonPhotos.zip, shared from an Amazon Drive link that needs
 a browser) and CCGbank (LDC-licensed). For those the command prints what to fetch, from where, and where to put
 it; pass the file with `--from-file TASK=PATH` (or save it under `DATA_DIR/downloads/` with the printed name).
+
+`--source hub` takes a task's files from the Hugging Face Hub instead (the registry's "hub" rows, data/tasks.py):
+`huggingface_hub.snapshot_download` fetches just the configs and splits needed into the Hugging Face cache (its
+resume, checksums, HF_ENDPOINT mirrors, HF_TOKEN for gated repos and HF_HUB_OFFLINE apply), and the files are
+laid out under DATA_DIR/hub/<owner>/<name>/ with the repo's paths. `--source upstream` takes the originals. Without
+--source each task gets its default, printed with the reason by `--list` (DEFAULT_SOURCES); --base-url, --verify
+and --from-file concern the upstream files and imply --source upstream, as does a manual file already in downloads/.
 
 `--base-url URL` fetches every source from a mirror instead: `https://host/path` becomes `URL/host/path`. The tests
 use it to point the client at a server on 127.0.0.1.
@@ -332,6 +340,145 @@ def download(tasks: list[str], data_dir: str | Path, *, base_url: str | None = N
     return pending
 
 
+# --- The Hugging Face Hub (--source hub) ---------------------------------------------------------------------
+# The source each task gets when --source is not given, and why (printed by --list).
+DEFAULT_SOURCES = {
+    "xnli": ("upstream", "XNLI-1.0.zip keeps the pairIDs; facebook/xnli has none (ids become shard:row)"),
+    "pawsx": ("upstream", "x-final is one checksummed archive with every language"),
+    "udpos": ("upstream", "google/xtreme's udpos.* takes every treebank whose folder name contains the language name "
+                          "(Old French in French, ...) and drops words whose form is '_'"),
+    "panx": ("hub", "the upstream AmazonPhotos.zip is a manual download from a dead link; google/xtreme PAN-X.* keeps "
+                    "the three splits and the test labels"),
+    "xquad": ("upstream", "the published JSON, checksummed; google/xtreme strips contexts (answer offsets move)"),
+    "mlqa": ("upstream", "the published archive, checksummed; google/xtreme strips contexts and answers"),
+    "tydiqa": ("upstream", "the published JSON, checksummed; google/xtreme strips contexts and answers"),
+    "bucc2018": ("upstream", "google/xtreme's bucc18.* holds only the gold pairs, not the corpora to mine from"),
+    "tatoeba": ("hub", "google/xtreme tatoeba.* keeps LASER's line alignment (the gold): 36 files instead of 72"),
+    "mnli": ("upstream", "GLUE's TSVs keep the pairIDs; nyu-mll/glue has row indices (idx)"),
+    "qqp": ("upstream", "GLUE's TSVs keep the pair ids; nyu-mll/glue has row indices (idx)"),
+    "sst2": ("upstream", "GLUE's TSVs, as every GLUE reference reads them"),
+    "anli_plus": ("upstream", "the ANLI and SNLI originals keep their ids; stanfordnlp/snli has none"),
+    "squad_v1": ("hub", "rajpurkar/squad keeps contexts and answer offsets verbatim (its script does not strip)"),
+    "squad_v2": ("hub", "rajpurkar/squad_v2 keeps contexts and answer offsets verbatim (its script does not strip)"),
+    "hellaswag": ("upstream", "the published JSONL, checksummed"),
+    "cosmosqa": ("upstream", "the published CSV, checksummed"),
+    "commonsenseqa": ("upstream", "the published JSONL"),
+    "ccg": ("upstream", "CCGbank is licensed (LDC): there is no Hub copy"),
+}
+SOURCE_CHOICES = ("hub", "upstream")
+
+
+@dataclass(frozen=True)
+class HubRequest:
+    """One (task, language, split) and the file pattern that holds it in a Hub repo."""
+    task: str
+    lang: str
+    split: str
+    repo: str
+    revision: str
+    pattern: str  # relative to the repo root, e.g. PAN-X.de/test-*.parquet
+    required: bool  # data.check needs it (English train/dev, every language's evaluation split)
+
+    @property
+    def where(self) -> str:
+        """'config X, split Y' as the repo names them (the first two parts of the pattern)."""
+        config, rest = self.pattern.split("/", 1)
+        split = rest.split("/")[0].split("-")[0]
+        return f"config {'default' if config == 'data' else config}, split {split}"
+
+
+def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRequest]:
+    """Every Hub file pattern the registry's "hub" rows of `tasks` name, for every language of the task (or those
+    of `langs` it has)."""
+    from data.check import required_pairs
+    from data.tasks import HUB_REVISIONS, get_task
+
+    out = []
+    for name in tasks:
+        task = get_task(name)
+        hub_rows = [s for s in task.sources if s.layout == "hub"]
+        if not hub_rows:
+            raise ValueError(f"{name} has no Hub copy ({DEFAULT_SOURCES[name][1]}); use --source upstream")
+        task_langs = [l for l in task.langs if langs is None or l in langs]
+        required = required_pairs(task, task_langs)
+        for source in hub_rows:
+            for lang in [l for l in source.langs or task.langs if l in task_langs]:
+                for pattern in source.expand(lang):
+                    _, owner, repo_name, rel = pattern.split("/", 3)  # hub/<owner>/<name>/<path in repo>
+                    repo = f"{owner}/{repo_name}"
+                    out.append(HubRequest(name, lang, source.split, repo, HUB_REVISIONS.get(repo, "main"), rel,
+                                          (lang, source.split) in required))
+    return list(dict.fromkeys(out))
+
+
+def _place(src: Path, dest: Path) -> None:
+    """Put a fetched file at `dest` atomically: a hard link to the cache's copy where possible, else a copy."""
+    from common.io import atomic_path
+
+    with atomic_path(dest) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src.resolve(), tmp)
+        except OSError:
+            shutil.copyfile(src.resolve(), tmp)
+
+
+def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | None = None, log=print,
+                 snapshot_download=None) -> None:
+    """Fetch the Hub files of `tasks` with huggingface_hub.snapshot_download (its cache, resume, checksums,
+    HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply) into the Hugging Face cache, one call per repo with
+    allow_patterns for just the configs and splits needed, then lay them out under DATA_DIR/hub/<repo>/ with the
+    repo's own paths. A required config or split the repo lacks is one DownloadError line each, naming repo,
+    config and split; an optional one (another language's dev split) is logged."""
+    if snapshot_download is None:
+        from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, IncompleteSnapshotError, LocalEntryNotFoundError
+
+    data_dir = Path(data_dir)
+    requests = hub_requests(tasks, langs)
+    by_repo: dict[tuple[str, str], list[HubRequest]] = {}
+    for r in requests:
+        by_repo.setdefault((r.repo, r.revision), []).append(r)
+    missing = []
+    for (repo, revision), reqs in by_repo.items():
+        patterns = sorted({r.pattern for r in reqs})
+        log(f"hub: {repo} (revision {revision}): {len(patterns)} file pattern(s)")
+        try:
+            folder = Path(snapshot_download(repo, repo_type="dataset", revision=revision, allow_patterns=patterns))
+        except (HfHubHTTPError, LocalEntryNotFoundError, IncompleteSnapshotError, OSError, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise DownloadError(f"hub: {repo} (revision {revision}) could not be fetched: {first}") from None
+        for r in reqs:
+            files = sorted(p for p in folder.glob(r.pattern) if p.is_file())
+            if not files:
+                line = f"hub: {repo} has no file for {r.where} ({r.task} {r.lang} {r.split}; looked for {r.pattern})"
+                if r.required:
+                    missing.append(line)
+                else:
+                    log(line + " - optional, not needed by data.check")
+            for f in files:
+                _place(f, data_dir / "hub" / repo / f.relative_to(folder))
+    if missing:
+        raise DownloadError("\n".join(missing))
+
+
+def split_by_source(tasks: list[str], source: str | None, data_dir=None) -> tuple[list[str], list[str]]:
+    """(hub tasks, upstream tasks): `source` for all, or each task's DEFAULT_SOURCES entry, except that a task whose
+    manual upstream file is already under DATA_DIR/downloads/ keeps upstream (the original is at hand)."""
+    def default(task):
+        manual = [s for s in SOURCES.get(task, ()) if s.manual]
+        if data_dir is not None and manual and all((Path(data_dir) / s.saved_as).exists() for s in manual):
+            return "upstream"
+        return DEFAULT_SOURCES.get(task, ("upstream", ""))[0]
+
+    pick = {t: source or default(t) for t in tasks}
+    return [t for t in tasks if pick[t] == "hub"], [t for t in tasks if pick[t] == "upstream"]
+
+
+def list_default_sources() -> str:
+    return "\n".join(f"{task:14s} {src:8s} {why}" for task, (src, why) in DEFAULT_SOURCES.items())
+
+
 def list_sources() -> str:
     """A table of every source: task, checksum known or not, URL (or "manual")."""
     lines = []
@@ -341,11 +488,11 @@ def list_sources() -> str:
     return "\n".join(lines)
 
 
-def run_check(data_dir: Path, tasks: list[str], log=print) -> bool:
+def run_check(data_dir: Path, tasks: list[str], log=print, langs: list[str] | None = None) -> bool:
     """Run `data.check.check` on the laid-out tasks, log its report; True when every required file reads."""
     from data.check import check, format_report
 
-    report = check(data_dir, tasks=tasks)
+    report = check(data_dir, tasks=tasks, langs=langs)
     log(format_report(report))
     return report["ok"]
 
@@ -359,6 +506,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=DataConfig().data_dir,
                         help=f"DATA_DIR: where the data sets are laid out (default: {DataConfig().data_dir}; "
                              "env XSTILTS_DATA_DIR; train.py's data.data_dir)")
+    parser.add_argument("--source", choices=SOURCE_CHOICES,
+                        help="hub (Hugging Face Hub Parquet files) or upstream (the original files) for every task; "
+                             "default: each task's own (see --list)")
+    parser.add_argument("--langs", help="comma-separated languages: the Hub files fetched and the languages "
+                                        "data.check requires (upstream archives hold every language)")
     parser.add_argument("--base-url", help="fetch from this mirror: https://host/path -> BASE_URL/host/path")
     parser.add_argument("--verify", metavar="MANIFEST", help="a sha256sum-style manifest every fetched file must match")
     parser.add_argument("--from-file", action="append", default=[], metavar="TASK=PATH",
@@ -369,16 +521,27 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.list:
         print(list_sources())
+        print("\ndefault source per task (--source overrides):\n" + list_default_sources())
         return
     tasks = list(SOURCES) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731  (stdout stays clean for --list)
     try:
         verify = read_manifest(args.verify) if args.verify else None
-        pending = download(tasks, args.out, base_url=args.base_url, verify=verify,
-                           from_files=parse_from_files(args.from_file, tasks), retries=args.retries,
-                           progress=not args.quiet, log=log)
+        unknown = [t for t in tasks if t not in SOURCES]
+        if unknown:
+            raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+        # --base-url, --verify and --from-file are about the upstream files: they imply --source upstream.
+        upstream_only = args.base_url or args.verify or args.from_file
+        hub_tasks, tasks_upstream = split_by_source(tasks, args.source or ("upstream" if upstream_only else None),
+                                                    args.out)
+        langs = [l.strip() for l in args.langs.split(",") if l.strip()] if args.langs else None
+        if hub_tasks:
+            download_hub(hub_tasks, args.out, langs=langs, log=log)
+        pending = download(tasks_upstream, args.out, base_url=args.base_url, verify=verify,
+                           from_files=parse_from_files(args.from_file, tasks_upstream), retries=args.retries,
+                           progress=not args.quiet, log=log) if tasks_upstream else []
         ready = [t for t in tasks if t not in pending]
-        if ready and not args.no_check and not run_check(Path(args.out), ready, log=log):
+        if ready and not args.no_check and not run_check(Path(args.out), ready, log=log, langs=langs):
             raise DownloadError(f"data.check found problems in {args.out} (see its report above)")
     except (DownloadError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -103,7 +103,8 @@ def test_missing_required_language_file_fails(broken_copy):
     report = check(broken_copy, tasks=["panx"], langs=["en", "de"])
     assert not report["ok"]
     assert len(report["errors"]) == 1 and report["errors"][0].startswith("panx de test: ")
-    assert "panx/panx_dataset/de/test; panx/test-de.tsv" in report["errors"][0]
+    assert ("panx/panx_dataset/de/test; hub/google/xtreme/PAN-X.de/test-*.parquet; panx/test-de.tsv"
+            in report["errors"][0])
 
 
 def test_unlabelled_eval_split_is_reported_not_failed(tmp_path):
