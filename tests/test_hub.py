@@ -1,0 +1,391 @@
+"""The Hugging Face Hub layout: Parquet files built here from the documented schemas read into exactly the examples
+of the upstream readers; real XQuAD and Tatoeba files converted to the Hub's schema read back equal; data.download
+--source hub against a pre-filled Hugging Face cache with HF_HUB_OFFLINE=1; bad Parquet input is one line.
+
+    python -m pytest -q tests/test_hub.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import config
+from data import download as D
+from data.check import check
+from data.examples import Answer, Bitext, ChoiceExample, DataError, PairExample, SingleExample, SpanExample, TagExample
+from data.readers import hub as H
+from data.tasks import BINARY_LABELS, LAYOUT_ORDER, NLI_LABELS, PANX_LABELS, TATOEBA_LANG3, get_task
+from data.readers.tagging import UPOS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Arrow types as `datasets` writes its features: ClassLabel -> int64, Sequence(x) -> list<x>,
+# Sequence({a, b}) -> struct of lists.
+STR, INT, INT32 = pa.string(), pa.int64(), pa.int32()
+LIST_STR, LIST_INT = pa.list_(pa.string()), pa.list_(pa.int64())
+ANSWERS = pa.struct([("text", LIST_STR), ("answer_start", pa.list_(INT32))])
+CHOICES = pa.struct([("label", LIST_STR), ("text", LIST_STR)])
+SHARD = "validation-00000-of-00001.parquet"
+
+
+def shared_dir() -> Path | None:
+    """../shared (XSTILTS_SHARED, <repo>/../shared, /work/shared): the real published files, when present."""
+    for cand in (os.environ.get("XSTILTS_SHARED"), ROOT.parent / "shared", Path("/work/shared")):
+        if cand and (Path(cand) / "realdata").is_dir():
+            return Path(cand)
+    return None
+
+
+def write(path: Path, columns: dict, types: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({k: pa.array(v, type=types[k]) for k, v in columns.items()}), path)
+    return path
+
+
+def hub_file(root: Path, repo_path: str) -> Path:
+    return root / "hub" / repo_path
+
+
+# ---- 1. every task kind from Hub-schema files -------------------------------------------------------------------
+def test_classlabel_tables_name_the_registry_labels():
+    assert set(H.NLI_NAMES) == set(NLI_LABELS)
+    assert {H.LABEL_NAMES.get(n, n) for n in H.QQP_NAMES} == set(BINARY_LABELS)
+    assert [H.LABEL_NAMES[n] for n in H.SST2_NAMES] == list(BINARY_LABELS)  # negative=0, positive=1
+    assert set(H.PAWSX_NAMES) == set(BINARY_LABELS)
+    assert H.PANX_NAMES == PANX_LABELS and H.UPOS_NAMES == UPOS
+    assert config.DATA_LAYOUTS == ("auto", *LAYOUT_ORDER)
+
+
+def test_xnli_label_ids_are_mapped_by_the_card_order(tmp_path):
+    # facebook/xnli: ClassLabel(names=[entailment, neutral, contradiction]); NLI_LABELS orders them differently.
+    write(hub_file(tmp_path, "facebook/xnli/de/test-00000-of-00001.parquet"),
+          {"premise": ["p0", "p1", "p2"], "hypothesis": ["h0", "h1", "h2"], "label": [0, 1, 2]},
+          {"premise": STR, "hypothesis": STR, "label": INT})
+    got = get_task("xnli").read(tmp_path, "de", "test", layout="hub")
+    shard = "test-00000-of-00001.parquet"
+    assert list(got) == [PairExample(f"{shard}:0", "de", "p0", "h0", "entailment"),
+                         PairExample(f"{shard}:1", "de", "p1", "h1", "neutral"),
+                         PairExample(f"{shard}:2", "de", "p2", "h2", "contradiction")]
+    assert got.layout == "hub"
+
+
+def test_glue_pairs_and_single_sentences_with_row_index_ids(tmp_path):
+    write(hub_file(tmp_path, f"nyu-mll/glue/qqp/{SHARD}"),
+          {"question1": ["a?", "b?"], "question2": ["c?", "d?"], "label": [1, 0], "idx": [7, 8]},
+          {"question1": STR, "question2": STR, "label": INT, "idx": INT32})
+    write(hub_file(tmp_path, f"nyu-mll/glue/sst2/{SHARD}"),
+          {"sentence": ["bad .", "good ."], "label": [0, 1], "idx": [0, 1]},
+          {"sentence": STR, "label": INT, "idx": INT32})
+    assert list(get_task("qqp").read(tmp_path, "en", "dev")) == [PairExample("7", "en", "a?", "c?", "1"),
+                                                                  PairExample("8", "en", "b?", "d?", "0")]
+    assert list(get_task("sst2").read(tmp_path, "en", "dev")) == [SingleExample("0", "en", "bad .", "0"),
+                                                                   SingleExample("1", "en", "good .", "1")]
+
+
+def test_pawsx_keeps_the_original_ids(tmp_path):
+    write(hub_file(tmp_path, "google-research-datasets/paws-x/de/test-00000-of-00001.parquet"),
+          {"id": [12, 13], "sentence1": ["a", "b"], "sentence2": ["c", "d"], "label": [1, 0]},
+          {"id": INT32, "sentence1": STR, "sentence2": STR, "label": INT})
+    assert list(get_task("pawsx").read(tmp_path, "de", "test")) == [PairExample("12", "de", "a", "c", "1"),
+                                                                     PairExample("13", "de", "b", "d", "0")]
+
+
+def test_anli_plus_concatenates_rounds_snli_and_mnli_and_skips_snli_without_gold(tmp_path):
+    nli = {"premise": STR, "hypothesis": STR, "label": INT}
+    for r in ("r1", "r2", "r3"):
+        write(hub_file(tmp_path, f"facebook/anli/plain_text/train_{r}-00000-of-00001.parquet"),
+              {"uid": [f"u{r}"], "premise": [f"P{r}"], "hypothesis": [f"H{r}"], "label": [2], "reason": [""]},
+              {**nli, "uid": STR, "reason": STR})
+    write(hub_file(tmp_path, "stanfordnlp/snli/plain_text/train-00000-of-00001.parquet"),
+          {"premise": ["s0", "s1"], "hypothesis": ["t0", "t1"], "label": [0, -1]}, nli)
+    write(hub_file(tmp_path, "nyu-mll/glue/mnli/train-00000-of-00001.parquet"),
+          {"premise": ["m"], "hypothesis": ["n"], "label": [1], "idx": [0]}, {**nli, "idx": INT32})
+    got = get_task("anli_plus").read(tmp_path, "en", "train", layout="hub")
+    assert list(got) == [PairExample("anli_r1:ur1", "en", "Pr1", "Hr1", "contradiction"),
+                         PairExample("anli_r2:ur2", "en", "Pr2", "Hr2", "contradiction"),
+                         PairExample("anli_r3:ur3", "en", "Pr3", "Hr3", "contradiction"),
+                         PairExample("snli:train-00000-of-00001.parquet:0", "en", "s0", "t0", "entailment"),
+                         PairExample("mnli:0", "en", "m", "n", "neutral")]
+    assert got.skipped == {"snli: gold_label '-'": 1}
+
+
+def test_tags_are_classlabel_names_per_token(tmp_path):
+    write(hub_file(tmp_path, "google/xtreme/PAN-X.de/test-00000-of-00001.parquet"),
+          {"tokens": [["Angela", "Merkel", "spricht"], ["in", "Köln"]], "ner_tags": [[1, 2, 0], [0, 5]],
+           "langs": [["de"] * 3, ["de"] * 2]}, {"tokens": LIST_STR, "ner_tags": LIST_INT, "langs": LIST_STR})
+    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
+          {"tokens": [["Merkel", "spricht"]], "pos_tags": [[11, 15]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    shard = "test-00000-of-00001.parquet"
+    assert list(get_task("panx").read(tmp_path, "de", "test")) == [
+        TagExample(f"{shard}:0", "de", ("Angela", "Merkel", "spricht"), ("B-PER", "I-PER", "O")),
+        TagExample(f"{shard}:1", "de", ("in", "Köln"), ("O", "B-LOC"))]
+    assert list(get_task("udpos").read(tmp_path, "de", "dev")) == [
+        TagExample(f"{SHARD}:0", "de", ("Merkel", "spricht"), ("PROPN", "VERB"))]
+
+
+def test_span_offsets_are_moved_onto_stripped_contexts_and_v2_empty_answers_are_null(tmp_path):
+    # google/xtreme stripped " Die Stadt Berlin." but kept answer_start 11 (of the unstripped context).
+    write(hub_file(tmp_path, f"google/xtreme/XQuAD.de/{SHARD}"),
+          {"id": ["q1"], "context": ["Die Stadt Berlin."], "question": ["Welche?"],
+           "answers": [{"text": ["Berlin"], "answer_start": [11]}]},
+          {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
+    write(hub_file(tmp_path, f"rajpurkar/squad_v2/squad_v2/{SHARD}"),
+          {"id": ["a", "b"], "title": ["T", "T"], "context": ["x y", "x y"], "question": ["q?", "r?"],
+           "answers": [{"text": ["y"], "answer_start": [2]}, {"text": [], "answer_start": []}]},
+          {"id": STR, "title": STR, "context": STR, "question": STR, "answers": ANSWERS})
+    write(hub_file(tmp_path, f"google/xtreme/tydiqa/{SHARD}"),
+          {"id": ["arabic-1-0", "english-2-0"], "context": ["c d", "e f"], "question": ["?", "?"],
+           "answers": [{"text": ["d"], "answer_start": [2]}, {"text": ["f"], "answer_start": [2]}]},
+          {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
+    assert list(get_task("xquad").read(tmp_path, "de", "test")) == [
+        SpanExample("q1", "de", "Welche?", "Die Stadt Berlin.", (Answer("Berlin", 10),), False)]
+    assert list(get_task("squad_v2").read(tmp_path, "en", "dev")) == [
+        SpanExample("a", "en", "q?", "x y", (Answer("y", 2),), False), SpanExample("b", "en", "r?", "x y", (), True)]
+    assert list(get_task("tydiqa").read(tmp_path, "ar", "dev")) == [
+        SpanExample("arabic-1-0", "ar", "?", "c d", (Answer("d", 2),), False)]
+
+
+def test_multiple_choice_readers(tmp_path):
+    write(hub_file(tmp_path, "Rowan/hellaswag/default/validation/0000.parquet"),
+          {"ind": [5, 6], "activity_label": ["x", "x"], "ctx_a": ["A man", "B"], "ctx_b": ["he", ""],
+           "ctx": ["A man he", "B"], "endings": [["a", "b", "c", "d"]] * 2, "source_id": ["s", "s"],
+           "split": ["val", "val"], "split_type": ["indomain"] * 2, "label": ["2", ""]},
+          {"ind": INT32, "activity_label": STR, "ctx_a": STR, "ctx_b": STR, "ctx": STR, "endings": LIST_STR,
+           "source_id": STR, "split": STR, "split_type": STR, "label": STR})
+    write(hub_file(tmp_path, "allenai/cosmos_qa/default/validation/0000.parquet"),
+          {"id": ["c1"], "context": ["ctx"], "question": ["q?"], **{f"answer{i}": [f"a{i}"] for i in range(4)},
+           "label": [3]}, {"id": STR, "context": STR, "question": STR, "label": INT32,
+                           **{f"answer{i}": STR for i in range(4)}})
+    write(hub_file(tmp_path, f"tau/commonsense_qa/data/{SHARD}"),
+          {"id": ["k"], "question": ["stem?"], "question_concept": ["c"],
+           "choices": [{"label": list("ABCDE"), "text": list("vwxyz")}], "answerKey": ["C"]},
+          {"id": STR, "question": STR, "question_concept": STR, "choices": CHOICES, "answerKey": STR})
+    assert list(get_task("hellaswag").read(tmp_path, "en", "dev")) == [
+        ChoiceExample("5", "en", "A man", ("he a", "he b", "he c", "he d"), 2),
+        ChoiceExample("6", "en", "B", ("a", "b", "c", "d"), None)]
+    assert list(get_task("cosmosqa").read(tmp_path, "en", "dev")) == [
+        ChoiceExample("c1", "en", "ctx q?", ("a0", "a1", "a2", "a3"), 3)]
+    assert list(get_task("commonsenseqa").read(tmp_path, "en", "dev")) == [
+        ChoiceExample("k", "en", "stem?", tuple("vwxyz"), 2)]
+
+
+def test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(tmp_path):
+    write(hub_file(tmp_path, f"google/xtreme/tatoeba.deu/{SHARD}"),
+          {"source_sentence": ["Hallo.\n", "Ja.\n"], "target_sentence": ["Hello.\n", "Yes."],
+           "source_lang": ["deu", "deu"], "target_lang": ["eng", "eng"]},
+          {"source_sentence": STR, "target_sentence": STR, "source_lang": STR, "target_lang": STR})
+    got = get_task("tatoeba").read(tmp_path, "de", "test")
+    assert got == Bitext("tatoeba-de-test", "de", ("0", "1"), ("Hallo.", "Ja."), ("0", "1"), ("Hello.", "Yes."),
+                         frozenset({("0", "0"), ("1", "1")}))
+
+
+def test_check_reports_the_hub_layout_labelled_and_a_forced_layout(tmp_path):
+    test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(tmp_path)
+    report = check(tmp_path, tasks=["tatoeba"], langs=["de"])
+    (entry,) = report["tasks"][0]["entries"]
+    assert (report["ok"], entry["layout"], entry["labelled"], entry["n_examples"]) == (True, "hub", True, 2)
+    assert report["layout"] == "first found of upstream, hub, xtreme"
+    forced = check(tmp_path, tasks=["tatoeba"], langs=["de"], layout="xtreme")
+    assert not forced["ok"] and forced["layout"] == "xtreme only"
+    assert forced["tasks"][0]["entries"][0]["status"] == "missing"
+    with pytest.raises(ValueError, match="layout 'parquet'; expected auto or one of upstream, hub, xtreme"):
+        check(tmp_path, layout="parquet")
+
+
+# ---- 2. real files converted to the Hub's schema --------------------------------------------------------------
+def _realdata() -> Path:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/realdata is absent (set XSTILTS_SHARED)")
+    return shared / "realdata" / "DATA"
+
+
+def xquad_to_hub(src: Path, dest: Path) -> None:
+    """What google/xtreme's loading script wrote for XQuAD.L: context, question and answer texts .strip()-ed,
+    answer_start as in the file."""
+    doc = json.loads(src.read_text(encoding="utf-8"))
+    rows = {"id": [], "context": [], "question": [], "answers": []}
+    for article in doc["data"]:
+        for par in article["paragraphs"]:
+            for qa in par["qas"]:
+                rows["id"].append(qa["id"])
+                rows["context"].append(par["context"].strip())
+                rows["question"].append(qa["question"].strip())
+                rows["answers"].append({"text": [a["text"].strip() for a in qa["answers"]],
+                                        "answer_start": [a["answer_start"] for a in qa["answers"]]})
+    write(dest, rows, {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
+
+
+def test_real_xquad_from_the_hub_schema_equals_the_original_up_to_stripped_whitespace(tmp_path):
+    data = _realdata()
+    task = get_task("xquad")
+    moved = 0
+    for lang in task.langs:
+        xquad_to_hub(data / "xquad" / f"xquad.{lang}.json", hub_file(tmp_path, f"google/xtreme/XQuAD.{lang}/{SHARD}"))
+        original = task.read(data, lang, "test", layout="upstream")
+        hub = task.read(tmp_path, lang, "test", layout="hub")
+        assert len(hub) == len(original) == 1190
+        for o, h in zip(original, hub):
+            lead = len(o.context) - len(o.context.lstrip())
+            expected = SpanExample(o.id, lang, o.question.strip(), o.context.strip(),
+                                   tuple(Answer(a.text, a.start - lead) for a in o.answers), False)
+            assert h == expected
+            assert all(h.context[a.start:a.start + len(a.text)] == a.text for a in h.answers)
+            moved += lead > 0
+    assert moved == 169  # questions whose context had leading whitespace (34 contexts), measured on the files
+
+
+def test_real_tatoeba_from_the_hub_schema_equals_the_original(tmp_path):
+    data = _realdata()
+    task = get_task("tatoeba")
+    for lang in task.langs:
+        code = TATOEBA_LANG3[lang]
+        src = (data / "tatoeba" / f"tatoeba.{code}-eng.{code}").read_text(encoding="utf-8").splitlines(keepends=True)
+        tgt = (data / "tatoeba" / f"tatoeba.{code}-eng.eng").read_text(encoding="utf-8").splitlines(keepends=True)
+        write(hub_file(tmp_path, f"google/xtreme/tatoeba.{code}/{SHARD}"),  # one row per line, newline kept
+              {"source_sentence": src, "target_sentence": tgt, "source_lang": [code] * len(src),
+               "target_lang": ["eng"] * len(src)},
+              {"source_sentence": STR, "target_sentence": STR, "source_lang": STR, "target_lang": STR})
+        assert task.read(tmp_path, lang, "test", layout="hub") == task.read(data, lang, "test", layout="upstream")
+
+
+# ---- 3. data.download --source hub against a pre-filled Hugging Face cache ------------------------------------
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def fill_cache(cache: Path, repo: str, files: dict[str, Path], revision: str = "main") -> None:
+    """The Hugging Face cache layout: datasets--owner--name/{refs/<revision>, snapshots/<commit>/<path>}."""
+    folder = cache / f"datasets--{repo.replace('/', '--')}"
+    (folder / "refs" / revision).parent.mkdir(parents=True, exist_ok=True)
+    (folder / "refs" / revision).write_text(COMMIT)
+    for rel, src in files.items():
+        dest = folder / "snapshots" / COMMIT / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(src.read_bytes())
+
+
+@pytest.fixture()
+def cache(tmp_path):
+    """A cache with google/xtreme tatoeba.deu and tatoeba.fra, and Rowan/hellaswag on refs/convert/parquet."""
+    build = tmp_path / "build"
+    test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(build)
+    tatoeba = hub_file(build, f"google/xtreme/tatoeba.deu/{SHARD}")
+    test_multiple_choice_readers(build)
+    hellaswag = hub_file(build, "Rowan/hellaswag/default/validation/0000.parquet")
+    root = tmp_path / "hf_cache"
+    fill_cache(root, "google/xtreme", {f"tatoeba.deu/{SHARD}": tatoeba, f"tatoeba.fra/{SHARD}": tatoeba})
+    fill_cache(root, "Rowan/hellaswag", {"default/train/0000.parquet": hellaswag,
+                                         "default/validation/0000.parquet": hellaswag},
+               revision="refs/convert/parquet")
+    return root
+
+
+def run_download(argv, cache_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache_dir), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    return subprocess.run([sys.executable, "-m", "data.download", *argv], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_download_from_an_offline_cache_lays_out_a_data_dir_that_check_accepts(cache, tmp_path):
+    out = tmp_path / "DATA"
+    done = run_download(["--tasks", "tatoeba,hellaswag", "--source", "hub", "--langs", "en,de,fr", "--out", str(out)],
+                        cache)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.rstrip().splitlines()[-2] == "OK"  # data.check's verdict, then the "done" line
+    assert (out / "hub/google/xtreme/tatoeba.fra" / SHARD).is_file()
+    assert (out / "hub/Rowan/hellaswag/default/train/0000.parquet").is_file()
+    report = check(out, tasks=["tatoeba", "hellaswag"], langs=["en", "de", "fr"])
+    assert report["ok"] and {e["layout"] for t in report["tasks"] for e in t["entries"]} == {"hub"}
+
+
+def test_a_missing_config_or_split_is_one_line_naming_repo_config_and_split(cache, tmp_path, monkeypatch):
+    import huggingface_hub.constants as C
+
+    monkeypatch.setattr(C, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(C, "HF_HUB_CACHE", str(cache))
+    with pytest.raises(D.DownloadError) as e:
+        D.download_hub(["tatoeba"], tmp_path / "DATA", langs=["de", "fr", "ja"], log=lambda m: None)
+    assert str(e.value) == ("hub: google/xtreme has no file for config tatoeba.jpn, split validation "
+                            "(tatoeba ja test; looked for tatoeba.jpn/validation-*.parquet)")
+    with pytest.raises(D.DownloadError, match=r"^hub: facebook/xnli \(revision main\) could not be fetched: .*\S$"):
+        D.download_hub(["xnli"], tmp_path / "DATA", langs=["de"], log=lambda m: None)  # not in the cache
+    with pytest.raises(ValueError, match="bucc2018 has no Hub copy .*gold pairs.*; use --source upstream"):
+        D.download_hub(["bucc2018"], tmp_path / "DATA", log=lambda m: None)
+
+
+def test_default_source_per_task_and_options_that_imply_upstream(tmp_path):
+    assert set(D.DEFAULT_SOURCES) == set(D.SOURCES)
+    assert D.split_by_source(["panx", "xquad", "tatoeba"], None) == (["panx", "tatoeba"], ["xquad"])
+    assert D.split_by_source(["panx", "xquad"], "hub") == (["panx", "xquad"], [])
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "AmazonPhotos.zip").write_bytes(b"")  # the manual original at hand: upstream
+    assert D.split_by_source(["panx"], None, tmp_path) == ([], ["panx"])
+    for task, (source, _) in D.DEFAULT_SOURCES.items():
+        if source == "hub":
+            assert any(s.layout == "hub" for s in get_task(task).sources), task
+
+
+# ---- 4. bad Parquet input ---------------------------------------------------------------------------------------
+def _xnli_file(root: Path, columns: dict, types: dict) -> Path:
+    return write(hub_file(root, "facebook/xnli/de/test-00000-of-00001.parquet"), columns, types)
+
+
+def _one_line_error(root: Path) -> str:
+    with pytest.raises(DataError) as e:
+        get_task("xnli").read(root, "de", "test", layout="hub")
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+def test_missing_column_is_one_line_naming_file_and_expected_columns(tmp_path):
+    path = _xnli_file(tmp_path, {"premise": ["p"], "label": [0]}, {"premise": STR, "label": INT})
+    assert _one_line_error(tmp_path) == (f"{path}: no column 'hypothesis' (has premise, label); expected columns "
+                                         "premise: string, hypothesis: string, label: int")
+
+
+def test_wrong_type_is_one_line_naming_file_column_and_type(tmp_path):
+    path = _xnli_file(tmp_path, {"premise": ["p"], "hypothesis": ["h"], "label": ["entailment"]},
+                      {"premise": STR, "hypothesis": STR, "label": STR})
+    assert _one_line_error(tmp_path) == f"{path}: column 'label' is string; expected int"
+
+
+def test_label_id_outside_the_classlabel_is_one_line_naming_file_and_row(tmp_path):
+    path = _xnli_file(tmp_path, {"premise": ["p", "q"], "hypothesis": ["h", "i"], "label": [2, 3]},
+                      {"premise": STR, "hypothesis": STR, "label": INT})
+    assert _one_line_error(tmp_path) == (f"{path}:row 1: label id 3 is outside the ClassLabel; expected 0..2 "
+                                         "(entailment, neutral, contradiction) or -1 for no label")
+
+
+def test_tag_id_outside_the_classlabel_and_a_file_that_is_not_parquet(tmp_path):
+    path = write(hub_file(tmp_path, "google/xtreme/PAN-X.de/test-00000-of-00001.parquet"),
+                 {"tokens": [["a"], ["b", "c"]], "ner_tags": [[0], [0, 7]]}, {"tokens": LIST_STR, "ner_tags": LIST_INT})
+    with pytest.raises(DataError, match=rf"^{path}:row 1: ner_tags id 7 is outside the ClassLabel; expected 0\.\.6 "
+                                        r"\(O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC\)"):
+        get_task("panx").read(tmp_path, "de", "test")
+    path.write_text("not parquet")
+    with pytest.raises(DataError, match=rf"^{path}: not a readable Parquet file \(.*\); expected a Hub Parquet "
+                                        "shard with columns tokens: list<string>, ner_tags: list<int>$"):
+        get_task("panx").read(tmp_path, "de", "test")
+
+
+def test_check_collects_a_bad_hub_row_as_malformed(tmp_path):
+    _xnli_file(tmp_path, {"premise": ["p", "q"], "hypothesis": ["h", "i"], "label": [2, 9]},
+               {"premise": STR, "hypothesis": STR, "label": INT})
+    entry = check(tmp_path, tasks=["xnli"], langs=["de"])["tasks"][0]["entries"]
+    (test,) = [e for e in entry if e["split"] == "test"]
+    assert (test["status"], test["layout"], test["n_examples"]) == ("malformed", "hub", 1)
+    assert test["errors"][0].endswith("row 1: label id 9 is outside the ClassLabel; expected 0..2 (entailment, "
+                                      "neutral, contradiction) or -1 for no label")
+
+
+# ---- 5. requirements ----------------------------------------------------------------------------------------------
+def test_requirements_pin_huggingface_hub_and_pyarrow():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    assert any(l.startswith("huggingface_hub>=") for l in lines) and any(l.startswith("pyarrow>=") for l in lines)
