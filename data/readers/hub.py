@@ -14,15 +14,19 @@ a DataError naming file, row and the range. `datasets` stores a `Sequence` of a 
 (`answers: {text: [..], answer_start: [..]}`), which is how the span and choice readers expect it.
 
 Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts the Parquet files were made with):
-  google/xtreme      huggingface/datasets datasets/xtreme/xtreme.py (the script behind the Hub's
-                     `<config>/<split>-00000-of-00001.parquet`, e.g. commit "Add PAN-X.de data files",
-                     huggingface.co/datasets/google/xtreme/commit/0e87cee): PAN-X `tokens`, `ner_tags`
-                     ClassLabel(PANX_NAMES), `langs`; udpos `tokens`, `pos_tags` ClassLabel(UPOS_NAMES); XQuAD,
-                     MLQA, tydiqa `id`, (`title`), `context`, `question`, `answers{answer_start,text}` with context,
-                     question and answer texts `.strip()`-ed; tatoeba `source_sentence`, `target_sentence`,
-                     `source_lang`, `target_lang`, one row per line pair, each sentence with the line's "\\n".
+  google/xtreme      huggingface/datasets datasets/xtreme/xtreme.py, the script behind the Hub's
+                     `<config>/<split>-00000-of-00001.parquet` (e.g. commit "Add PAN-X.de data files",
+                     huggingface.co/datasets/google/xtreme/commit/0e87cee; "Add tatoeba.deu data files", 21dd1d9):
+                     PAN-X `tokens`, `ner_tags` ClassLabel(PANX_NAMES), `langs`; udpos `tokens`, `pos_tags`
+                     ClassLabel(UPOS_NAMES), from every .conllu row with 10 columns whose form and UPOS are not "_"
+                     (so empty nodes are kept, multiword-token lines dropped); XQuAD, MLQA, tydiqa `id`, (`title`),
+                     `context`, `question`, `answers{answer_start,text}` with context, question and answer texts
+                     `.strip()`-ed and answer_start kept; tatoeba `source_sentence`, `target_sentence`,
+                     `source_lang`, `target_lang`, one row per line pair, each sentence with its line's "\n"
+                     (split `validation`); bucc18 one row per gold pair (not read: see data/tasks.py).
   facebook/xnli      card: `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES); `<lang>/<split>-*.parquet`.
-  google-research-datasets/paws-x  card: `id` int32, `sentence1`, `sentence2`, `label` ClassLabel(PAWSX_NAMES).
+  google-research-datasets/paws-x  huggingface/datasets datasets/paws-x/paws-x.py: `id` int32, `sentence1`,
+                     `sentence2`, `label` ClassLabel(PAWSX_NAMES), rows of x-final's TSVs (tabs, no quoting).
   nyu-mll/glue       card: mnli `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES), `idx`; qqp `question1`,
                      `question2`, `label` ClassLabel(QQP_NAMES), `idx`; sst2 `sentence`, `label`
                      ClassLabel(SST2_NAMES), `idx`. Test splits carry label -1 (no label).
@@ -30,13 +34,15 @@ Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts th
                      (not stripped, GH-2585), `question`, `answers{text,answer_start}`; SQuAD v2.0 has no
                      is_impossible column: an unanswerable question has empty answer lists.
   facebook/anli      card: `uid`, `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES), `reason`;
-                     splits train_r1 .. test_r3.
-  stanfordnlp/snli   card: `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES), -1 = no gold label.
-  Rowan/hellaswag    card (revision refs/convert/parquet): `ind`, `ctx_a`, `ctx_b`, `endings` list, `label`
-                     string "0".."3" ("" in test).
-  allenai/cosmos_qa  card (revision refs/convert/parquet): `id`, `context`, `question`, `answer0`..`answer3`,
-                     `label` int32.
-  tau/commonsense_qa card: `id`, `question` string, `question_concept`, `choices{label,text}`, `answerKey`.
+                     `plain_text/{train,dev,test}_r{1,2,3}-00000-of-00001.parquet`.
+  stanfordnlp/snli   card: `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES); -1 = no gold consensus
+                     (the JSONL's "-"; huggingface.co/datasets/stanfordnlp/snli/discussions/2).
+  Rowan/hellaswag    huggingface/datasets datasets/hellaswag/hellaswag.py (revision refs/convert/parquet):
+                     `ind` int32, `ctx_a`, `ctx_b`, `endings` list, `label` str(label), "" in test.
+  allenai/cosmos_qa  huggingface/datasets datasets/cosmos_qa/cosmos_qa.py (revision refs/convert/parquet): `id`,
+                     `context`, `question`, `answer0`..`answer3` from the CSVs, `label` int32 (-1 in test).
+  tau/commonsense_qa card: `id`, `question` (the stem), `question_concept`, `choices{label,text}`, `answerKey`
+                     ("" in test); `data/<split>-00000-of-00001.parquet`.
 """
 from __future__ import annotations
 
