@@ -256,6 +256,57 @@ def test_real_tatoeba_from_the_hub_schema_equals_the_original(tmp_path):
         assert task.read(tmp_path, lang, "test", layout="hub") == task.read(data, lang, "test", layout="upstream")
 
 
+def udpos_to_hub(conllu: Path, dest: Path) -> None:
+    """What google/xtreme's loading script wrote for udpos.*: per sentence, every row with 10 columns whose form and
+    UPOS are not "_" (multiword-token lines have UPOS "_"; empty nodes keep theirs), as ClassLabel ids."""
+    import csv
+
+    tokens, tags, sent_t, sent_p = [], [], [], []
+    with open(conllu, encoding="utf-8", newline="") as f:
+        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) >= 10 and row[1] != "_" and row[3] != "_":
+                sent_t.append(row[1])
+                sent_p.append(H.UPOS_NAMES.index(row[3]))
+            if len(row) == 0 and sent_t:
+                tokens.append(sent_t)
+                tags.append(sent_p)
+                sent_t, sent_p = [], []
+    write(dest, {"tokens": tokens, "pos_tags": tags}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+
+
+@pytest.mark.parametrize("treebank, split, extra_words", [("UD_English-EWT/en_ewt-ud-dev.conllu", "dev", 3),
+                                                          ("UD_English-PUD/en_pud-ud-test.conllu", "test", 7),
+                                                          ("UD_English-ParTUT/en_partut-ud-test.conllu", "test", 0)])
+def test_real_ud_from_the_hub_schema_differs_only_by_empty_nodes(tmp_path, treebank, split, extra_words):
+    conllu = _realdata() / "udpos" / "ud-treebanks-v2.5" / treebank
+    hub_split = {"dev": "validation", "test": "test"}[split]
+    udpos_to_hub(conllu, hub_file(tmp_path, f"google/xtreme/udpos.English/{hub_split}-00000-of-00001.parquet"))
+    from data.readers.tagging import read_conllu
+
+    upstream = read_conllu([conllu], "en", split, UPOS)
+    hub = get_task("udpos").read(tmp_path, "en", split, layout="hub")
+    assert len(hub) == len(upstream)
+    rows = [line.split("\t") for line in conllu.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()]
+    empty_nodes = sum(1 for r in rows if "." in r[0] and r[1] != "_" and r[3] != "_")  # kept by the Hub's script
+    assert sum(len(h.words) - len(u.words) for h, u in zip(hub, upstream)) == extra_words == empty_nodes
+    assert [(h.words, h.tags) for h, u in zip(hub, upstream) if len(h.words) == len(u.words)] == \
+           [(u.words, u.tags) for h, u in zip(hub, upstream) if len(h.words) == len(u.words)]
+
+
+def test_real_cosmosqa_from_the_hub_schema_equals_the_original(tmp_path):
+    import csv
+
+    src = _realdata() / "cosmosqa" / "valid.csv"
+    with open(src, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    keys = ["id", "context", "question", "answer0", "answer1", "answer2", "answer3"]
+    write(hub_file(tmp_path, "allenai/cosmos_qa/default/validation/0000.parquet"),  # cosmos_qa.py: the CSV's rows
+          {**{k: [r[k] for r in rows] for k in keys}, "label": [int(r["label"]) for r in rows]},
+          {**{k: STR for k in keys}, "label": INT32})
+    hub = get_task("cosmosqa").read(tmp_path, "en", "dev", layout="hub")
+    assert len(hub) == 1000 and list(hub) == list(get_task("cosmosqa").read(src.parent.parent, "en", "dev"))
+
+
 # ---- 3. data.download --source hub against a pre-filled Hugging Face cache ------------------------------------
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
