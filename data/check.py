@@ -19,7 +19,7 @@ An evaluation split without gold labels (XTREME's download removes the test labe
 report says "unlabelled": per-language scores then need the dev split or the original files (data/tasks.py).
 
 Layout: every entry says which layout it read (original/glue = upstream, hub, xtreme) and whether that split is
-labelled. By default the first layout found is read, in the order upstream, hub, xtreme (data/tasks.py);
+labelled. By default the first layout found is read, in the registry's order (upstream, hub, xtreme; data/tasks.py);
 --layout reads only that one (a split it lacks is then missing).
 
 `check(data_dir, tasks=None, langs=None, layout="auto") -> dict` is the same check as a function (data/download.py calls it).
@@ -114,7 +114,7 @@ def check(data_dir, tasks: Sequence[str] | None = None, langs: Sequence[str] | N
     if layout != "auto" and layout not in LAYOUT_GROUPS:
         raise ValueError(f"layout {layout!r}; expected auto or one of {', '.join(LAYOUT_GROUPS)}")
     report = {"data_dir": str(data_dir), "ok": True, "tasks": [], "errors": [],
-              "layout": "first found of " + ", ".join(LAYOUT_ORDER) if layout == "auto" else f"{layout} only"}
+              "layout": "auto: the first found, in registry order (" + ", ".join(LAYOUT_ORDER) + ")" if layout == "auto" else f"{layout} only"}
     for task in task_objs:
         task_langs = [l for l in task.langs if langs is None or l in langs]
         required = required_pairs(task, task_langs)

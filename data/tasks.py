@@ -68,7 +68,8 @@ commonsenseqa (multiple_choice)  train, dev  commonsenseqa/{train,dev}_rand_spli
 ccg (tag; the supertag set from tags_to_id.json)
     train, dev, test  ccg/ccg.{train,dev,test}.tsv + ccg/tags_to_id.json
 
-Hub layout ("hub", tried after the upstream originals and before XTREME's files): the Hugging Face Hub's Parquet
+Hub layout ("hub"; its row comes right after the upstream rows of its split, so it is tried after the originals and
+before XTREME's files, except for xnli's train split, where XTREME's train-en.tsv stays first): the Hub's Parquet
 files under DATA_DIR/hub/<owner>/<name>/, with the paths they have in the repo, so that a
 `huggingface_hub.snapshot_download(repo, repo_type="dataset", local_dir=DATA_DIR/hub/<owner>/<name>)` copy serves
 as is; `python -m data.download --source hub` fetches them. Repo revision main, except Rowan/hellaswag and
@@ -98,8 +99,8 @@ cosmosqa    train, dev       hub/allenai/cosmos_qa/default/{train,validation}/*.
 commonsenseqa  train, dev    hub/tau/commonsense_qa/data/{train,validation}-*.parquet
 ccg         none: CCGbank is licensed (LDC); there is no Hub copy
 
-Which layout is read: the first of upstream (original/glue), hub, xtreme whose files exist, per task x language x
-split; `layout=` (data.layout in config.py, --layout for data.check) forces one of upstream | hub | xtreme (or
+Which layout is read: the first source row whose files exist, in the order above (upstream, hub, xtreme), per
+task x language x split; `layout=` (data.layout in config.py, --layout for data.check) forces one of upstream | hub | xtreme (or
 "auto", the default). data.check reports the layout it read for every entry.
 
 (LANGNAME: TyDiQA's English name of the language, e.g. arabic.) Every pattern the code uses is printed by
@@ -151,11 +152,10 @@ UD_LANG_NAMES = {"af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "de": "Ge
                  "ru": "Russian", "ta": "Tamil", "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish",
                  "ur": "Urdu", "vi": "Vietnamese", "yo": "Yoruba", "zh": "Chinese"}
 
-# Layouts, in the order they are tried when none is forced (data.layout / --layout): the upstream originals keep
-# the files as published; the Hub's Parquet copies keep the labels too; XTREME's files lack test labels.
+# Layout groups a run can force (data.layout / --layout); "auto" tries the rows in registry order: the upstream
+# originals (the files as published), then the Hub's Parquet copies (labels kept), then XTREME's files.
 LAYOUT_GROUPS = {"upstream": ("original", "glue"), "hub": ("hub",), "xtreme": ("xtreme",)}
 LAYOUT_ORDER = tuple(LAYOUT_GROUPS)
-_LAYOUT_RANK = {layout: rank for rank, group in enumerate(LAYOUT_GROUPS.values()) for layout in group}
 # Hub repos whose Parquet files live on another revision than main (repos still built by a loading script: the
 # Hub's parquet-converter writes `<config>/<split>/NNNN.parquet` to refs/convert/parquet).
 HUB_REVISIONS = {"Rowan/hellaswag": "refs/convert/parquet", "allenai/cosmos_qa": "refs/convert/parquet"}
@@ -250,8 +250,7 @@ class Task:
     def candidates(self, lang: str, split: str) -> list[Source]:
         """The sources that could hold (lang, split), in the order they are tried."""
         split = self._check(lang, split)
-        found = [s for s in self.sources if s.split == split and (s.langs is None or lang in s.langs)]
-        return sorted(found, key=lambda s: _LAYOUT_RANK[s.layout])  # stable: row order within a layout
+        return [s for s in self.sources if s.split == split and (s.langs is None or lang in s.langs)]
 
     def locate(self, data_dir, lang: str, split: str, layout: str | None = None) -> tuple[Source, list[Path]]:
         """The first source whose files exist (of `layout` if given) and its paths; MissingDataError otherwise."""
@@ -511,7 +510,20 @@ def _build_tasks() -> dict[str, Task]:
             *_sources("original", _TAGS, lambda s: [f"ccg/ccg.{s}.tsv", "ccg/tags_to_id.json"], R.read_ccg),
         ), eval_split="dev", label_file="ccg/tags_to_id.json", description="CCGbank supertagging (token accuracy)"),
     ]
-    return {t.name: dataclasses.replace(t, sources=t.sources + tuple(_hub_sources().get(t.name, ()))) for t in tasks}
+    hub = _hub_sources()
+    return {t.name: dataclasses.replace(t, sources=_insert_hub(t.sources, hub.get(t.name, ()))) for t in tasks}
+
+
+def _insert_hub(sources: tuple[Source, ...], hub_rows) -> tuple[Source, ...]:
+    """Each hub row goes right after the last upstream row of its split (so before XTREME's files wherever the
+    registry tries the originals first), or after every row of its split when the split has no upstream row."""
+    out = list(sources)
+    for row in hub_rows:
+        same = [i for i, s in enumerate(out) if s.split == row.split]
+        upstream = [i for i in same if out[i].layout in LAYOUT_GROUPS["upstream"]]
+        at = (upstream[-1] if upstream else same[-1] if same else len(out) - 1) + 1
+        out.insert(at, row)
+    return tuple(out)
 
 
 def _hub_sources() -> dict[str, list[Source]]:

@@ -191,7 +191,7 @@ def test_check_reports_the_hub_layout_labelled_and_a_forced_layout(tmp_path):
     report = check(tmp_path, tasks=["tatoeba"], langs=["de"])
     (entry,) = report["tasks"][0]["entries"]
     assert (report["ok"], entry["layout"], entry["labelled"], entry["n_examples"]) == (True, "hub", True, 2)
-    assert report["layout"] == "first found of upstream, hub, xtreme"
+    assert report["layout"] == "auto: the first found, in registry order (upstream, hub, xtreme)"
     forced = check(tmp_path, tasks=["tatoeba"], langs=["de"], layout="xtreme")
     assert not forced["ok"] and forced["layout"] == "xtreme only"
     assert forced["tasks"][0]["entries"][0]["status"] == "missing"

@@ -278,7 +278,8 @@ def test_missing_language_file_lists_every_path_tried(tmp_path):
         read("pawsx", "fr", "test", data_dir=tmp_path)
     msg = str(err.value)
     assert "no pawsx file for lang=fr split=test" in msg
-    assert "pawsx/x-final/fr/test_2k.tsv; pawsx/test-fr.tsv" in msg
+    assert ("pawsx/x-final/fr/test_2k.tsv; hub/google-research-datasets/paws-x/fr/test-*.parquet; pawsx/test-fr.tsv"
+            in msg)
 
 
 def test_missing_language_in_a_combined_file(tmp_path):
