@@ -26,7 +26,7 @@ import torch
 
 from common.device import pick_device
 from common.io import atomic_write_text
-from config import DataConfig, EvalConfig, PhaseConfig, default_max_len
+from config import DATA_LAYOUTS, DataConfig, EvalConfig, PhaseConfig, default_max_len
 from data.featurize import collate, decode_spans, feature_length, featurize, stitch_tags
 from data.results import append_results, collect, format_table, result_rows
 from data.tasks import SPLIT_ALIASES, get_task, parse_langs
@@ -129,17 +129,18 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
 
 
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
-                   batch_size: int, device, *, doc_stride: int = PHASE.doc_stride) -> dict[str, dict[str, float]]:
+                   batch_size: int, device, *, doc_stride: int = PHASE.doc_stride,
+                   layout: str | None = None) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
 
     Languages and gold labels are checked first (task.check_gold), so a bad request fails before any compute.
     """
     langs = task.select_langs(langs, all_langs=False)
-    task.check_gold(data_dir, langs, split)
+    task.check_gold(data_dir, langs, split, layout)
     labels = task.get_labels(data_dir)
     scores = {}
     for lang in langs:
-        examples = list(task.read(data_dir, lang, split))
+        examples = list(task.read(data_dir, lang, split, layout))
         golds = task.golds(examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
@@ -158,6 +159,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--split", default=None,
                    help="split to score (default: the task's eval_split, test for most; XTREME's test files lack labels)")
     p.add_argument("--data-dir", default=DATA.data_dir, help=f"task files (default: {DATA.data_dir}; env XSTILTS_DATA_DIR)")
+    p.add_argument("--layout", default=DATA.layout, choices=DATA_LAYOUTS, help="data layout read (data.layout)")
     p.add_argument("--results", default=EVAL.results, help=f"results CSV to append to ({EVAL.results})")
     p.add_argument("--max-len", type=int, default=None, help="default: by kind (config.MAX_LEN_BY_KIND)")
     p.add_argument("--doc-stride", type=int, default=PHASE.doc_stride,
@@ -209,7 +211,7 @@ def run(argv=None) -> dict:
         raise ValueError(f"task {task.name} is a retrieval task: use retrieval.py")
     langs = task.select_langs(args.langs, args.all_langs)
     split = SPLIT_ALIASES.get(args.split, args.split) if args.split else task.eval_split
-    task.check_gold(args.data_dir, langs, split)
+    task.check_gold(args.data_dir, langs, split, args.layout)
     max_len = args.max_len or default_max_len(task.kind)
     if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
@@ -220,7 +222,7 @@ def run(argv=None) -> dict:
     head, _ = load_head(ckpt)
     head.to(device)
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
-                            args.batch_size, device, doc_stride=args.doc_stride)
+                            args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
     rows = result_rows(scores, row_meta, split, str(ckpt))

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from common.device import pick_device
-from config import DataConfig, EvalConfig, RetrievalConfig, default_max_len
+from config import DATA_LAYOUTS, DataConfig, EvalConfig, RetrievalConfig, default_max_len
 from data import metrics
 from data.results import append_results, format_table, result_rows
 from data.tasks import get_task, parse_langs
@@ -280,9 +280,9 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
 
 # --- the command line: score a checkpoint on every language of BUCC or Tatoeba ---------------------------
 
-def read_bitext(task, data_dir, lang: str, split: str):
+def read_bitext(task, data_dir, lang: str, split: str, layout: str | None = None):
     """The task reader's one Bitext for (lang, split)."""
-    data = task.read(data_dir, lang, split)
+    data = task.read(data_dir, lang, split, layout)
     items = list(data) if isinstance(data, (list, tuple)) else [data]
     if len(items) != 1 or not hasattr(items[0], "src_ids"):
         raise ValueError(f"{task.name} {lang} {split}: the reader returned {len(items)} items; expected one Bitext")
@@ -342,6 +342,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--langs", type=parse_langs, default=None, help="comma-separated languages, e.g. de,fr")
     p.add_argument("--data-dir", default=DATA.data_dir,
                    help=f"folder holding the task files (default: {DATA.data_dir}; env XSTILTS_DATA_DIR)")
+    p.add_argument("--layout", default=DATA.layout, choices=DATA_LAYOUTS, help="data layout read (data.layout)")
     p.add_argument("--split", default=None, help="split to score (default: the task's eval_split, test)")
     p.add_argument("--layer", default=None,
                    help="hidden state index (0 = embeddings) or 'all'; default round(14 * num_layers / 24)")
@@ -427,12 +428,12 @@ def run(argv=None) -> dict:
 
     scores, thresholds = {}, {}
     for lang in langs:
-        bitext = read_bitext(task, args.data_dir, lang, split)
+        bitext = read_bitext(task, args.data_dir, lang, split, args.layout)
         if task.retrieval == "aligned":
             check_aligned(bitext, task.name, split)
             scores[lang] = score_tatoeba_layers(bitext, embed_fn, layers, sweep)
         else:  # "mining"
-            dev = read_bitext(task, args.data_dir, lang, task.tune_split) if tune else None
+            dev = read_bitext(task, args.data_dir, lang, task.tune_split, args.layout) if tune else None
             scores[lang], thresholds[lang] = score_bucc_layers(bitext, dev, embed_fn, layers, sweep, args.k)
         print(f"{task.name} {lang} {split}: " + ", ".join(f"{m} {v:.2f}" for m, v in scores[lang].items()),
               file=sys.stderr)

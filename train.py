@@ -322,7 +322,7 @@ def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskD
 
     task = get_task(name)
     folder = task_folder(cfg, name)
-    train_examples = task.read(folder, "en", "train")
+    train_examples = task.read(folder, "en", "train", cfg.data.layout)
     if not train_examples:
         raise ValueError(f"{name}: the English train set in {folder} is empty")
     labels = task.get_labels(folder)  # ccg's label set lives in a data file
@@ -330,7 +330,7 @@ def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskD
         task = dataclasses.replace(task, labels=labels)  # so predict() maps label ids back to ccg's tags
     kw = dict(max_len=phase.max_len, labels=labels, doc_stride=phase.doc_stride)
     train = [f for f in featurize(task.kind, train_examples, tokenizer, **kw) if _has_target(task.kind, f)]
-    dev = task.read(folder, "en", "dev")
+    dev = task.read(folder, "en", "dev", cfg.data.layout)
     if phase.eval_examples and len(dev) > phase.eval_examples:
         g = torch.Generator().manual_seed(seed)
         keep = sorted(torch.randperm(len(dev), generator=g)[: phase.eval_examples].tolist())
@@ -611,7 +611,8 @@ def main(argv=None) -> None:
         target = get_task(cfg.target.task)
         if target.kind != "retrieval":
             try:
-                target.check_gold(task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split)
+                target.check_gold(task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split,
+                                  cfg.data.layout)
             except ValueError as e:
                 sys.exit(f"config error: {e}")
 
@@ -730,7 +731,7 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     head.to(device)
     scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
                             cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
-                            doc_stride=cfg.target.doc_stride)
+                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout)
     rows = result_rows(scores, meta, cfg.eval.split, source=str(cfg.train.out_dir))
     out_dir = Path(cfg.train.out_dir)
     append_results(out_dir / RUN_RESULTS, rows)

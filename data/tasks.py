@@ -285,16 +285,16 @@ class Task:
                                                 "expected at least one")
         return out
 
-    def has_gold(self, data_dir, lang: str, split: str) -> bool:
+    def has_gold(self, data_dir, lang: str, split: str, layout: str | None = None) -> bool:
         """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
-        return examples_have_gold(self.read(data_dir, lang, split))
+        return examples_have_gold(self.read(data_dir, lang, split, layout))
 
-    def check_gold(self, data_dir, langs: Sequence[str], split: str) -> None:
+    def check_gold(self, data_dir, langs: Sequence[str], split: str, layout: str | None = None) -> None:
         """Every (lang, split) must exist and have gold labels; one error listing all that lack them."""
         split = SPLIT_ALIASES.get(split, split)
         if split not in self.splits:
             raise ValueError(f"task {self.name} has no split {split!r}; its splits: {', '.join(self.splits)}")
-        lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split)]
+        lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split, layout)]
         if lacking:
             others = [s for s in self.splits if s not in ("train", split)]
             hint = f"score --split {others[0]}, or read" if others else "read"

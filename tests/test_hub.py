@@ -199,6 +199,24 @@ def test_check_reports_the_hub_layout_labelled_and_a_forced_layout(tmp_path):
         check(tmp_path, layout="parquet")
 
 
+def test_the_layout_choice_reaches_the_entry_points(tmp_path):
+    import evaluate
+    import retrieval
+    from data.readers.common import MissingDataError
+
+    test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(tmp_path)
+    task = get_task("tatoeba")
+    assert retrieval.read_bitext(task, tmp_path, "de", "test", "hub").tgt == ("Hello.", "Yes.")
+    with pytest.raises(MissingDataError, match="tatoeba/de-en.de"):
+        retrieval.read_bitext(task, tmp_path, "de", "test", "xtreme")
+    test_xnli_label_ids_are_mapped_by_the_card_order(tmp_path)
+    get_task("xnli").check_gold(tmp_path, ["de"], "test", "hub")
+    with pytest.raises(MissingDataError):
+        get_task("xnli").check_gold(tmp_path, ["de"], "test", "upstream")
+    assert evaluate.parse_args(["--ckpt", "x"]).layout == config.DataConfig().layout == "auto"
+    assert retrieval.parse_args(["--ckpt", "x", "--task", "tatoeba", "--layout", "hub"]).layout == "hub"
+
+
 # ---- 2. real files converted to the Hub's schema --------------------------------------------------------------
 def _realdata() -> Path:
     shared = shared_dir()
