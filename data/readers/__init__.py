@@ -2,7 +2,8 @@
 
 Every reader is `read_x(paths, lang, split, labels) -> Examples` (a list with .paths, .layout, .skipped),
 except the retrieval readers, which return one Bitext. Bad files raise data.examples.DataError naming
-file:line (or file:id) and what was expected.
+file:line (or file:id) and what was expected. The Hugging Face Hub's Parquet copies are read by data/readers/hub.py
+(pyarrow), into the same examples.
 """
 from data.readers.bitext import read_bucc, read_tatoeba_aligned, read_tatoeba_xtreme
 from data.readers.choice import read_commonsenseqa, read_cosmosqa, read_hellaswag
