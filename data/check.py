@@ -73,7 +73,8 @@ def describe_labels(task: Task, examples) -> dict[str, int]:
 def check_entry(task: Task, data_dir, lang: str, split: str, required: bool, layout: str = "auto") -> dict:
     """Read one (task, lang, split), collecting errors; a JSON-ready dict."""
     entry = {"lang": lang, "split": split, "required": required, "status": "ok", "layout": None, "paths": [],
-             "n_examples": 0, "labelled": None, "labels": {}, "skipped": {}, "errors": []}
+             "n_examples": 0, "labelled": None, "labels": {}, "skipped": {}, "tokenization": "",
+             "errors": []}
     try:
         source, paths = task.locate(data_dir, lang, split, layout)
     except ValueError as e:  # MissingDataError, or a split without a file of the forced layout
@@ -96,6 +97,7 @@ def check_entry(task: Task, data_dir, lang: str, split: str, required: bool, lay
         entry["labelled"] = examples_have_gold(examples)
         entry["labels"] = describe_labels(task, examples)
         entry["skipped"] = dict(getattr(examples, "skipped", {}))
+        entry["tokenization"] = getattr(examples, "tokenization", "")  # e.g. UD-POS: ud_words=fused
     if errors:
         entry["status"] = "malformed"
         entry["errors"] = list(dict.fromkeys(str(e) for e in errors))  # each message once, in order
@@ -157,6 +159,8 @@ def format_report(report: dict) -> str:
             req = "required" if e["required"] else "optional"
             lines.append(f"  {e['lang']:3} {e['split']:15} {e['status']:9} {req:8} {e['layout'] or '-':8} "
                          f"{e['n_examples']:>8}  {labelled:10} {_format_labels(e['labels'])}")
+            if e.get("tokenization"):
+                lines.append(f"      words: {e['tokenization']}")
             for reason, n in e["skipped"].items():
                 lines.append(f"      skipped {n}: {reason}")
             for msg in e["errors"]:

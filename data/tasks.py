@@ -26,7 +26,8 @@ pawsx (pair_cls; labels 0/1)
     train (en)  original  pawsx/x-final/en/train.tsv             xtreme  pawsx/train-en.tsv
     dev         original  pawsx/x-final/L/dev_2k.tsv             xtreme  pawsx/dev-L.tsv
     test        original  pawsx/x-final/L/test_2k.tsv            xtreme  pawsx/test-L.tsv      (no label column)
-udpos (tag; 17 UPOS tags) — all of a language's UD v2.5 treebanks, read directly
+udpos (tag; 17 UPOS tags) — all of a language's UD v2.5 treebanks, read directly; a multiword token is one word
+    (XTREME's fused forms, the default) or its syntactic words (read option ud_words=syntactic): see read_conllu
     train, dev, test  original  udpos/ud-treebanks-v2.5/UD_*/L_*-ud-{train,dev,test}.conllu
                       xtreme    udpos/{train,dev,test}-L.tsv                     (test: tokens only)
 panx (tag; O, B-/I-PER, ORG, LOC) — AmazonPhotos.zip's panx_dataset/L.tar.gz extracted into panx_dataset/L/
@@ -178,6 +179,7 @@ class Source:
     files: tuple[str, ...]
     read: Callable
     langs: tuple[str, ...] | None = None
+    options: tuple[str, ...] = ()  # reader options (READ_OPTIONS) this source's reader takes; others are not passed
 
     def paths(self, data_dir, lang: str) -> list[Path] | None:
         """The files for `lang`, or None when one of them is missing."""
@@ -201,9 +203,12 @@ class Source:
         return [f.format(**fill) for f in self.files]
 
 
-def _sources(layout, splits, pattern_fn, read, langs=None):
+def _sources(layout, splits, pattern_fn, read, langs=None, options=()):
     """One Source per split; pattern_fn(split) -> file patterns."""
-    return [Source(layout, s, tuple(pattern_fn(s)), read, langs) for s in splits]
+    return [Source(layout, s, tuple(pattern_fn(s)), read, langs, options) for s in splits]
+
+
+READ_OPTIONS = ("ud_words",)  # options Task.read passes to the readers that take them (DataConfig fields)
 
 
 @dataclass(frozen=True)
@@ -273,11 +278,16 @@ class Task:
                                f"no {self.name} file for lang={lang} split={split}; expected under DATA_DIR "
                                f"{Path(data_dir)}: {tried} (see data/tasks.py for the layout)")
 
-    def read(self, data_dir, lang: str, split: str, layout: str | None = None) -> Examples | Bitext:
-        """The examples of (lang, split), a list (Examples: also .paths, .layout, .skipped); one Bitext for
-        retrieval tasks. DataError on a bad file, MissingDataError when no layout's file exists."""
+    def read(self, data_dir, lang: str, split: str, layout: str | None = None, **options) -> Examples | Bitext:
+        """The examples of (lang, split), a list (Examples: also .paths, .layout, .skipped, .tokenization); one
+        Bitext for retrieval tasks. DataError on a bad file, MissingDataError when no layout's file exists.
+        options: READ_OPTIONS, given to the source's reader when it takes them (ud_words for UD's .conllu)."""
+        unknown = sorted(set(options) - set(READ_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown read option(s) {', '.join(unknown)}; expected {', '.join(READ_OPTIONS)}")
         source, paths = self.locate(data_dir, lang, split, layout)
-        out = source.read(paths, lang, SPLIT_ALIASES.get(split, split), self.labels)
+        out = source.read(paths, lang, SPLIT_ALIASES.get(split, split), self.labels,
+                          **{k: v for k, v in options.items() if k in source.options and v is not None})
         if isinstance(out, Examples):
             out.layout = source.layout
             if not out:
@@ -418,8 +428,9 @@ def _build_tasks() -> dict[str, Task]:
              target=True, train_task="pawsx", display_name="PAWS-X", parallel_test=True),
         Task("udpos", "tag", UDPOS_LANGS, _TAGS, R.UPOS, "f1", ("span_f1", "tag_accuracy"), (
             *_sources("original", _TAGS, lambda s: [f"udpos/ud-treebanks-v2.5/UD_*/{{lang}}_*-ud-{s}.conllu"],
-                      R.read_conllu),
-            *_sources("xtreme", _TAGS, lambda s: [f"udpos/{s}-{{lang}}.tsv"], R.read_xtreme_tags),
+                      R.read_conllu, options=("ud_words",)),
+            *_sources("xtreme", _TAGS, lambda s: [f"udpos/{s}-{{lang}}.tsv"],
+                      _p(R.read_xtreme_tags, tokenization="ud_words=fused")),  # XTREME's conversion fused them
         ), description="UD v2.5 part-of-speech tagging (scored with seqeval span F1 as XTREME does; "
                        "token accuracy too)",
              target=True, train_task="udpos", display_name="UDPOS", parallel_test=False),

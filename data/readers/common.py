@@ -64,7 +64,8 @@ class Examples(list):
     """A list of examples that also says where they came from and what was skipped (never silently).
 
     paths: the files read; layout: "original", "xtreme", "glue", ...; skipped: reason -> count
-    (e.g. {"gold_label '-'": 185} for MNLI dev), also logged at WARNING level by the reader.
+    (e.g. {"gold_label '-'": 185} for MNLI dev), also logged at WARNING level by the reader; tokenization: how
+    the words were read where a format allows several ("ud_words=fused"), else "".
     """
 
     def __init__(self, items: Iterable = (), paths: Sequence = (), layout: str = "", skipped=None):
@@ -72,6 +73,7 @@ class Examples(list):
         self.paths = tuple(str(p) for p in paths)
         self.layout = layout
         self.skipped: dict[str, int] = dict(skipped or {})
+        self.tokenization = ""
 
     def add_skips(self, skipped: dict[str, int], path=None) -> None:
         """Count skipped rows by reason; with `path`, also log them against that file (never a silent skip)."""
