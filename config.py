@@ -57,6 +57,7 @@ class DataConfig:
     task_data_dirs: dict = field(default_factory=dict)  # task -> folder overriding data_dir (machine-translated data)
     mlm_files: list = field(default_factory=list)  # raw text files (one sentence a line) for the auxiliary MLM arm
     layout: str = "auto"  # data layout read: auto (first found of upstream, hub, xtreme) | upstream | hub | xtreme
+    ud_words: str = "fused"  # UD-POS .conllu words: fused (XTREME's: a multiword token is one word) | syntactic
 
 
 @dataclass
@@ -326,6 +327,8 @@ def validate_config(cfg: Config) -> None:
     for key in ("dropout", "attn_dropout"):
         if not 0.0 <= getattr(m, key) < 1.0:
             raise ValueError(f"config key model.{key}: must be in [0, 1), got {getattr(m, key)!r}")
+    if d.ud_words not in ("fused", "syntactic"):
+        raise ValueError(f"config key data.ud_words: expected fused or syntactic, got {d.ud_words!r}")
     if tr.precision not in PRECISIONS:
         raise ValueError(f"config key train.precision: expected one of {PRECISIONS}, got {tr.precision!r}")
     if tr.device not in ("auto", "cpu", "cuda"):

@@ -322,7 +322,7 @@ def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskD
 
     task = get_task(name)
     folder = task_folder(cfg, name)
-    train_examples = task.read(folder, "en", "train", cfg.data.layout)
+    train_examples = task.read(folder, "en", "train", cfg.data.layout, ud_words=cfg.data.ud_words)
     if not train_examples:
         raise ValueError(f"{name}: the English train set in {folder} is empty")
     labels = task.get_labels(folder)  # ccg's label set lives in a data file
@@ -330,7 +330,7 @@ def load_task_data(cfg: Config, name: str, phase, tokenizer, seed: int) -> TaskD
         task = dataclasses.replace(task, labels=labels)  # so predict() maps label ids back to ccg's tags
     kw = dict(max_len=phase.max_len, labels=labels, doc_stride=phase.doc_stride)
     train = [f for f in featurize(task.kind, train_examples, tokenizer, **kw) if _has_target(task.kind, f)]
-    dev = task.read(folder, "en", "dev", cfg.data.layout)
+    dev = task.read(folder, "en", "dev", cfg.data.layout, ud_words=cfg.data.ud_words)
     if phase.eval_examples and len(dev) > phase.eval_examples:
         g = torch.Generator().manual_seed(seed)
         keep = sorted(torch.randperm(len(dev), generator=g)[: phase.eval_examples].tolist())

@@ -117,6 +117,7 @@ BAD = [  # (yaml text, overrides, expected fragment of the one error message)
     ("", ["intermediate.mlm_prob=1.5"], "intermediate.mlm_prob: must be in (0, 1)"),
     ("", ["train.adam_betas=[0.9]"], "train.adam_betas: expected two numbers"),
     ("", ["model.size=huge"], "model.size: expected one of"),
+    ("", ["data.ud_words=surface"], "data.ud_words: expected fused or syntactic"),
     ("", ["model.path=ckpt"], "model.spm_path is for a random model only"),
     ("", ["model.spm_path="], "needs model.spm_path"),
     ("", ["train.out_dir=runs/{task}"], "unknown placeholder"),
