@@ -204,6 +204,27 @@ def test_commonsenseqa_label_is_index_of_answer_key():
         "k2", "en", "What do you use to write?", ("spoon", "pen", "rock", "cup", "sock"), 1)
 
 
+def test_commonsenseqa_hugging_face_export_reads_like_the_original(tmp_path):
+    choices = '{"label": ["A", "B", "C", "D", "E"], "text": ["spoon", "pen", "rock", "cup", "sock"]}'
+    write(tmp_path, "commonsenseqa/train_rand_split.jsonl",
+          f'{{"id": "k2", "question": "What do you use to write?", "question_concept": "x", "choices": {choices}, '
+          f'"answerKey": "B"}}\n'
+          f'{{"id": "k3", "question": "Unlabelled?", "question_concept": "x", "choices": {choices}, "answerKey": ""}}\n')
+    assert read("commonsenseqa", "en", "train", data_dir=tmp_path) == [
+        read("commonsenseqa", "en", "train")[1],
+        ChoiceExample("k3", "en", "Unlabelled?", ("spoon", "pen", "rock", "cup", "sock"), None)]
+
+
+def test_commonsenseqa_bad_question_or_choices_name_both_layouts(tmp_path):
+    write(tmp_path, "commonsenseqa/train_rand_split.jsonl", '{"id": "k", "question": 3, "answerKey": "A"}\n')
+    with pytest.raises(DataError, match=r"train_rand_split.jsonl:1: 'question' is int; expected dict/str"):
+        read("commonsenseqa", "en", "train", data_dir=tmp_path)
+    write(tmp_path, "commonsenseqa/train_rand_split.jsonl",
+          '{"id": "k", "question": "Q?", "choices": {"label": ["A", "B"], "text": ["x"]}, "answerKey": "A"}\n')
+    with pytest.raises(DataError, match=r":1: choices has 2 labels and 1 texts; expected two lists of strings"):
+        read("commonsenseqa", "en", "train", data_dir=tmp_path)
+
+
 # ---- retrieval -------------------------------------------------------------------------------------------------
 def test_bucc_original_with_gold_and_xtreme_test_without():
     dev = read("bucc2018", "de", "dev")

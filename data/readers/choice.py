@@ -1,4 +1,4 @@
-"""Readers of multiple-choice files: HellaSwag JSONL, Cosmos QA CSV/JSONL, CommonsenseQA JSONL.
+"""Readers of multiple-choice files: HellaSwag JSONL, Cosmos QA CSV/JSONL, CommonsenseQA JSONL (both layouts).
 
 Every reader takes `(paths, lang, split, labels)` and returns `Examples` of ChoiceExample: the first segment
 (context and/or question) and the choices, each choice read as the second segment of its input.
@@ -83,21 +83,39 @@ def read_cosmosqa(paths, lang, split, labels=None) -> Examples:
     return out
 
 
+def _commonsenseqa_choices(path, lineno, obj) -> tuple[str, list[str], tuple[str, ...]]:
+    """(question text, choice labels, choice texts) from either layout of a CommonsenseQA line."""
+    question = get_key(path, lineno, obj, "question", (dict, str))
+    if isinstance(question, dict):  # the original release: question {stem, choices [{label, text}]}
+        choices = get_key(path, lineno, question, "choices", list)
+        keys = [get_key(path, lineno, c, "label") for c in choices]
+        return get_key(path, lineno, question, "stem"), keys, tuple(get_key(path, lineno, c, "text") for c in choices)
+    # the Hugging Face `datasets` export: question a string, choices {label: [...], text: [...]}
+    choices = get_key(path, lineno, obj, "choices", dict)
+    keys = get_key(path, lineno, choices, "label", list)
+    texts = get_key(path, lineno, choices, "text", list)
+    if len(keys) != len(texts) or not all(isinstance(x, str) for x in [*keys, *texts]):
+        raise DataError(path, lineno, f"choices has {len(keys)} labels and {len(texts)} texts; expected two lists of "
+                                      "strings of equal length")
+    return question, keys, tuple(texts)
+
+
 def read_commonsenseqa(paths, lang, split, labels=None) -> Examples:
-    """CommonsenseQA `{train,dev}_rand_split.jsonl`: id, question.stem, question.choices [{label A-E, text}],
-    answerKey. Choices in the file's order; the label is the index of answerKey among the choice labels."""
+    """CommonsenseQA `{train,dev}_rand_split.jsonl` in either layout: the original release (id, question {stem,
+    choices [{label A-E, text}]}, answerKey) or the Hugging Face `datasets` export (id, question as a string,
+    choices {label: [A-E], text: [...]}, answerKey; "" on the unlabelled test split). Choices in the file's order;
+    the label is the index of answerKey among the choice labels."""
     (path,) = paths
     out = Examples(paths=paths)
-    for lineno, obj in iter_json_lines(path, "CommonsenseQA JSONL with id, question {stem, choices}, answerKey"):
+    expected = ("CommonsenseQA JSONL with id, question {stem, choices}, answerKey (or the Hugging Face export: "
+                "question a string, choices {label, text})")
+    for lineno, obj in iter_json_lines(path, expected):
         with row_scope():
-            q = get_key(path, lineno, obj, "question", dict)
-            choices = get_key(path, lineno, q, "choices", list)
-            keys = [get_key(path, lineno, c, "label") for c in choices]
-            texts = tuple(get_key(path, lineno, c, "text") for c in choices)
-            answer = obj.get("answerKey")
+            stem, keys, texts = _commonsenseqa_choices(path, lineno, obj)
+            answer = obj.get("answerKey") or None  # the Hugging Face test split has answerKey ""
             if answer is not None and answer not in keys:
                 raise DataError(path, lineno, f"answerKey {answer!r}; expected one of the choice labels {', '.join(keys)}")
-            out.append(ChoiceExample(get_key(path, lineno, obj, "id"), lang, get_key(path, lineno, q, "stem"), texts,
+            out.append(ChoiceExample(get_key(path, lineno, obj, "id"), lang, stem, texts,
                                      None if answer is None else keys.index(answer)))
     check_unique_ids(path, (e.id for e in out))
     return out
