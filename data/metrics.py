@@ -16,7 +16,13 @@ scripts, seqeval); see ../shared/REFERENCE.md. Quirks kept on purpose so that nu
   start with B/I/E/S (e.g. "SCONJ", "INTJ") act as those prefixes. Sentences never share a chunk.
 - MLQA's Arabic article removal replaces *every* "ال" in the text with a space (the official regular
   expression's anchored branch can never match), not only the word-initial one.
-- BUCC: candidates are extracted when score >= threshold; tied scores are kept or dropped together.
+- BUCC: candidates are extracted when score >= threshold, so tied scores are kept or dropped together, as in
+  XTREME's bucc_extract. Departure on purpose in *choosing* the threshold (see bucc_f1): XTREME's bucc_optimize
+  scores every prefix of the ranked candidates, also one that ends inside a group of tied scores, and then
+  extracts the whole group, so with ties its chosen threshold can give a lower F1 than the best one reachable and
+  depends on the order of tied candidates in its file (an unstable argsort). Here only thresholds that can be
+  realized (between groups of equal scores) compete. Without ties at the chosen cut, which is the rule for
+  real-valued margin scores, both give the same threshold and F1.
 
 No module import does any work; run the tests with `python -m pytest -q tests/test_metrics.py`.
 """
@@ -272,7 +278,12 @@ def bucc_f1(gold: set[tuple[str, str]], candidates: Sequence[tuple[str, str, flo
 
     threshold=None picks the F1-maximizing one: sweep the candidates by decreasing score and, after each
     group of equal scores, put the threshold midway to the next lower score (or at the lowest score when
-    every candidate is kept). Tuning on the split you score is optimistic; tune on dev and pass the value.
+    every candidate is kept; XTREME's bucc_optimize fails there with an IndexError). The first best F1 wins
+    (the highest threshold), as in XTREME. Ties: see the module docstring. Tuning on the split you score is
+    optimistic; tune on dev and pass the value.
+
+    Which candidates reach this function is the caller's rule: XTREME's (retrieval.py) leaves out every pair
+    with a sentence text that occurs under several ids (utils_retrieve.read_sent2id), while `gold` keeps all.
     """
     if not gold:
         raise ValueError("bucc_f1: the gold set is empty (recall is undefined)")

@@ -155,6 +155,19 @@ def test_bucc_tied_scores_are_kept_or_dropped_together():
     assert bucc_f1(BUCC_GOLD, cands, threshold=out["threshold"])["f1"] == pytest.approx(out["f1"])
 
 
+def test_bucc_tie_choice_departs_from_xtremes_prefix_scan_on_purpose():
+    # Ranked: a correct pair at 0.9, then four pairs tied at 0.8 of which one is correct; 2 gold pairs.
+    gold = {("a1", "b1"), ("a2", "b2")}
+    cands = [("a1", "b1", 0.9), ("a2", "b2", 0.8), ("x3", "y3", 0.8), ("x4", "y4", 0.8), ("x5", "y5", 0.8)]
+    # Here: keep 0.9 only (P 1, R 1/2, F1 2/3) rather than the tie group (P 2/5, R 1, F1 4/7).
+    out = bucc_f1(gold, cands)
+    assert out["threshold"] == pytest.approx(0.85) and out["f1"] == pytest.approx(200 / 3)
+    # XTREME's bucc_optimize, with (a2, b2) first among the ties, sees F1 1 after it, sets the threshold to
+    # (0.8 + 0.8) / 2 and bucc_extract keeps all four: it reports F1 4/7 = 57.14 (likewise with (a2, b2) second;
+    # third or fourth: 66.67). Its answer depends on the order of the tied candidates; this one does not.
+    assert bucc_f1(gold, cands, threshold=0.8)["f1"] == pytest.approx(400 / 7)
+
+
 def test_bucc_keeps_every_candidate_when_that_is_best():
     out = bucc_f1({("a", "b"), ("c", "d")}, [("x", "y", 2.0), ("a", "b", 1.0), ("c", "d", 0.5)])
     assert out["threshold"] == 0.5 and out["f1"] == pytest.approx(80.0)
