@@ -59,7 +59,7 @@ MIN_N = 5  # fewer languages than this: no coefficient (a rank correlation on 4 
 TARGET_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
 
 # Display names in the published files -> the registry's names (registry names map to themselves). Metric names
-# not listed here (precision, accuracy_en_to_xx, f1_layer14, ...) are kept as they are and reported as not analysed.
+# not listed here (precision, accuracy_query_xx, f1_layer14, ...) are kept as they are and reported as not analysed.
 TASK_NAMES = {"XNLI": "xnli", "PAWS-X": "pawsx", "PAN-X": "panx", "UDPOS": "udpos", "XQuAD": "xquad",
               "MLQA": "mlqa", "TyDiQA-GoldP": "tydiqa", "Tatoeba": "tatoeba", "BUCC": "bucc2018",
               **{t: t for t in TARGET_TASKS}}

@@ -7,7 +7,7 @@ Building blocks (numpy float32 in, plain Python out), usable without a model:
     knn(x, y, k)                         exact cosine kNN (FAISS IndexFlatIP on L2-normalized copies; GPU if seen)
     margin_scores(sims, ids, x_mean, y_mean)   ratio margin of kNN candidates
     mine(src_emb, tgt_emb, k=4)          1-to-1 pairs by margin, best first, before any threshold
-    tatoeba_accuracy(src_emb, tgt_emb)   fraction (0-1) of rows i whose nearest tgt row is row i
+    tatoeba_accuracy(query_emb, index_emb)   fraction (0-1) of query rows i whose nearest index row is row i
     bucc_f1(candidates, gold, dev_candidates, dev_gold)   F1 at the dev-tuned threshold, and tuned on split
     embed(model, tokenizer, sents, layer, pool, batch_size, max_len, device)   sentence vectors of a layer
 
@@ -18,12 +18,19 @@ Method (Artetxe & Schwenk 2019, as XTREME and jiant use it; see REFERENCE.md "Re
 - Ratio margin: score(x, y) = cos(x, y) / ((mean_k cos(x, N_k(x)) + mean_k cos(y, N_k(y))) / 2), N_k from
   exact kNN in both directions, k = 4. Candidates = each source's best target by margin among its k
   neighbours, union each target's best source; sorted by score (ties by index), kept greedily 1-to-1.
-- BUCC has repeated sentences: each side is deduplicated by text before embedding (`mine_bitext`), mining runs
-  on the unique sentences, and a mined pair of texts expands to every (src_id, tgt_id) with those texts.
+- BUCC has repeated sentences: each side is deduplicated by text before embedding (`mine_bitext`) and mining runs
+  on the unique sentences, as XTREME's mine_bitext does. A mined pair becomes a candidate (src_id, tgt_id) only
+  when both texts occur under one id: a text repeated under several ids is left out of the id maps, so pairs with
+  it are not scored, while the gold keeps its pairs (XTREME's utils_retrieve.read_sent2id; repeated = equal after
+  stripping, as there). Earlier versions expanded such a pair to every id: F1 could differ in the 3rd decimal.
 - BUCC F1 (data.metrics.bucc_f1): the threshold is tuned on dev and applied to test (metric `f1`); the F1 with
   the threshold tuned on the scored split itself is optimistic and written as `f1_tuned_on_split`. When the
   test split has no gold (XTREME's download deletes it), only dev's `f1_tuned_on_split` exists.
-- Tatoeba: metric `accuracy` is xx->en (XTREME's direction), `accuracy_en_to_xx` the reverse; x100.
+- Tatoeba: metric `accuracy` queries with the English sentences and retrieves among the non-English ones, as
+  XTREME (third_party/evaluate_retrieval.py: utils_retrieve.similarity_search(x=non-English, y=English) indexes x
+  and searches with y) and jiant (jiant/tasks/evaluate/core.py, TatoebaEvaluationScheme) do, so it is the number
+  published tables hold; `accuracy_query_xx` is the other direction (non-English queries). x100. The primary
+  metric is the registry's (data/tasks.py, tatoeba's primary_metric).
 - With --layer all, one forward pass gives every layer; metrics are then named `<metric>_layer<N>`. The
   vectors of every layer are kept: (L+1) x sentences x H float32 (BUCC-size sides with the large model:
   tens of GiB; sweep on a subset of languages or pick layers one at a time there).
@@ -165,14 +172,15 @@ def mine(src_emb, tgt_emb, k: int = 4) -> list[tuple[int, int, float]]:
     return pairs
 
 
-def tatoeba_accuracy(src_emb, tgt_emb) -> float:
-    """Fraction (0-1) of source rows i whose nearest target row (cosine) is row i; line i <-> line i."""
-    src, tgt = _as_matrix(src_emb, "src_emb"), _as_matrix(tgt_emb, "tgt_emb")
-    if len(src) != len(tgt):
-        raise ValueError(f"tatoeba_accuracy: {len(src)} source rows but {len(tgt)} target rows; "
+def tatoeba_accuracy(query_emb, index_emb) -> float:
+    """Fraction (0-1) of query rows i whose nearest index row (cosine) is row i; line i <-> line i.
+    XTREME's and jiant's Tatoeba: the English sentences are the queries, the other language's the index."""
+    queries, index = _as_matrix(query_emb, "query_emb"), _as_matrix(index_emb, "index_emb")
+    if len(queries) != len(index):
+        raise ValueError(f"tatoeba_accuracy: {len(queries)} query rows but {len(index)} index rows; "
                          "line i of one side must be the translation of line i of the other")
-    _, ids = knn(src, tgt, 1)
-    return float(np.mean(ids[:, 0] == np.arange(len(src))))
+    _, ids = knn(queries, index, 1)
+    return float(np.mean(ids[:, 0] == np.arange(len(queries))))
 
 
 # --- BUCC: sentences -> id pairs -> F1 ------------------------------------------------------------------
@@ -191,20 +199,27 @@ def unique_sentences(ids: Sequence[str], sents: Sequence[str]) -> tuple[list[str
     return texts, owners
 
 
-def expand_pairs(pairs, src_owners: list[list[str]], tgt_owners: list[list[str]]) -> list[tuple[str, str, float]]:
-    """Mined pairs of unique sentences -> (src_id, tgt_id, score) for every id holding those texts."""
-    return [(s_id, t_id, score) for s, t, score in pairs for s_id in src_owners[s] for t_id in tgt_owners[t]]
+def single_owners(texts: Sequence[str], owners: list[list[str]]) -> list[str | None]:
+    """The id of each unique text, or None when its text (stripped) occurs under several ids: XTREME's
+    read_sent2id drops every repeated sentence from its text -> id map."""
+    count: dict[str, int] = {}
+    for text, ids in zip(texts, owners, strict=True):
+        count[text.strip()] = count.get(text.strip(), 0) + len(ids)
+    return [ids[0] if count[text.strip()] == 1 else None for text, ids in zip(texts, owners)]
+
+
+def candidate_ids(pairs, src_ids: list[str | None], tgt_ids: list[str | None]) -> list[tuple[str, str, float]]:
+    """Mined pairs of unique sentences -> (src_id, tgt_id, score), leaving out pairs with a repeated text."""
+    return [(src_ids[s], tgt_ids[t], score) for s, t, score in pairs
+            if src_ids[s] is not None and tgt_ids[t] is not None]
 
 
 def mine_bitext(bitext, embed_fn, k: int = 4) -> list[tuple[str, str, float]]:
-    """Mine a data.examples.Bitext: dedupe each side, embed the unique sentences, mine, expand to ids.
+    """Mine a data.examples.Bitext: dedupe each side, embed the unique sentences, mine, map to ids (candidate_ids).
 
     embed_fn(list[str]) -> (n, d) array. Returns candidates (src_id, tgt_id, score), best first.
     """
-    src_texts, src_owners = unique_sentences(bitext.src_ids, bitext.src)
-    tgt_texts, tgt_owners = unique_sentences(bitext.tgt_ids, bitext.tgt)
-    pairs = mine(embed_fn(src_texts), embed_fn(tgt_texts), k=k)
-    return expand_pairs(pairs, src_owners, tgt_owners)
+    return mine_layers(bitext, lambda texts: embed_fn(texts)[None], k, 1)[0]
 
 
 def bucc_f1(candidates, gold, dev_candidates=None, dev_gold=None) -> dict[str, float]:
@@ -302,12 +317,13 @@ def _name(metric: str, layer: int, sweep: bool) -> str:
 
 
 def score_tatoeba_layers(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
-    """accuracy (xx->en) and accuracy_en_to_xx, x100, per layer."""
-    src, tgt = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H)
+    """accuracy (English queries, XTREME's and jiant's direction) and accuracy_query_xx (non-English queries),
+    x100, per layer."""
+    xx, en = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H); src = non-English side
     out = {}
     for j, layer in enumerate(layers):
-        out[_name("accuracy", layer, sweep)] = 100 * tatoeba_accuracy(src[j], tgt[j])
-        out[_name("accuracy_en_to_xx", layer, sweep)] = 100 * tatoeba_accuracy(tgt[j], src[j])
+        out[_name("accuracy", layer, sweep)] = 100 * tatoeba_accuracy(en[j], xx[j])
+        out[_name("accuracy_query_xx", layer, sweep)] = 100 * tatoeba_accuracy(xx[j], en[j])
     return out
 
 
@@ -315,8 +331,9 @@ def mine_layers(bitext, embed_fn, k: int, n_layers: int) -> list[list[tuple[str,
     """mine_bitext for several layers from one embedding pass: a candidate list per layer."""
     src_texts, src_owners = unique_sentences(bitext.src_ids, bitext.src)
     tgt_texts, tgt_owners = unique_sentences(bitext.tgt_ids, bitext.tgt)
+    src_ids, tgt_ids = single_owners(src_texts, src_owners), single_owners(tgt_texts, tgt_owners)
     src, tgt = embed_fn(src_texts), embed_fn(tgt_texts)  # (layers, n_unique, H)
-    return [expand_pairs(mine(src[j], tgt[j], k=k), src_owners, tgt_owners) for j in range(n_layers)]
+    return [candidate_ids(mine(src[j], tgt[j], k=k), src_ids, tgt_ids) for j in range(n_layers)]
 
 
 def score_bucc_layers(bitext, dev_bitext, embed_fn, layers: list[int], sweep: bool, k: int) -> tuple[dict, dict]:

@@ -7,7 +7,7 @@
     squad_v2_em_f1        SQuAD v2.0 EM/F1 with unanswerable questions, and the has-answer/no-answer breakdown
     mlqa_em_f1            MLQA's language-aware EM/F1
     bucc_f1               BUCC mining F1, with the F1-maximizing threshold or a given one
-    retrieval_accuracy    Tatoeba: share of sentences whose retrieved neighbour is the gold one
+    retrieval_accuracy    Tatoeba: share of (English) queries whose retrieved neighbour is the gold one
 
 Definitions follow the reference scripts (xtreme's evaluate.py, the official SQuAD v1.1/v2.0 and MLQA
 scripts, seqeval); see ../shared/REFERENCE.md. Quirks kept on purpose so that numbers are comparable:
@@ -59,7 +59,8 @@ def accuracy(golds: Sequence[Hashable], preds: Sequence[Hashable]) -> dict[str, 
 
 
 def retrieval_accuracy(golds: Sequence[Hashable], preds: Sequence[Hashable]) -> dict[str, float]:
-    """Tatoeba: share of source sentences whose retrieved target id is the gold one -> {"accuracy"}."""
+    """Tatoeba: share of queries whose retrieved id is the gold one -> {"accuracy"}. XTREME and jiant query with
+    the English sentences (golds: Task.golds)."""
     _check_lengths(golds, preds, "retrieved sentences")
     return accuracy(golds, preds)
 

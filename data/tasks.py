@@ -335,7 +335,8 @@ class Task:
     # -- scoring -------------------------------------------------------------------------------------------------
     def golds(self, examples) -> list | frozenset:
         """What score() takes as golds: labels (cls), tag lists (tag), answer-text lists (span; [] =
-        unanswerable), choice indices, gold pairs (bucc2018) or the gold English id per source (tatoeba).
+        unanswerable), choice indices, gold pairs (mining) or, for aligned retrieval (tatoeba), the gold
+        non-English id of each English sentence: the English side is the query, as in XTREME and jiant.
         ValueError when the examples have no gold (XTREME's test sets)."""
         def need(value, id_):
             if value is None:
@@ -347,8 +348,8 @@ class Task:
             gold = need(examples.gold, examples.id)
             if self.retrieval == "mining":
                 return gold
-            by_src = dict(gold)
-            return [by_src.get(s) for s in examples.src_ids]
+            by_tgt = {t: s for s, t in gold}
+            return [by_tgt.get(t) for t in examples.tgt_ids]
         if self.kind == "tag":
             return [list(need(e.tags, e.id)) for e in examples]
         if self.kind == "span":
@@ -477,7 +478,8 @@ def _build_tasks() -> dict[str, Task]:
                    R.read_tatoeba_aligned),
             Source("xtreme", "test", ("tatoeba/{lang}-en.{lang}", "tatoeba/{lang}-en.en"), R.read_tatoeba_xtreme),
         ), retrieval="aligned",
-            description="Tatoeba sentence retrieval: top-1 nearest neighbour, 1000 pairs per language",
+            description="Tatoeba sentence retrieval: top-1 nearest neighbour of each English sentence among the "
+                        "other language's (XTREME's and jiant's direction), up to 1000 pairs per language",
              target=True, train_task=None, display_name="Tatoeba", parallel_test=True),
         # ---- intermediate tasks (English) ----
         Task("anli_plus", "pair_cls", _EN, ("train", "dev", "test"), NLI_LABELS, "accuracy", ("accuracy",), (

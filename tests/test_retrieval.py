@@ -171,6 +171,32 @@ def test_tatoeba_accuracy_matches_brute_force_both_directions():
     assert retrieval.tatoeba_accuracy(src, tgt) != retrieval.tatoeba_accuracy(tgt, src)
 
 
+def test_tatoeba_primary_accuracy_queries_with_the_english_side_as_xtreme_and_jiant():
+    from data.examples import Bitext
+    from data.tasks import get_task
+
+    rng = np.random.default_rng(11)
+    n = 300
+    xx = rng.standard_normal((n, 16))
+    en = xx + 1.1 * rng.standard_normal((n, 16))
+    vec = {**{f"xx{i}": xx[i] for i in range(n)}, **{f"en{i}": en[i] for i in range(n)}}
+    ids = tuple(str(i) for i in range(n))
+    bt = Bitext("tatoeba-de-test", "de", ids, tuple(f"xx{i}" for i in range(n)), ids, tuple(f"en{i}" for i in range(n)),
+                frozenset(zip(ids, ids)))
+    out = retrieval.score_tatoeba_layers(bt, lambda texts: np.array([[vec[t] for t in texts]], np.float32), [0], False)
+    # brute force in numpy: cosines of every English sentence (row) with every non-English one (column)
+    cos = (en / np.linalg.norm(en, axis=1, keepdims=True)) @ (xx / np.linalg.norm(xx, axis=1, keepdims=True)).T
+    query_en = 100 * np.mean(cos.argmax(axis=1) == np.arange(n))
+    query_xx = 100 * np.mean(cos.argmax(axis=0) == np.arange(n))
+    assert query_en != query_xx  # the directions differ on these embeddings, so the test can tell them apart
+    assert out == {"accuracy": pytest.approx(query_en), "accuracy_query_xx": pytest.approx(query_xx)}
+    task = get_task("tatoeba")
+    assert task.primary_metric == "accuracy"  # the registry names the primary metric; correlate.py reads it there
+    # Task.golds / score agree: per English sentence, the non-English id it should retrieve
+    preds = [str(j) for j in cos.argmax(axis=1)]
+    assert task.score(task.golds(bt), preds, "de") == {"accuracy": pytest.approx(query_en)}
+
+
 def test_tatoeba_accuracy_by_hand():
     src = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
     tgt = np.array([[1, 0.1], [1, 0.2], [0.9, 1]], np.float32)  # row 1 is nearer src 0's twin: miss
@@ -178,13 +204,13 @@ def test_tatoeba_accuracy_by_hand():
 
 
 def test_tatoeba_accuracy_rejects_unaligned_sides():
-    with pytest.raises(ValueError, match="3 source rows but 2 target rows"):
+    with pytest.raises(ValueError, match="3 query rows but 2 index rows"):
         retrieval.tatoeba_accuracy(np.ones((3, 2), np.float32), np.ones((2, 2), np.float32))
 
 
 # --- BUCC: dedupe, id expansion, dev-tuned threshold ------------------------------------------------------
 
-def test_mine_bitext_dedupes_sentences_and_expands_to_every_id():
+def test_mine_bitext_dedupes_sentences_and_leaves_out_repeated_ones_as_xtreme():
     from data.examples import Bitext
 
     vec = {"a": [1, 0, 0], "b": [0, 1, 0], "c": [0, 0, 1], "A": [1, 0.1, 0], "B": [0, 1, 0.1], "C": [0.1, 0, 1]}
@@ -197,10 +223,32 @@ def test_mine_bitext_dedupes_sentences_and_expands_to_every_id():
     bt = Bitext(id="x", lang="de", src_ids=("s1", "s2", "s3", "s4"), src=("a", "b", "a", "c"),
                 tgt_ids=("t1", "t2", "t3"), tgt=("A", "B", "C"), gold=None)
     cands = retrieval.mine_bitext(bt, embed_fn, k=1)
-    assert calls == [["a", "b", "c"], ["A", "B", "C"]]  # each unique text embedded once
-    assert {(s, t) for s, t, _ in cands} == {("s1", "t1"), ("s3", "t1"), ("s2", "t2"), ("s4", "t3")}
-    scores = {(s, t): sc for s, t, sc in cands}
-    assert scores[("s1", "t1")] == scores[("s3", "t1")]
+    assert calls == [["a", "b", "c"], ["A", "B", "C"]]  # each unique text embedded once, repeats mined once
+    # "a" is under s1 and s3: XTREME's read_sent2id drops it, so (a, A) is mined but not scored
+    assert [(s, t) for s, t, _ in cands] == [("s2", "t2"), ("s4", "t3")]
+
+
+def test_a_text_repeated_after_stripping_counts_as_repeated():
+    assert retrieval.single_owners(["x", "x ", "y"], [["i1"], ["i2"], ["i3"]]) == [None, None, "i3"]
+    assert retrieval.single_owners(["x", "y"], [["i1", "i2"], ["i3"]]) == [None, "i3"]
+
+
+def test_bucc_with_repeated_sentences_gives_xtremes_f1_by_hand():
+    # Unique texts and their ids: source "a" under s1 and s3, target "B" under t2 and t4 (repeated).
+    src_ids = retrieval.single_owners(["a", "b", "c", "d", "e"], [["s1", "s3"], ["s2"], ["s4"], ["s5"], ["s6"]])
+    tgt_ids = retrieval.single_owners(["A", "B", "C", "D", "E"], [["t1"], ["t2", "t4"], ["t3"], ["t5"], ["t6"]])
+    mined = [(0, 0, 0.9), (1, 1, 0.8), (2, 2, 0.7), (4, 4, 0.65), (3, 3, 0.6)]  # e-E is wrong
+    gold = {("s1", "t1"), ("s2", "t2"), ("s4", "t3"), ("s5", "t5")}
+    cands = retrieval.candidate_ids(mined, src_ids, tgt_ids)
+    assert cands == [("s4", "t3", 0.7), ("s6", "t6", 0.65), ("s5", "t5", 0.6)]  # a-A and b-B are not scored
+    # XTREME: the gold keeps all 4 pairs. Best cut keeps all three: P 2/3, R 2/4, F1 4/7.
+    out = retrieval.bucc_f1(cands, gold)
+    assert out["f1_tuned_on_split"] == pytest.approx(400 / 7)
+    assert (out["precision_tuned_on_split"], out["recall_tuned_on_split"]) == pytest.approx((200 / 3, 50.0))
+    # Expanding a-A and b-B to every id holding those texts (this project's earlier rule) scores 7 candidates:
+    # keeping all, P 4/7, R 1, F1 8/11 = 72.73; not XTREME's number.
+    expanded = [("s1", "t1", 0.9), ("s3", "t1", 0.9), ("s2", "t2", 0.8), ("s2", "t4", 0.8), *cands]
+    assert metrics_bucc_f1(gold, expanded)["f1"] == pytest.approx(800 / 11)
 
 
 def test_bucc_f1_tunes_the_threshold_on_dev_and_labels_the_optimistic_figure():
@@ -273,7 +321,7 @@ def test_embed_rejects_bad_layer_and_pool(tiny_model, toy_tokenizer):
 # --- the command line on a tiny saved checkpoint and the fixture data --------------------------------------
 
 @pytest.mark.parametrize("name, metrics", [
-    ("tatoeba", {"accuracy", "accuracy_en_to_xx"}),
+    ("tatoeba", {"accuracy", "accuracy_query_xx"}),
     ("bucc2018", {"f1", "precision", "recall", "f1_tuned_on_split", "precision_tuned_on_split",
                   "recall_tuned_on_split"}),
 ])
@@ -308,7 +356,7 @@ def test_cli_layer_sweep_names_every_layer_and_reads_meta_from_head_json(tokeniz
     retrieval.run(["--ckpt", str(ckpt), "--task", "tatoeba", "--langs", "de", "--data-dir", str(FIXTURE_DATA),
                    "--results", str(results), "--layer", "all", "--pool", "cls"])
     df = read_results(results)
-    assert set(df.metric) == {f"{m}_layer{i}" for m in ("accuracy", "accuracy_en_to_xx") for i in range(3)}
+    assert set(df.metric) == {f"{m}_layer{i}" for m in ("accuracy", "accuracy_query_xx") for i in range(3)}
     assert set(df.intermediate_task) == {"mnli"} and set(df.model) == {"xlmr-tiny"} and set(df.seed) == {"4"}
 
 

@@ -1,6 +1,8 @@
 """Readers of retrieval data: BUCC 2018 (`id\\tsentence` files and gold pairs) and Tatoeba (line-aligned files).
 
-Each reader returns one Bitext: the `lang` side as src, English as tgt, gold pairs or None.
+Each reader returns one Bitext: the `lang` side as src, English as tgt, gold pairs or None. Sentences are kept as
+in the file, repeats included; how retrieval.py treats a sentence repeated under several BUCC ids (XTREME's rule)
+is said there.
 """
 from __future__ import annotations
 
