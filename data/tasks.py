@@ -300,17 +300,35 @@ class Task:
         return examples_have_gold(self.read(data_dir, lang, split, layout))
 
     def check_gold(self, data_dir, langs: Sequence[str], split: str, layout: str | None = None) -> None:
-        """Every (lang, split) must exist and have gold labels; one error listing all that lack them."""
+        """Every (lang, split) must exist and have gold labels. One error lists every language whose files are
+        missing (with the paths looked for), else one error lists every language without gold labels and says
+        what would work: another labelled split, or the original files that keep the labels."""
         split = SPLIT_ALIASES.get(split, split)
         if split not in self.splits:
             raise ValueError(f"task {self.name} has no split {split!r}; its splits: {', '.join(self.splits)}")
+        missing = []
+        for lang in langs:
+            try:
+                self.locate(data_dir, lang, split, layout)
+            except MissingDataError:
+                wanted = LAYOUT_GROUPS.get(layout, (layout,)) if layout not in (None, "auto") else None
+                tried = " or ".join(" + ".join(s.expand(lang)) for s in self.candidates(lang, split)
+                                    if wanted is None or s.layout in wanted)
+                missing.append(f"{lang} {split} (expected {tried})")
+        if missing:
+            raise MissingDataError(data_dir, None, f"task {self.name}: {len(missing)} of {len(langs)} language(s) "
+                                                   f"have no file under DATA_DIR: {'; '.join(missing)}")
         lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split, layout)]
         if lacking:
             others = [s for s in self.splits if s not in ("train", split)]
-            hint = f"score --split {others[0]}, or read" if others else "read"
+            names = {"lang": "L", "lang3": "L3", "langname": "LANGNAME", "udname": "UDNAME"}  # as in the docstring
+            originals = sorted({" + ".join(s.files).format(**names)
+                                for s in self.sources if s.split == split and s.layout in LAYOUT_GROUPS["upstream"]})
+            where = f" ({' or '.join(originals)} as released upstream)" if originals else ""
+            hint = (f"score --split {others[0]}, or read" if others else f"{self.name} has no other split: read")
             raise ValueError(f"task {self.name}, split {split}: no gold labels under {data_dir} for "
                              f"{', '.join(lacking)} (XTREME's download strips test labels; {hint} the original "
-                             "upstream files, which keep them)")
+                             f"upstream files, which keep them{where})")
 
     def select_langs(self, langs: Sequence[str] | None, all_langs: bool) -> list[str]:
         """The languages to score: all of the task's, or the given ones (each must be one of the task's)."""

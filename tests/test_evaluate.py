@@ -313,6 +313,31 @@ def test_error_split_without_gold(tokenizer, tmp_path, no_compute):
         evaluate.run(["--ckpt", str(ckpt), "--langs", "en,de", "--data-dir", str(FIXTURE_DATA)])
 
 
+def test_error_all_langs_lists_every_missing_language_split_and_path_at_once(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("xquad"))
+    with pytest.raises(ValueError) as e:  # the fixture holds xquad en and de only
+        evaluate.run(["--ckpt", str(ckpt), "--task", "xquad", "--all-langs", "--data-dir", str(FIXTURE_DATA)])
+    message = str(e.value)
+    assert "task xquad: 9 of 11 language(s) have no file under DATA_DIR" in message and "\n" not in message
+    for lang in ("ar", "el", "es", "hi", "ru", "th", "tr", "vi", "zh"):
+        assert f"{lang} test (expected xquad/xquad.{lang}.json)" in message
+    assert "en test" not in message and "de test" not in message
+
+
+def test_error_xtreme_xquad_without_answers_says_what_works_not_a_dev_split(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("xquad"))
+    with pytest.raises(ValueError) as e:  # the fixture's xquad.de.json is XTREME's copy: answers blanked
+        evaluate.run(["--ckpt", str(ckpt), "--task", "xquad", "--langs", "de", "--data-dir", str(FIXTURE_DATA)])
+    message = str(e.value)
+    assert "--split" not in message and "split dev" not in message
+    assert message.endswith("xquad has no other split: read the original upstream files, which keep them "
+                            "(xquad/xquad.L.json as released upstream))")
+
+
 def test_error_head_of_another_kind_or_label_set(tokenizer, tmp_path, no_compute):
     from data.tasks import get_task
 
