@@ -130,17 +130,17 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
 
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
                    batch_size: int, device, *, doc_stride: int = PHASE.doc_stride,
-                   layout: str | None = None) -> dict[str, dict[str, float]]:
+                   layout: str | None = None, ud_words: str = DATA.ud_words) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
 
     Languages and gold labels are checked first (task.check_gold), so a bad request fails before any compute.
     """
     langs = task.select_langs(langs, all_langs=False)
-    task.check_gold(data_dir, langs, split, layout)
+    task.check_gold(data_dir, langs, split, layout, ud_words=ud_words)
     labels = task.get_labels(data_dir)
     scores = {}
     for lang in langs:
-        examples = list(task.read(data_dir, lang, split, layout))
+        examples = list(task.read(data_dir, lang, split, layout, ud_words=ud_words))
         golds = task.golds(examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
@@ -161,6 +161,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=DATA.data_dir, help=f"task files (default: {DATA.data_dir}; env XSTILTS_DATA_DIR)")
     p.add_argument("--layout", default=DATA.layout, choices=DATA_LAYOUTS, help="data layout read (data.layout)")
     p.add_argument("--results", default=EVAL.results, help=f"results CSV to append to ({EVAL.results})")
+    p.add_argument("--ud-words", choices=("fused", "syntactic"), default=DATA.ud_words,
+                   help=f"UD-POS .conllu words (default {DATA.ud_words}: XTREME's; see data/readers/tagging.py)")
     p.add_argument("--max-len", type=int, default=None, help="default: by kind (config.MAX_LEN_BY_KIND)")
     p.add_argument("--doc-stride", type=int, default=PHASE.doc_stride,
                    help=f"QA window stride in sub-tokens (default {PHASE.doc_stride})")
@@ -211,7 +213,7 @@ def run(argv=None) -> dict:
         raise ValueError(f"task {task.name} is a retrieval task: use retrieval.py")
     langs = task.select_langs(args.langs, args.all_langs)
     split = SPLIT_ALIASES.get(args.split, args.split) if args.split else task.eval_split
-    task.check_gold(args.data_dir, langs, split, args.layout)
+    task.check_gold(args.data_dir, langs, split, args.layout, ud_words=args.ud_words)
     max_len = args.max_len or default_max_len(task.kind)
     if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
@@ -222,10 +224,11 @@ def run(argv=None) -> dict:
     head, _ = load_head(ckpt)
     head.to(device)
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
-                            args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout)
+                            args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
+                            ud_words=args.ud_words)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
-    rows = result_rows(scores, row_meta, split, str(ckpt))
+    rows = result_rows(scores, row_meta, split, str(ckpt) + task.read_note(ud_words=args.ud_words))
     append_results(args.results, rows)
     print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
     print(format_table(scores))

@@ -612,7 +612,7 @@ def main(argv=None) -> None:
         if target.kind != "retrieval":
             try:
                 target.check_gold(task_folder(cfg, target.name), eval_langs(cfg, target), cfg.eval.split,
-                                  cfg.data.layout)
+                                  cfg.data.layout, ud_words=cfg.data.ud_words)
             except ValueError as e:
                 sys.exit(f"config error: {e}")
 
@@ -731,8 +731,9 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     head.to(device)
     scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
                             cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
-                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout)
-    rows = result_rows(scores, meta, cfg.eval.split, source=str(cfg.train.out_dir))
+                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words)
+    rows = result_rows(scores, meta, cfg.eval.split,
+                       source=str(cfg.train.out_dir) + task.read_note(ud_words=cfg.data.ud_words))
     out_dir = Path(cfg.train.out_dir)
     append_results(out_dir / RUN_RESULTS, rows)
     append_results(cfg.eval.results, rows)

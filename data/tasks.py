@@ -288,6 +288,11 @@ class Task:
         source, paths = self.locate(data_dir, lang, split, layout)
         out = source.read(paths, lang, SPLIT_ALIASES.get(split, split), self.labels,
                           **{k: v for k, v in options.items() if k in source.options and v is not None})
+        for key, value in options.items():  # e.g. XTREME's udpos TSVs hold fused words only
+            said = getattr(out, "tokenization", "")
+            if value is not None and said.startswith(f"{key}=") and said != f"{key}={value}":
+                raise ValueError(f"{paths[0]}: its words are {said}; {key}={value} needs another layout's files "
+                                 "(see data/tasks.py)")
         if isinstance(out, Examples):
             out.layout = source.layout
             if not out:
@@ -295,11 +300,17 @@ class Task:
                                                 "expected at least one")
         return out
 
-    def has_gold(self, data_dir, lang: str, split: str, layout: str | None = None) -> bool:
-        """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
-        return examples_have_gold(self.read(data_dir, lang, split, layout))
+    def read_note(self, **options) -> str:
+        """What the results rows' source adds about how the words were read: ";ud_words=fused" for a task whose
+        reader takes that option (Task.read refuses files that hold other words), else ""."""
+        taken = {k for s in self.sources for k in s.options}
+        return "".join(f";{k}={v}" for k, v in options.items() if k in taken and v is not None)
 
-    def check_gold(self, data_dir, langs: Sequence[str], split: str, layout: str | None = None) -> None:
+    def has_gold(self, data_dir, lang: str, split: str, layout: str | None = None, **options) -> bool:
+        """Whether every example of (lang, split) has its gold label (False for XTREME's test sets)."""
+        return examples_have_gold(self.read(data_dir, lang, split, layout, **options))
+
+    def check_gold(self, data_dir, langs: Sequence[str], split: str, layout: str | None = None, **options) -> None:
         """Every (lang, split) must exist and have gold labels. One error lists every language whose files are
         missing (with the paths looked for), else one error lists every language without gold labels and says
         what would work: another labelled split, or the original files that keep the labels."""
@@ -318,7 +329,7 @@ class Task:
         if missing:
             raise MissingDataError(data_dir, None, f"task {self.name}: {len(missing)} of {len(langs)} language(s) "
                                                    f"have no file under DATA_DIR: {'; '.join(missing)}")
-        lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split, layout)]
+        lacking = [lang for lang in langs if not self.has_gold(data_dir, lang, split, layout, **options)]
         if lacking:
             others = [s for s in self.splits if s not in ("train", split)]
             names = {"lang": "L", "lang3": "L3", "langname": "LANGNAME", "udname": "UDNAME"}  # as in the docstring

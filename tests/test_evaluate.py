@@ -246,6 +246,19 @@ def test_cli_writes_a_row_per_language_of_every_fixture_task(name, tokenizer, tm
     assert all(f"\n{lang} " in table for lang in langs)
 
 
+def test_udpos_rows_say_which_words_were_read(tokenizer, tmp_path):
+    from data.results import read_results
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("udpos"))
+    for words in ("fused", "syntactic"):
+        results = tmp_path / f"{words}.csv"
+        evaluate.run(["--ckpt", str(ckpt), "--langs", "de", "--data-dir", str(FIXTURE_DATA), "--results",
+                      str(results), "--max-len", "64", "--ud-words", words])
+        assert set(read_results(results).source) == {f"{ckpt};ud_words={words}"}
+    assert get_task("xnli").read_note(ud_words="fused") == ""  # no such option: nothing added
+
+
 def test_evaluate_langs_equals_scoring_predict_by_hand(tokenizer, tmp_path):
     from data.tasks import get_task
     from xlmr.checkpoint import load_head, load_pretrained

@@ -110,6 +110,13 @@ def test_conllu_reads_xtreme_fused_words_by_default_and_syntactic_words_on_reque
     assert read("panx", "de", "test", layout="xtreme").tokenization == ""
 
 
+def test_xtreme_udpos_files_refuse_syntactic_words():
+    with pytest.raises(ValueError, match=r"train-en.tsv: its words are ud_words=fused; ud_words=syntactic needs "
+                                         r"another layout's files"):
+        get_task("udpos").read(FIX, "en", "train", layout="xtreme", ud_words="syntactic")
+    assert get_task("udpos").read(FIX, "en", "train", layout="xtreme", ud_words="fused")
+
+
 def test_read_options_are_checked():
     with pytest.raises(ValueError, match=r"ud_words='fusd'; expected one of fused, syntactic"):
         get_task("udpos").read(FIX, "de", "test", ud_words="fusd")
