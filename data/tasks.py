@@ -292,7 +292,7 @@ class Task:
             said = getattr(out, "tokenization", "")
             if value is not None and said.startswith(f"{key}=") and said != f"{key}={value}":
                 raise ValueError(f"{paths[0]}: its words are {said}; {key}={value} needs another layout's files "
-                                 "(see data/tasks.py)")
+                                 f"(see data/tasks.py), or read these with {said}")
         if isinstance(out, Examples):
             out.layout = source.layout
             if not out:
@@ -577,7 +577,8 @@ def _hub_sources() -> dict[str, list[Source]]:
     nli = _p(H.read_hub_pair, text_a="premise", text_b="hypothesis", names=H.NLI_NAMES)
     xt = "google/xtreme"
     hub_split = {"train": "train", "dev": "validation", "test": "test"}
-    tags = {"udpos": ("udpos.{udname}", _p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES)),
+    tags = {"udpos": ("udpos.{udname}", _p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES,
+                                           tokenization="ud_words=syntactic")),  # not XTREME's fused words
             "panx": ("PAN-X.{lang}", _p(H.read_hub_tags, tags="ner_tags", names=H.PANX_NAMES))}
     anli = {s: [f"hub/facebook/anli/plain_text/{s}_{r.lower()}-*.parquet" for r in _ANLI_ROUNDS]
             for s in ("train", "dev", "test")}

@@ -130,6 +130,17 @@ def test_tags_are_classlabel_names_per_token(tmp_path):
         TagExample(f"{SHARD}:0", "de", ("Merkel", "spricht"), ("PROPN", "VERB"))]
 
 
+def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
+    # google/xtreme's loading script kept syntactic words, not XTREME's fused ones: asking for fused is an error
+    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
+          {"tokens": [["zu", "dem", "Markt"]], "pos_tags": [[1, 5, 7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    udpos = get_task("udpos")
+    assert udpos.read(tmp_path, "de", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
+    with pytest.raises(ValueError, match=r"its words are ud_words=syntactic; ud_words=fused needs another layout's "
+                                         r"files \(see data/tasks.py\), or read these with ud_words=syntactic"):
+        udpos.read(tmp_path, "de", "dev", ud_words="fused")
+
+
 def test_span_offsets_are_moved_onto_stripped_contexts_and_v2_empty_answers_are_null(tmp_path):
     # google/xtreme stripped " Die Stadt Berlin." but kept answer_start 11 (of the unstripped context).
     write(hub_file(tmp_path, f"google/xtreme/XQuAD.de/{SHARD}"),
@@ -301,7 +312,7 @@ def test_real_ud_from_the_hub_schema_differs_only_by_empty_nodes(tmp_path, treeb
     udpos_to_hub(conllu, hub_file(tmp_path, f"google/xtreme/udpos.English/{hub_split}-00000-of-00001.parquet"))
     from data.readers.tagging import read_conllu
 
-    upstream = read_conllu([conllu], "en", split, UPOS)
+    upstream = read_conllu([conllu], "en", split, UPOS, ud_words="syntactic")  # the Hub script's words
     hub = get_task("udpos").read(tmp_path, "en", split, layout="hub")
     assert len(hub) == len(upstream)
     rows = [line.split("\t") for line in conllu.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()]

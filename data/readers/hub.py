@@ -237,10 +237,13 @@ def read_hub_anli_plus(paths, lang, split, labels) -> Examples:
 
 
 # ---- tagging -------------------------------------------------------------------------------------------------
-def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str]) -> Examples:
+def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str], tokenization: str = "") -> Examples:
     """google/xtreme PAN-X.L (`ner_tags`) and udpos.Language (`pos_tags`): `tokens` and one ClassLabel id per
-    token. Ids `shard:row`."""
+    token. Ids `shard:row`. tokenization: what the registry knows about the words, for the report (udpos: the
+    loading script kept every CoNLL-U line whose FORM and UPOS are not `_`: syntactic words, empty nodes
+    included, multiword tokens left out; not XTREME's fused words)."""
     out = Examples(paths=paths)
+    out.tokenization = tokenization
     for path, i, row in _rows(paths, {"tokens": "list<string>", tags: "list<int>"}):
         with row_scope():
             words, ids = _nonnull(path, i, row, "tokens", tags)
