@@ -209,9 +209,10 @@ def single_owners(texts: Sequence[str], owners: list[list[str]]) -> list[str | N
 
 
 def candidate_ids(pairs, src_ids: list[str | None], tgt_ids: list[str | None]) -> list[tuple[str, str, float]]:
-    """Mined pairs of unique sentences -> (src_id, tgt_id, score), leaving out pairs with a repeated text."""
+    """Mined pairs of unique sentences -> (src_id, tgt_id, score), leaving out pairs with a repeated text and pairs
+    whose margin is not positive (XTREME's mine_bitext writes a pair only when its score > 0, its threshold)."""
     return [(src_ids[s], tgt_ids[t], score) for s, t, score in pairs
-            if src_ids[s] is not None and tgt_ids[t] is not None]
+            if src_ids[s] is not None and tgt_ids[t] is not None and score > 0]
 
 
 def mine_bitext(bitext, embed_fn, k: int = 4) -> list[tuple[str, str, float]]:

@@ -241,6 +241,7 @@ def test_bucc_with_repeated_sentences_gives_xtremes_f1_by_hand():
     gold = {("s1", "t1"), ("s2", "t2"), ("s4", "t3"), ("s5", "t5")}
     cands = retrieval.candidate_ids(mined, src_ids, tgt_ids)
     assert cands == [("s4", "t3", 0.7), ("s6", "t6", 0.65), ("s5", "t5", 0.6)]  # a-A and b-B are not scored
+    assert retrieval.candidate_ids([(2, 2, 0.0), (3, 3, -0.1)], src_ids, tgt_ids) == []  # XTREME writes score > 0
     # XTREME: the gold keeps all 4 pairs. Best cut keeps all three: P 2/3, R 2/4, F1 4/7.
     out = retrieval.bucc_f1(cands, gold)
     assert out["f1_tuned_on_split"] == pytest.approx(400 / 7)
