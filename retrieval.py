@@ -22,10 +22,12 @@ Method (Artetxe & Schwenk 2019, as XTREME and jiant use it; see REFERENCE.md "Re
   on the unique sentences, as XTREME's mine_bitext does. A mined pair becomes a candidate (src_id, tgt_id) only
   when both texts occur under one id: a text repeated under several ids is left out of the id maps, so pairs with
   it are not scored, while the gold keeps its pairs (XTREME's utils_retrieve.read_sent2id; repeated = equal after
-  stripping, as there). Earlier versions expanded such a pair to every id: F1 could differ in the 3rd decimal.
+  stripping, as there); pairs with a margin <= 0 are not written by XTREME's miner either.
 - BUCC F1 (data.metrics.bucc_f1): the threshold is tuned on dev and applied to test (metric `f1`); the F1 with
   the threshold tuned on the scored split itself is optimistic and written as `f1_tuned_on_split`. When the
-  test split has no gold (XTREME's download deletes it), only dev's `f1_tuned_on_split` exists.
+  test split has no gold (XTREME's download deletes it), only dev's `f1_tuned_on_split` exists. Tied margins at
+  the threshold are kept or dropped together, and the threshold is chosen among cuts between tie groups (the
+  module docstring of data/metrics.py says how and why this departs from XTREME's bucc_optimize).
 - Tatoeba: metric `accuracy` queries with the English sentences and retrieves among the non-English ones, as
   XTREME (third_party/evaluate_retrieval.py: utils_retrieve.similarity_search(x=non-English, y=English) indexes x
   and searches with y) and jiant (jiant/tasks/evaluate/core.py, TatoebaEvaluationScheme) do, so it is the number

@@ -17,6 +17,7 @@ UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART
         "SCONJ", "SYM", "VERB", "X")
 
 UD_WORDS = ("fused", "syntactic")  # how read_conllu reads a multiword token (see its docstring)
+WITHHELD = "text withheld (every form '_', or all but one, as XTREME drops)"  # read_conllu's skip reason
 
 # XTREME's POS precedence lists for a multiword token whose words tie for the highest position in the tree
 # (POSRANKPRECEDENCEDICT in xtreme's third_party/ud-conversion-tools/conllu_to_conll.py, chosen by the
@@ -149,9 +150,6 @@ def _fuse(path, forms, tags, parents, ranges, precedence) -> tuple[list[str], li
             word_tags.append(tags[i - 1])
             i += 1
     return words, word_tags
-
-
-WITHHELD = "text withheld (every form '_', or all but one, as XTREME drops)"
 
 
 def read_conllu(paths, lang, split, labels, ud_words: str = "fused") -> Examples:
