@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from data.check import check
+from data.check import check, format_report
 from data.tasks import TATOEBA_LANG3, XQUAD_LANGS, get_task
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +51,7 @@ def test_data_check_reads_every_real_file_without_a_format_error():
         assert (entries[key]["status"], entries[key]["n_examples"], entries[key]["labelled"]) == ("ok", n, True), key
     for key in [k for k in expected if k[0] == "udpos"]:
         assert entries[key]["tokenization"] == "ud_words=fused" and entries[key]["layout"] == "original"
+    assert "      words: ud_words=fused" in format_report(report)  # the printed report says which words
 
 
 # ---- XQuAD and Tatoeba -------------------------------------------------------------------------------------------
