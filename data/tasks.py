@@ -235,6 +235,9 @@ class Task:
     #                      tune_split) or "aligned" (Tatoeba: line i <-> line i, top-1 accuracy); "" otherwise
     tune_split: str = ""  # the split a decision threshold is tuned on before scoring eval_split ("" = none)
     label_file: str = ""  # labels read from this file under DATA_DIR (ccg's supertags) instead of `labels`
+    train_examples: int = 0  # approximate size for study.py's GPU-hour estimates: English train examples
+    #                          (retrieval: sentences embedded, every language and both sides); see _SIZES
+    mean_tokens: int = 0  # approximate XLM-R sub-words per example (multiple choice: all choices together)
 
     def __post_init__(self):
         assert self.kind in KINDS, f"{self.name}: unknown kind {self.kind!r}"
@@ -553,7 +556,9 @@ def _build_tasks() -> dict[str, Task]:
         ), eval_split="dev", label_file="ccg/tags_to_id.json", description="CCGbank supertagging (token accuracy)"),
     ]
     hub = _hub_sources()
-    return {t.name: dataclasses.replace(t, sources=_insert_hub(t.sources, hub.get(t.name, ()))) for t in tasks}
+    return {t.name: dataclasses.replace(t, sources=_insert_hub(t.sources, hub.get(t.name, ())),
+                                        **dict(zip(("train_examples", "mean_tokens"), _SIZES.get(t.name, (0, 0)))))
+            for t in tasks}
 
 
 def _insert_hub(sources: tuple[Source, ...], hub_rows) -> tuple[Source, ...]:
@@ -626,6 +631,20 @@ def _hub_sources() -> dict[str, list[Source]]:
         # ccg: none (CCGbank is licensed by the LDC; no Hub copy).
     }
 
+
+# (train_examples, mean_tokens) per task: the published train-set sizes (dataset papers and cards: MNLI 392,702;
+# SNLI 550,152; ANLI R1-R3 162,865; QQP 363,846; SST-2 67,349; SQuAD 87,599 / 130,319; HellaSwag 39,905; Cosmos QA
+# 25,262; CommonsenseQA 9,741; CCGbank 02-21 39,604; PAWS-X 49,401; PAN-X en 20,000; UD v2.5 English 21,253;
+# TyDiQA-GoldP en 3,696; Tatoeba 36 x 1,000 pairs; BUCC sample + training files ~2.9M sentences). Mean lengths
+# are rough estimates [R], only good for the order of magnitude of a GPU budget.
+_SIZES = {
+    "xnli": (392_702, 45), "pawsx": (49_401, 60), "udpos": (21_253, 25), "panx": (20_000, 12),
+    "xquad": (87_599, 180), "mlqa": (87_599, 180), "tydiqa": (3_696, 200),
+    "bucc2018": (2_900_000, 35), "tatoeba": (72_000, 15),
+    "anli_plus": (1_105_719, 40), "mnli": (392_702, 45), "qqp": (363_846, 30), "sst2": (67_349, 13),
+    "squad_v1": (87_599, 180), "squad_v2": (130_319, 180), "hellaswag": (39_905, 280), "cosmosqa": (25_262, 400),
+    "commonsenseqa": (9_741, 100), "ccg": (39_604, 30),
+}
 
 TASKS: dict[str, Task] = _build_tasks()
 
