@@ -288,7 +288,7 @@ def read_throughput(given: float | None = None) -> tuple[float, str]:
         m = json.loads(THROUGHPUT_FILE.read_text(encoding="utf-8"))
         return (float(m["train_tokens_per_s"]),
                 f"{m['train_tokens_per_s']:,.0f} tokens/s per GPU, measured by bench/bench_gpu.py on {m['device']} "
-                f"({m['date']}, {THROUGHPUT_FILE.relative_to(ROOT)})")
+                f"({m['date']}, {THROUGHPUT_FILE})")
     return (float(ASSUMED_TOKENS_PER_S),
             f"{ASSUMED_TOKENS_PER_S:,} tokens/s per GPU: ASSUMPTION, not measured (XLM-R Large bf16 on an A100-class "
             f"GPU at ~20% MFU); measure it with python bench/bench_gpu.py")
@@ -457,9 +457,10 @@ def check_slurm(args) -> None:
                          f"{lines[0] if lines else f'sbatch exit code {p.returncode}'}")
 
 
-def squeue_states() -> dict[str, str]:
-    """Job id (arrays: ID_INDEX) -> Slurm state, for every job squeue still shows."""
-    p = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T"], capture_output=True, text=True, timeout=60)
+def squeue_states(reasons: bool = False) -> dict[str, str]:
+    """Job id (arrays: ID_INDEX) -> Slurm state (with reasons: "STATE REASON"), for every job squeue still shows."""
+    p = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T %r" if reasons else "%i %T"], capture_output=True,
+                       text=True, timeout=60)
     if p.returncode != 0:
         raise RuntimeError(f"squeue failed: {p.stderr.strip()}")
     return dict(line.split(None, 1) for line in p.stdout.splitlines() if line.strip())
@@ -472,10 +473,10 @@ def run_slurm(jobs: list[Job], args, out: Path) -> dict[str, str]:
 
     record_path = out / "submitted.json"
     submitted = json.loads(record_path.read_text()) if record_path.is_file() else {}
-    states = squeue_states()
+    states = squeue_states(reasons=True)
     live = {n: i for n, i in submitted.items() if i in states}
-    for name, jid in list(live.items()):  # pending from an earlier driver: its dependencies may never be met
-        if states[jid] == "PENDING":
+    for name, jid in list(live.items()):  # queued by an earlier driver behind a job that failed or was cancelled
+        if "DependencyNeverSatisfied" in states[jid]:
             subprocess.run(["scancel", jid], capture_output=True)
             del live[name]
     todo = [j for j in jobs if not job_done(j) and j.name not in live]

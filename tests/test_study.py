@@ -1,0 +1,260 @@
+"""study.py: the plan of the full grid, bad input, and the smoke study end to end (local launcher and a real Slurm).
+
+Run: python -m pytest -q tests/test_study.py            (the end-to-end runs are marked slow: -m "not slow" skips them)
+The Slurm tests need a running cluster (.ci/start-slurm starts a single-node one on localhost); without `sbatch` they
+skip, except in CI (env CI set), where they fail. Every command is a subprocess from the repository root, as a user
+would start it; the smoke study (configs/study/smoke.yaml) runs 10 tiny CPU jobs.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import study
+from config import load_config
+from data.tasks import get_task
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = "configs/study/smoke.yaml"
+PHANG = "configs/study/phang2020.yaml"
+CORRELATE = "--n-resamples 99 --no-plots"  # the report's plumbing, not its statistics
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def run_study(*args, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "study.py", *map(str, args)], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def need_slurm() -> None:
+    """Skip without Slurm on a user's machine; in CI a missing or dead cluster is a failure."""
+    why = None
+    if not shutil.which("sbatch"):
+        why = "sbatch not found (start a cluster with .ci/start-slurm)"
+    elif subprocess.run(["sinfo", "-h"], capture_output=True).returncode != 0:
+        why = "sinfo fails: no Slurm controller reachable (.ci/start-slurm)"
+    if why and os.environ.get("CI"):
+        pytest.fail(f"CI is set but Slurm is not usable: {why}")
+    if why:
+        pytest.skip(why)
+
+
+def results_by_key(path: Path) -> dict:
+    """(intermediate, target, seed, lang, split, metric) -> value of a results CSV (source differs per study)."""
+    return {(r["intermediate_task"], r["target_task"], r["seed"], r["lang"], r["split"], r["metric"]): r["value"]
+            for r in csv.DictReader(path.open(encoding="utf-8"))}
+
+
+def attempts(out: Path) -> dict[str, list]:
+    return {j.name: study.read_attempts(j.run_dir) for j in study.build_jobs(study.load_study(ROOT / SMOKE), str(out))}
+
+
+# --- plan ----------------------------------------------------------------------------------------------
+def test_plan_of_phang2020_lists_every_job_with_gpu_hours_the_total_and_the_throughput_source(tmp_path):
+    p = run_study("plan", PHANG, "--out-dir", tmp_path)
+    assert p.returncode == 0, p.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    jobs = plan["jobs"]
+    arms, targets, seeds = 11, 9, 3  # 9 tasks + multitask + multitask_mlm; 7 trained targets + 2 retrieval
+    kinds = [j["kind"] for j in jobs]
+    assert kinds.count("intermediate") == arms * seeds
+    assert kinds.count("target") == arms * 7 * seeds
+    assert kinds.count("baseline") == 7 * seeds
+    assert kinds.count("retrieval") == arms * 2 * seeds + 2  # + the pretrained model on bucc2018 and tatoeba
+    lines = p.stdout.splitlines()
+    for j in jobs:  # every job printed with its estimate
+        row = next(line for line in lines if line.split()[:2] == [j["name"], j["kind"]])
+        assert row.split()[-1] == f"{j['gpu_hours']:.2f}" and j["gpu_hours"] > 0
+    assert f"{sum(j['gpu_hours'] for j in jobs):,.1f} GPU-hours" in p.stdout
+    assert abs(plan["total_gpu_hours"] - sum(j["gpu_hours"] for j in jobs)) < 1e-9
+    # no bench/gpu_throughput.json in the repository: the plan says it assumed the throughput
+    assert not study.THROUGHPUT_FILE.exists()
+    assert "throughput: 20,000 tokens/s per GPU: ASSUMPTION, not measured" in p.stdout
+    # one estimate by hand: mnli -> xnli trains on MNLI's 392,702 pairs x the recipe's epochs x 45 tokens
+    job = next(j for j in jobs if j["name"] == "mnli/xnli/s1")
+    epochs = load_config([ROOT / "configs/model/xlmr_large.yaml", ROOT / "configs/target/xnli.yaml"]).target.epochs
+    assert job["gpu_hours"] == pytest.approx(392_702 * epochs * 45 / 20_000 / 3600)
+    assert (job["examples"], job["mean_tokens"]) == (get_task("xnli").train_examples, get_task("xnli").mean_tokens)
+
+
+def test_plan_uses_a_measured_throughput_and_says_where_it_came_from(tmp_path, monkeypatch, capsys):
+    bench = tmp_path / "gpu_throughput.json"
+    bench.write_text(json.dumps({"train_tokens_per_s": 40_000, "device": "NVIDIA H100", "date": "2026-11-29"}))
+    monkeypatch.setattr(study, "THROUGHPUT_FILE", bench)
+    study.main(["plan", str(ROOT / PHANG), "--out-dir", str(tmp_path / "p")])
+    out = capsys.readouterr().out
+    assert f"throughput: 40,000 tokens/s per GPU, measured by bench/bench_gpu.py on NVIDIA H100 (2026-11-29, {bench})" in out
+    assert "ASSUMPTION" not in out
+    study.main(["plan", str(ROOT / PHANG), "--out-dir", str(tmp_path / "q"), "--throughput", "10000"])
+    assert "10,000 tokens/s per GPU (given with --throughput)" in capsys.readouterr().out
+
+
+def test_each_intermediate_model_is_one_job_per_arm_and_seed_that_every_target_and_retrieval_reuse():
+    jobs = study.build_jobs(study.load_study(ROOT / PHANG), "/study")
+    inter = {j.name: j for j in jobs if j.kind == "intermediate"}
+    assert len({(j.name.split("/")[0], j.name.split("/")[2]) for j in inter.values()}) == len(inter)
+    for j in jobs:
+        if j.kind == "target":
+            (dep,) = j.deps
+            assert f"intermediate.from_run={inter[dep].run_dir}" in j.argv and "train.py" == j.argv[0]
+            assert dep.split("/")[0] == j.name.split("/")[0] and dep.endswith(j.name.split("/")[2])
+        elif j.kind == "retrieval" and j.deps:
+            (dep,) = j.deps
+            assert j.argv[j.argv.index("--ckpt") + 1] == f"{inter[dep].run_dir}/intermediate/best"
+        elif j.kind in ("baseline", "retrieval"):  # from the pretrained model: no intermediate job
+            assert not j.deps and not any("from_run" in a for a in j.argv)
+    pretrained = [j for j in jobs if j.name.endswith("/pretrained")]
+    assert [j.argv[j.argv.index("--ckpt") + 1] for j in pretrained] == ["checkpoints/xlmr.large"] * 2
+
+
+# --- bad input: one line, before anything is submitted --------------------------------------------------
+def bad_study(tmp_path, **change) -> Path:
+    import yaml
+
+    raw = yaml.safe_load((ROOT / SMOKE).read_text())
+    raw.update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"intermediate": ["mnli", "nosuchtask"]}, "intermediate task 'nosuchtask' unknown: no configs/xstilts/nosuchtask.yaml"),
+    ({"targets": ["pawsx", "mnli"]}, "target 'mnli' has no recipe configs/target/mnli.yaml"),
+    ({"targets": ["pawsx", "xnlii"]}, "target 'xnlii' unknown: not a task of data/tasks.py"),
+    ({"seeds": [0, "one"]}, "seeds must be a list of integers"),
+    ({"overrides": ["target.lrr=1"]}, "job mnli/none/s0: unknown config key target.lrr"),
+])
+def test_bad_study_config_is_one_line_error_before_anything_runs(tmp_path, change, message):
+    out = tmp_path / "out"
+    for cmd in (["plan"], ["run", "--launcher", "local"], ["run", "--launcher", "slurm"]):
+        p = run_study(cmd[0], bad_study(tmp_path, **change), "--out-dir", out, *cmd[1:])
+        assert p.returncode == 1 and p.stdout == ""
+        assert p.stderr.count("\n") == 1 and message in p.stderr and p.stderr.startswith("study.py: error: "), p.stderr
+        assert not out.exists()  # nothing planned, run or submitted
+
+
+def test_unreachable_partition_passes_slurms_own_error_in_one_line_and_submits_nothing(tmp_path):
+    need_slurm()
+    before = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout
+    p = run_study("run", SMOKE, "--launcher", "slurm", "--partition", "nosuchpartition", "--out-dir", tmp_path / "o")
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert "Slurm refused the job settings (--partition=nosuchpartition" in p.stderr
+    assert "sbatch: error:" in p.stderr and "partition" in p.stderr.split("sbatch: error:")[1]  # Slurm's words
+    assert not (tmp_path / "o").exists()
+    assert subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout == before
+
+
+# --- the smoke study end to end -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def local_study(tmp_path_factory):
+    """The smoke study run uninterrupted by the local launcher, then collected."""
+    out = tmp_path_factory.mktemp("local") / "smoke"
+    p = run_study("run", SMOKE, "--launcher", "local", "--jobs", "2", "--out-dir", out)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    c = run_study("collect", SMOKE, "--out-dir", out, "--correlate-args", CORRELATE)
+    assert c.returncode == 0, c.stdout[-3000:] + c.stderr[-3000:]
+    return out, p, c
+
+
+def check_complete_study(out: Path) -> None:
+    """results.csv has every (intermediate, target, language), the report exists, and each intermediate model was
+    trained once and is the one its targets and retrieval read."""
+    rows = results_by_key(out / "results.csv")
+    primary = {"pawsx": ("test", "accuracy"), "udpos": ("dev", "f1"), "tatoeba": ("test", "accuracy")}
+    for inter in ("mnli", "sst2", "none"):
+        for target, (split, metric) in primary.items():
+            langs = ["de", "fr"] if target == "tatoeba" else ["en", "de", "fr"]
+            if inter == "none" and target == "tatoeba":
+                continue  # random init: no pretrained checkpoint to retrieve with
+            for lang in langs:
+                assert (inter, target, "0", lang, split, metric) in rows, (inter, target, lang)
+    assert (out / "report" / "report.md").is_file()
+    for arm in ("mnli", "sst2"):
+        inter = out / arm / "none" / "s0"
+        starts = [a for a in study.read_attempts(inter) if a["event"] == "start"]
+        trained = [line for line in (inter / "metrics.jsonl").read_text().splitlines() if '"dev_score"' in line]
+        assert len(trained) == 1  # one final evaluation: the phase ran to its end once
+        for target in ("pawsx", "udpos"):
+            run = out / arm / target / "s0"
+            assert load_config(run / "config.yaml").intermediate.from_run == str(inter)
+            assert not (run / "intermediate").exists()  # the target job trained no intermediate model of its own
+            meta = json.loads((run / "target" / "best" / "head.json").read_text())
+            assert meta["intermediate_task"] == arm
+        assert f"--ckpt {inter}/intermediate/best" in study.read_attempts(out / arm / "tatoeba" / "s0")[0]["cmd"]
+        assert starts and not starts[0]["resume"]
+
+
+@pytest.mark.slow
+def test_smoke_study_runs_end_to_end_with_the_local_launcher_and_a_rerun_does_nothing(local_study):
+    out, p, c = local_study
+    check_complete_study(out)
+    for arm in ("mnli", "sst2"):
+        assert len([a for a in study.read_attempts(out / arm / "none" / "s0") if a["event"] == "start"]) == 1
+    assert "report in" in c.stdout and "53 rows from 8 runs" in c.stdout
+    before = attempts(out)
+    again = run_study("run", SMOKE, "--launcher", "local", "--out-dir", out)
+    assert again.returncode == 0 and "10 of 10 jobs done already, 0 to run" in again.stdout
+    assert attempts(out) == before
+    s = run_study("status", SMOKE, "--out-dir", out)
+    assert s.returncode == 0 and s.stdout.splitlines()[-1] == "total: 10 done"
+
+
+@pytest.mark.slow
+def test_slurm_study_killed_midway_then_rerun_finishes_repeats_nothing_and_equals_the_uninterrupted(
+        tmp_path, local_study):
+    need_slurm()
+    out = tmp_path / "smoke"
+    driver = subprocess.Popen([sys.executable, "study.py", "run", SMOKE, "--launcher", "slurm", "--out-dir", str(out),
+                               "--poll", "0.5"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        # wait until an intermediate job is midway (a resumable checkpoint written, the phase not done)
+        victim, deadline = None, time.time() + 120
+        while victim is None and time.time() < deadline and driver.poll() is None:
+            for arm in ("mnli", "sst2"):
+                if (out / arm / "none" / "s0" / "intermediate" / "checkpoint.pt").is_file():
+                    victim = arm
+            time.sleep(0.02)
+        assert victim, f"no intermediate job reached a checkpoint: {driver.poll()}"
+        submitted = json.loads((out / "submitted.json").read_text())
+        subprocess.run(["scancel", submitted[f"{victim}/none/s0"]], check=True)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    victim_dir = out / victim / "none" / "s0"
+    deadline = time.time() + 60  # the cancelled job is gone; the other jobs keep running in Slurm
+    while submitted[f"{victim}/none/s0"] in study.squeue_states() and time.time() < deadline:
+        time.sleep(0.5)
+    assert not (victim_dir / "intermediate" / "done.json").exists(), "the job finished before it was cancelled"
+    assert (victim_dir / "config.yaml").is_file()
+    before = attempts(out)
+    done_before = {n for n, a in before.items() if a and a[-1]["event"] == "end" and a[-1]["rc"] == 0}
+    status = run_study("status", SMOKE, "--out-dir", out)
+    assert f"{victim}/none/s0" in status.stdout
+
+    p = run_study("run", SMOKE, "--launcher", "slurm", "--out-dir", out, "--poll", "0.5")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    after = attempts(out)
+    for name in done_before:  # no finished job ran again
+        assert after[name] == before[name], name
+    starts = [a for a in after[f"{victim}/none/s0"] if a["event"] == "start"]
+    assert [a["resume"] for a in starts] == [False, True]  # killed once, resumed from its checkpoint once
+    assert sum(1 for a in after.values() for s in a if s["event"] == "start" and not s["resume"]) == 10
+
+    c = run_study("collect", SMOKE, "--out-dir", out, "--correlate-args", CORRELATE)
+    assert c.returncode == 0, c.stdout[-3000:] + c.stderr[-3000:]
+    check_complete_study(out)
+    local_out = local_study[0]
+    assert results_by_key(out / "results.csv") == results_by_key(local_out / "results.csv")
