@@ -50,6 +50,7 @@ from pathlib import Path
 import yaml
 
 from common.io import atomic_write_text
+from xlmr.checkpoint import BEST, RUN_CONFIG, RUN_RESULTS, phase_done, phase_path
 
 ROOT = Path(__file__).resolve().parent
 RECIPES = ROOT / "configs"  # configs/xstilts/<arm>.yaml, configs/target/<target>.yaml
@@ -89,6 +90,7 @@ class Job:
     epochs: float = 0.0
     mean_tokens: int = 0
     forward_only: bool = False
+    task_kind: str = ""  # the kind of its (largest) training task: picks a measured per-kind throughput
     gpu_hours: float = 0.0
 
 
@@ -198,7 +200,7 @@ def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
 
     def train_job(name, kind, files, overrides, seed, deps=(), example_cfg=None):
         run = out / name
-        args = [*overrides, f"train.seed={seed}", f"train.out_dir={run}", f"eval.results={run / 'results.csv'}"]
+        args = [*overrides, f"train.seed={seed}", f"train.out_dir={run}", f"eval.results={run / RUN_RESULTS}"]
         job = Job(name, kind, str(run), [*py, *files, *args], list(deps), distributed=True)
         cfg = loaded[name] = example_cfg or _load(study, files, args, name)
         estimate_train(job, cfg)
@@ -209,7 +211,7 @@ def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
         r = study.retrieval
         langs = ["--langs", ",".join(r["langs"])] if r.get("langs") else ["--all-langs"]
         argv = ["retrieval.py", "--ckpt", str(ckpt), "--task", task, *langs, "--data-dir",
-                base.data.task_data_dirs.get(task, base.data.data_dir), "--results", str(run / "results.csv"),
+                base.data.task_data_dirs.get(task, base.data.data_dir), "--results", str(run / RUN_RESULTS),
                 "--model", base.model.name, *extra]
         for key in ("batch_size", "max_len"):
             if key in r:
@@ -229,7 +231,7 @@ def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
                 task = get_task(t)
                 if task.kind == "retrieval":
                     jobs.append(retrieval_job(f"{arm}/{t}/s{seed}", t,
-                                              Path(inter.run_dir) / "intermediate" / "best",
+                                              phase_path(inter.run_dir, "intermediate", BEST),
                                               loaded[inter.name], [inter.name]))
                     continue
                 over = [*study.overrides, *study.target_overrides.get(t, []), "intermediate.tasks=[]",
@@ -270,33 +272,37 @@ def estimate_train(job: Job, cfg) -> None:
             sizes["mlm"] = (it.mlm_examples or it.cap or 100_000, it.max_len)
         capped = {t: min(n, it.cap) if it.cap else n for t, (n, _) in sizes.items()}
         job.examples = sum(capped.values())
+        job.task_kind = get_task(max(it.tasks, key=lambda t: capped[t])).kind
         job.mean_tokens = round(sum(capped[t] * sizes[t][1] for t in sizes) / max(1, job.examples))
         phase = it
     else:
         task = get_task(cfg.target.train_task)
         job.examples, job.mean_tokens, phase = task.train_examples, task.mean_tokens, cfg.target
+        job.task_kind = task.kind
     effective = phase.batch_size * phase.grad_accum
     job.epochs = (phase.max_steps * effective / max(1, job.examples)) if phase.max_steps else phase.epochs
 
 
-def read_throughput(given: float | None = None) -> tuple[float, str]:
-    """(tokens/s per GPU, where the figure came from): --throughput, else bench/gpu_throughput.json, else the
-    labelled assumption."""
+def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
+    """(tokens/s per GPU, {task kind: tokens/s} where measured, where the figures came from): --throughput, else
+    bench/gpu_throughput.json (bench/bench_gpu.py), else the labelled assumption."""
     if given:
-        return float(given), f"{given:,.0f} tokens/s per GPU (given with --throughput)"
+        return float(given), {}, f"{given:,.0f} tokens/s per GPU (given with --throughput)"
     if THROUGHPUT_FILE.is_file():
         m = json.loads(THROUGHPUT_FILE.read_text(encoding="utf-8"))
-        return (float(m["train_tokens_per_s"]),
+        per_kind = {k: float(v) for k, v in (m.get("per_kind") or {}).items()}
+        return (float(m["train_tokens_per_s"]), per_kind,
                 f"{m['train_tokens_per_s']:,.0f} tokens/s per GPU, measured by bench/bench_gpu.py on {m['device']} "
-                f"({m['date']}, {THROUGHPUT_FILE})")
-    return (float(ASSUMED_TOKENS_PER_S),
+                f"({m['date']}, {THROUGHPUT_FILE})" + (f"; per task kind: " + ", ".join(
+                    f"{k} {v:,.0f}" for k, v in per_kind.items()) if per_kind else ""))
+    return (float(ASSUMED_TOKENS_PER_S), {},
             f"{ASSUMED_TOKENS_PER_S:,} tokens/s per GPU: ASSUMPTION, not measured (XLM-R Large bf16 on an A100-class "
             f"GPU at ~20% MFU); measure it with python bench/bench_gpu.py")
 
 
-def add_estimates(jobs: list[Job], tokens_per_s: float) -> float:
+def add_estimates(jobs: list[Job], tokens_per_s: float, per_kind: dict | None = None) -> float:
     for j in jobs:
-        speed = tokens_per_s * (3 if j.forward_only else 1)  # forward only: ~1/3 of a training step's FLOPs
+        speed = (per_kind or {}).get(j.task_kind, tokens_per_s) * (3 if j.forward_only else 1)  # forward only: ~1/3 of a training step's FLOPs
         j.gpu_hours = j.examples * j.epochs * j.mean_tokens / speed / 3600
     return sum(j.gpu_hours for j in jobs)
 
@@ -306,10 +312,10 @@ def job_done(job: Job | dict) -> bool:
     """Completion read from the run folder (never from the scheduler)."""
     kind, run = (job.kind, Path(job.run_dir)) if isinstance(job, Job) else (job["kind"], Path(job["run_dir"]))
     if kind == "intermediate":
-        return (run / "intermediate" / "done.json").is_file()
-    if kind in ("target", "baseline"):
-        return (run / "target" / "done.json").is_file() and (run / "results.csv").is_file()
-    return (run / "results.csv").is_file()
+        return phase_done(run, "intermediate")
+    if kind in ("target", "baseline"):  # trained, then evaluated in every language
+        return phase_done(run, "target") and (run / RUN_RESULTS).is_file()
+    return (run / RUN_RESULTS).is_file()
 
 
 def _note(run: Path, record: dict) -> None:
@@ -342,7 +348,7 @@ def run_job(job: dict) -> str:
     if job_done(job):
         return f"{job['name']}: already done"
     argv = list(job["argv"])
-    resumed = argv[0] == "train.py" and (run / "config.yaml").is_file()
+    resumed = argv[0] == "train.py" and (run / RUN_CONFIG).is_file()
     if resumed:
         argv.append("--resume")
     gpus = int(job.get("gpus", 0))
@@ -554,7 +560,7 @@ def collect(study: Study, jobs: list[Job], out: Path, correlate_args: list[str])
 
     from data.results import COLUMNS, append_results, read_results
 
-    files = [Path(j.run_dir) / "results.csv" for j in jobs if j.kind != "intermediate" and job_done(j)]
+    files = [Path(j.run_dir) / RUN_RESULTS for j in jobs if j.kind != "intermediate" and job_done(j)]
     missing = [j.name for j in jobs if j.kind != "intermediate" and not job_done(j)]
     if not files:
         print(f"collect: no finished job has results yet ({len(missing)} to run)", file=sys.stderr)
@@ -627,8 +633,8 @@ def main(argv=None) -> None:
         sys.exit(f"study.py: error: {e}")
 
     if args.command == "plan":
-        speed, source = read_throughput(args.throughput)
-        total = add_estimates(jobs, speed)
+        speed, per_kind, source = read_throughput(args.throughput)
+        total = add_estimates(jobs, speed, per_kind)
         rows = [("job", "kind", "after", "examples", "epochs", "mean tok", "GPU-h")]
         rows += [(j.name, j.kind, ",".join(j.deps) or "-", f"{j.examples:,}", f"{j.epochs:g}", str(j.mean_tokens),
                   f"{j.gpu_hours:.2f}") for j in jobs]

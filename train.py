@@ -259,9 +259,24 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
     shutil.rmtree(old, ignore_errors=True)
 
 
+TB_SCALARS = ("loss", "lr", "tokens_per_s", "dev_score")  # metrics.jsonl fields also written as TensorBoard scalars
+_tb_writers: dict = {}  # run folder -> its SummaryWriter (rank 0 only: only rank 0 logs)
+
+
 def log_metrics(path: Path, record: dict) -> None:
+    """One metrics.jsonl line; its loss (and per-task losses), lr, tokens/s and dev score also go to TensorBoard
+    event files in the same run folder, tagged <phase>/<field> at the step (`tensorboard --logdir runs/`)."""
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
+    if path.parent not in _tb_writers:
+        from torch.utils.tensorboard import SummaryWriter
+
+        _tb_writers[path.parent] = SummaryWriter(log_dir=str(path.parent))
+    writer = _tb_writers[path.parent]
+    for key, value in record.items():
+        if key in TB_SCALARS or key.startswith("loss_"):
+            writer.add_scalar(f"{record['phase']}/{key}", value, record["step"])
+    writer.flush()  # a killed run keeps what it logged
 
 
 # --- model and data --------------------------------------------------------------------------------------

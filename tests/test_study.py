@@ -84,6 +84,12 @@ def test_plan_of_phang2020_lists_every_job_with_gpu_hours_the_total_and_the_thro
     epochs = load_config([ROOT / "configs/model/xlmr_large.yaml", ROOT / "configs/target/xnli.yaml"]).target.epochs
     assert job["gpu_hours"] == pytest.approx(392_702 * epochs * 45 / 20_000 / 3600)
     assert (job["examples"], job["mean_tokens"]) == (get_task("xnli").train_examples, get_task("xnli").mean_tokens)
+    # the README's "Run the whole study" section quotes this plan
+    readme = (ROOT / "README.md").read_text().split("## Run the whole study")[1].split("\n## ")[0]
+    assert f"{len(jobs)} jobs" in readme and f"about {round(plan['total_gpu_hours'])} GPU-hours" in readme
+    for command in ("python study.py plan configs/study/phang2020.yaml", "python study.py run configs/study/phang2020.yaml",
+                    "python study.py collect configs/study/phang2020.yaml"):
+        assert command in readme
 
 
 def test_plan_uses_a_measured_throughput_and_says_where_it_came_from(tmp_path, monkeypatch, capsys):
@@ -136,7 +142,8 @@ def bad_study(tmp_path, **change) -> Path:
 ])
 def test_bad_study_config_is_one_line_error_before_anything_runs(tmp_path, change, message):
     out = tmp_path / "out"
-    for cmd in (["plan"], ["run", "--launcher", "local"], ["run", "--launcher", "slurm"]):
+    commands = [["run", "--launcher", "slurm"]] + ([["plan"], ["run", "--launcher", "local"]] if "intermediate" in change else [])
+    for cmd in commands:
         p = run_study(cmd[0], bad_study(tmp_path, **change), "--out-dir", out, *cmd[1:])
         assert p.returncode == 1 and p.stdout == ""
         assert p.stderr.count("\n") == 1 and message in p.stderr and p.stderr.startswith("study.py: error: "), p.stderr
@@ -207,6 +214,76 @@ def test_smoke_study_runs_end_to_end_with_the_local_launcher_and_a_rerun_does_no
     assert attempts(out) == before
     s = run_study("status", SMOKE, "--out-dir", out)
     assert s.returncode == 0 and s.stdout.splitlines()[-1] == "total: 10 done"
+
+
+@pytest.mark.slow
+def test_every_training_run_writes_tensorboard_scalars_equal_to_its_metrics_jsonl(local_study):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = local_study[0]
+    for run in ("mnli/none/s0", "sst2/pawsx/s0", "none/udpos/s0"):
+        records = [json.loads(line) for line in (out / run / "metrics.jsonl").read_text().splitlines()]
+        events = EventAccumulator(str(out / run))
+        events.Reload()
+        tags = set(events.Tags()["scalars"])
+        for r in records:
+            for key in ("loss", "lr", "tokens_per_s", "dev_score"):
+                if key in r:
+                    tag = f"{r['phase']}/{key}"
+                    assert tag in tags, (run, tag)
+                    value = {e.step: e.value for e in events.Scalars(tag)}[r["step"]]
+                    assert value == pytest.approx(r[key], rel=1e-6), (run, tag, r["step"])
+        phase = "intermediate" if run.endswith("none/s0") else "target"
+        assert {f"{phase}/loss", f"{phase}/lr", f"{phase}/tokens_per_s", f"{phase}/dev_score"} <= tags
+
+
+# --- bench/bench_gpu.py ----------------------------------------------------------------------------------
+def test_bench_gpu_without_a_gpu_exits_with_a_clear_message():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: run python bench/bench_gpu.py itself")
+    p = subprocess.run([sys.executable, "bench/bench_gpu.py"], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == ("bench_gpu.py: no CUDA GPU visible (torch.cuda.is_available() is False); run it on a GPU "
+                        "machine. study.py plan keeps its labelled throughput assumption until then.\n")
+
+
+@pytest.mark.slow
+def test_bench_gpu_check_runs_every_task_kind_and_faiss_on_cpu():
+    p = subprocess.run([sys.executable, "bench/bench_gpu.py", "--check"], cwd=ROOT, env=ENV, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    for kind in ("pair_cls", "tag", "span", "multiple_choice", "faiss kNN 2,000 x 2,000"):
+        assert kind in p.stdout
+
+
+def test_bench_gpu_results_feed_the_plan(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_gpu
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n## Other\ntext\n")
+    monkeypatch.setattr(bench_gpu, "RESULTS_MD", results)
+    monkeypatch.setattr(bench_gpu, "THROUGHPUT_JSON", tmp_path / "gpu_throughput.json")
+    rows = {k: {"tokens_per_s": v, "mfu": "40.0%", "peak_gib": 20.0}
+            for k, v in (("pair_cls", 30_000.0), ("tag", 36_000.0), ("span", 24_000.0), ("multiple_choice", 20_000.0))}
+    faiss_res = {"n": 1000, "cpu_s": 2.0, "gpu_s": 0.5, "top1_agree": 1.0}
+    args = type("A", (), {"steps": 20, "warmup": 5})()
+    bench_gpu.write_results(rows, faiss_res, "NVIDIA H100 80GB HBM3", args)
+    bench_gpu.write_results(rows, faiss_res, "NVIDIA H100 80GB HBM3", args)
+    text = results.read_text()
+    assert text.count(bench_gpu.SECTION) == 1 and text.count("| NVIDIA H100 80GB HBM3 |") == 2
+    assert "pair_cls 30,000 tok/s, MFU 40.0%, 20.0 GiB" in text and "GPU 0.50 s (4.0x" in text
+    monkeypatch.setattr(study, "THROUGHPUT_FILE", tmp_path / "gpu_throughput.json")
+    speed, per_kind, source = study.read_throughput()
+    assert speed == 27_000 and per_kind["span"] == 24_000  # the median of the four kinds; each kind its own
+    assert "measured by bench/bench_gpu.py on NVIDIA H100 80GB HBM3" in source
+    jobs = study.build_jobs(study.load_study(ROOT / PHANG), "/study")
+    study.add_estimates(jobs, speed, per_kind)
+    job = next(j for j in jobs if j.name == "squad/xquad/s1")  # trains on SQuAD: the span figure
+    assert job.gpu_hours == pytest.approx(job.examples * job.epochs * job.mean_tokens / 24_000 / 3600)
 
 
 @pytest.mark.slow
