@@ -493,21 +493,25 @@ def run_slurm(jobs: list[Job], args, out: Path) -> dict[str, str]:
                 setup=[f"export PYTHONPATH={shlex.quote(str(ROOT))}:${{PYTHONPATH:-}}", f"cd {shlex.quote(str(ROOT))}"],
                 additional_parameters={"kill-on-invalid-dep": "yes"})
     base = {k: v for k, v in base.items() if v is not None}
-    names = {j.name for j in todo}
-    # level 0: jobs with no dependency submitted now (intermediate jobs, baselines); level 1: their dependents
-    for level in ([j for j in todo if not names & set(j.deps)], [j for j in todo if names & set(j.deps)]):
-        batches: dict[tuple, list[Job]] = {}
-        for j in level:
-            batches.setdefault(tuple(sorted(live[d] for d in j.deps if d in live)), []).append(j)
-        for dep_ids, batch in batches.items():  # one job array per set of dependencies
-            ex.update_parameters(**base, dependency=("afterok:" + ":".join(dep_ids)) if dep_ids else None)
-            with ex.batch():
-                handles = [ex.submit(SlurmJob(), job_dict(j, args.gpus_per_job)) for j in batch]
-            for j, h in zip(batch, handles):
-                live[j.name] = h.job_id
-                print(f"  submitted {j.name}: Slurm job {h.job_id}" + (f" (after {', '.join(dep_ids)})" if dep_ids else ""))
-    submitted.update(live)
-    atomic_write_text(record_path, json.dumps(submitted, indent=1, sort_keys=True) + "\n")
+    try:
+        names = {j.name for j in todo}
+        # level 0: jobs with no dependency submitted now (intermediate jobs, baselines); level 1: their dependents
+        for level in ([j for j in todo if not names & set(j.deps)], [j for j in todo if names & set(j.deps)]):
+            batches: dict[tuple, list[Job]] = {}
+            for j in level:
+                batches.setdefault(tuple(sorted(live[d] for d in j.deps if d in live)), []).append(j)
+            for dep_ids, batch in batches.items():  # one job array per set of dependencies
+                ex.update_parameters(**base, dependency=("afterok:" + ":".join(dep_ids)) if dep_ids else None)
+                with ex.batch():
+                    handles = [ex.submit(SlurmJob(), job_dict(j, args.gpus_per_job)) for j in batch]
+                for j, h in zip(batch, handles):
+                    live[j.name] = h.job_id
+                    print(f"  submitted {j.name}: Slurm job {h.job_id}" + (f" (after {', '.join(dep_ids)})" if dep_ids else ""))
+    except Exception as e:  # sbatch refused a submission (limits, QOS): keep what was submitted, one line
+        raise RuntimeError(f"sbatch failed after {len(live)} live job(s): {' '.join(str(e).split())[:500]}") from None
+    finally:
+        submitted.update(live)
+        atomic_write_text(record_path, json.dumps(submitted, indent=1, sort_keys=True) + "\n")
     return live
 
 
@@ -659,7 +663,10 @@ def main(argv=None) -> None:
             workers = args.jobs or (max(1, n_gpus // gpus) if gpus else 1)
             failed = run_local(jobs, workers, gpus)
         else:
-            live = run_slurm(jobs, args, out)
+            try:
+                live = run_slurm(jobs, args, out)
+            except RuntimeError as e:
+                sys.exit(f"study.py: error: {e}")
             if args.no_wait:
                 print(f"submitted; watch with  python study.py status {args.config}")
                 return

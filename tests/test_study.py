@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+import submitit
+import yaml
 
 import study
 from config import load_config
@@ -123,12 +125,10 @@ def test_each_intermediate_model_is_one_job_per_arm_and_seed_that_every_target_a
 
 
 # --- bad input: one line, before anything is submitted --------------------------------------------------
-def bad_study(tmp_path, **change) -> Path:
-    import yaml
-
+def study_variant(tmp_path, **change) -> Path:
     raw = yaml.safe_load((ROOT / SMOKE).read_text())
     raw.update(change)
-    path = tmp_path / "bad.yaml"
+    path = tmp_path / "variant.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
 
@@ -144,7 +144,7 @@ def test_bad_study_config_is_one_line_error_before_anything_runs(tmp_path, chang
     out = tmp_path / "out"
     commands = [["run", "--launcher", "slurm"]] + ([["plan"], ["run", "--launcher", "local"]] if "intermediate" in change else [])
     for cmd in commands:
-        p = run_study(cmd[0], bad_study(tmp_path, **change), "--out-dir", out, *cmd[1:])
+        p = run_study(cmd[0], study_variant(tmp_path, **change), "--out-dir", out, *cmd[1:])
         assert p.returncode == 1 and p.stdout == ""
         assert p.stderr.count("\n") == 1 and message in p.stderr and p.stderr.startswith("study.py: error: "), p.stderr
         assert not out.exists()  # nothing planned, run or submitted
@@ -299,7 +299,8 @@ def test_slurm_study_killed_midway_then_rerun_finishes_repeats_nothing_and_equal
         victim, deadline = None, time.time() + 120
         while victim is None and time.time() < deadline and driver.poll() is None:
             for arm in ("mnli", "sst2"):
-                if (out / arm / "none" / "s0" / "intermediate" / "checkpoint.pt").is_file():
+                if ((out / arm / "none" / "s0" / "intermediate" / "checkpoint.pt").is_file()
+                        and (out / "submitted.json").is_file()):
                     victim = arm
             time.sleep(0.02)
         assert victim, f"no intermediate job reached a checkpoint: {driver.poll()}"
@@ -335,3 +336,67 @@ def test_slurm_study_killed_midway_then_rerun_finishes_repeats_nothing_and_equal
     check_complete_study(out)
     local_out = local_study[0]
     assert results_by_key(out / "results.csv") == results_by_key(local_out / "results.csv")
+
+
+@pytest.mark.slow
+def test_requeued_slurm_job_resumes_from_its_checkpoint_and_the_rerun_waits_for_it(tmp_path, local_study):
+    need_slurm()
+    cfg = study_variant(tmp_path, intermediate=["mnli"], targets=["tatoeba"], baselines=False,
+                        target_overrides={})
+    out = tmp_path / "requeue"
+    p = run_study("run", cfg, "--launcher", "slurm", "--out-dir", out, "--no-wait")
+    assert p.returncode == 0, p.stderr
+    inter = out / "mnli" / "none" / "s0"
+    deadline = time.time() + 120
+    while not (inter / "intermediate" / "checkpoint.pt").is_file() and time.time() < deadline:
+        time.sleep(0.02)
+    jid = json.loads((out / "submitted.json").read_text())["mnli/none/s0"]
+    subprocess.run(["scontrol", "requeue", jid], check=True)  # what a preemption with PreemptMode=REQUEUE does
+    while time.time() < deadline:  # Slurm holds a requeued job back for two minutes (BeginTime): start it now
+        if study.squeue_states().get(jid) == "PENDING":
+            subprocess.run(["scontrol", "update", f"JobId={jid}", "StartTime=now"], check=True)
+            break
+        time.sleep(0.2)
+    p = run_study("run", cfg, "--launcher", "slurm", "--out-dir", out, "--poll", "0.5")
+    assert p.returncode == 0 and "submitted" not in p.stdout, p.stdout  # it waited for the queued jobs
+    starts = [a for a in study.read_attempts(inter) if a["event"] == "start"]
+    assert [(a["job"], a["resume"]) for a in starts] == [(jid, False), (jid, True)]
+    local = {k: v for k, v in results_by_key(local_study[0] / "results.csv").items() if k[:2] == ("mnli", "tatoeba")}
+    assert results_by_key(out / "mnli" / "tatoeba" / "s0" / "results.csv") == local  # the same intermediate model
+
+
+def test_a_training_job_runs_under_torchrun_with_several_gpus_and_resumes_a_started_run(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 3)
+
+    monkeypatch.setattr(study.subprocess, "run", fake_run)
+    job = {"name": "mnli/none/s1", "kind": "intermediate", "run_dir": str(tmp_path / "r"), "gpus": 4,
+           "distributed": True, "argv": ["train.py", "--cfg", "a.yaml"]}
+    with pytest.raises(RuntimeError, match="mnli/none/s1: exit code 3"):
+        study.run_job(job)
+    assert calls[-1] == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=4",
+                         "train.py", "--cfg", "a.yaml"]
+    (tmp_path / "r" / "config.yaml").write_text("x")  # a started run: resume it
+    with pytest.raises(RuntimeError):
+        study.run_job({**job, "gpus": 1})
+    assert calls[-1] == [sys.executable, "train.py", "--cfg", "a.yaml", "--resume"]
+    with pytest.raises(RuntimeError):  # retrieval is one process whatever the GPUs (FAISS uses them all)
+        study.run_job({**job, "kind": "retrieval", "distributed": False, "argv": ["retrieval.py", "--ckpt", "c"]})
+    assert calls[-1] == [sys.executable, "retrieval.py", "--ckpt", "c"]
+    assert isinstance(study.SlurmJob(), submitit.helpers.Checkpointable)  # requeued on preemption or timeout
+
+
+def test_status_shows_a_failed_job_with_its_last_error_line(tmp_path):
+    cfg = study_variant(tmp_path, intermediate=["mnli"], targets=["pawsx"], baselines=False, target_overrides={},
+                        overrides=yaml.safe_load((ROOT / SMOKE).read_text())["overrides"] + ["data.data_dir=nowhere"])
+    out = tmp_path / "failing"
+    p = run_study("run", cfg, "--launcher", "local", "--out-dir", out)
+    assert p.returncode == 1 and "study.py: 2 job(s) not done: mnli/none/s0, mnli/pawsx/s0" in p.stderr, p.stderr
+    s = run_study("status", cfg, "--out-dir", out)
+    lines = s.stdout.splitlines()
+    assert lines[0] == ("failed       mnli/none/s0  config error: config key data.data_dir: nowhere not found "
+                        "(expected the data folder; see data/download.py)")
+    assert lines[1] == "pending      mnli/pawsx/s0" and lines[-1] == "total: 1 failed, 1 pending"
