@@ -8,10 +8,16 @@
   with one line naming the URL. One tqdm bar per file, on stderr.
 - `read_manifest` / `write_manifest`: `sha256  relative/path` lines, the format of `sha256sum`, so
   `cd DATA_DIR && sha256sum -c MANIFEST.sha256` checks a download by hand.
-- `extract_archive(archive, target)` unpacks zip / tar / tar.gz / tar.bz2 after checking every member first: a
-  member that would land outside `target` (`../`, an absolute path, a drive letter), a link pointing out of it, or
-  a device file is refused with a `DownloadError` naming the archive and the member, and nothing is written.
-  Tar extraction also runs with Python's `filter="data"` as a second guard.
+- `extract_archive(archive, target)` unpacks zip / tar / tar.gz / tar.bz2 after checking every member first, and
+  refuses the whole archive, with a `DownloadError` naming the archive and the member and with nothing written,
+  when a member would land outside `target` (an absolute path, a drive letter, a `..` component), when a path
+  passes through a link or a file of the archive, when a link points outside `target` or at or through another
+  link (the long-symlink-chain escape of CVE-2025-4517 needs links through links; upstream archives have no
+  links at all), for a device file or FIFO, and when the kept members would unpack to more than `max_bytes`
+  (default MAX_UNPACKED_BYTES) or more than `max_ratio` times the archive's size (default MAX_RATIO). Python's
+  `tarfile` filters are not relied on: members are written by this module, each file through a temporary name
+  renamed when it is complete, so a member that fails half-way (corrupt data, disk full) leaves no file under
+  its name; symbolic links are created last, and nothing is written below a symbolic link found on disk.
 
 No dependency beyond the standard library and tqdm. Used as a library; there is no command line here:
     from common.fetch import fetch, extract_archive
@@ -20,6 +26,7 @@ No dependency beyond the standard library and tqdm. Used as a library; there is 
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import http.client
@@ -34,12 +41,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from common.io import atomic_write_text
+from common.io import atomic_path, atomic_write_text
 
 CHUNK_SIZE = 1 << 16  # bytes read per call while streaming
 USER_AGENT = "xstilts-download/1"
@@ -225,6 +234,22 @@ def write_manifest(path: str | os.PathLike, entries: dict[str, str]) -> None:
 # Safe unpacking
 
 
+MAX_UNPACKED_BYTES = 64 << 30  # default bound on what one archive may unpack to (UD v2.5's kept part: ~2 GiB)
+MAX_RATIO = 200.0  # default bound on unpacked / archive bytes (text: 3-10; a zip of zeros: ~1000)
+RATIO_FLOOR = 16 << 20  # the ratio is only enforced above this many unpacked bytes (tiny archives vary widely)
+
+
+@dataclass
+class _Member:
+    """One archive member as the checks see it."""
+    name: str  # as written in the archive (what error messages show)
+    path: str  # normalised relative path ("." for the archive root)
+    kind: str  # "file", "dir", "symlink" or "hardlink"
+    size: int = 0  # bytes a file (or a hard link's target) unpacks to
+    link: str = ""  # symlink: the raw target; hardlink: the normalised path of the member it names
+    info: object = None  # the ZipInfo / TarInfo
+
+
 def _archive_kind(archive: Path) -> str:
     name = archive.name.lower()
     if name.endswith(".zip"):
@@ -235,102 +260,253 @@ def _archive_kind(archive: Path) -> str:
 
 
 def _inside(name: str) -> str | None:
-    """The normalised relative path of a member name, or None when it would leave the target folder."""
+    """The normalised relative path of a member name, or None when it is absolute, has a drive letter or has a
+    `..` component (no upstream archive needs one, and `link/..` would climb out of wherever `link` points)."""
     name = name.replace("\\", "/")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
         return None
-    norm = posixpath.normpath(name)
-    if norm == ".." or norm.startswith("../"):
-        return None
-    return norm
+    return posixpath.normpath(name)
 
 
 def _refuse(archive: Path, member: str, why: str) -> DownloadError:
     return DownloadError(f"{archive}: refusing member {member!r}: {why}; nothing was extracted")
 
 
-def _check_zip(archive: Path, zf: zipfile.ZipFile) -> None:
+def _list_zip(archive: Path, zf: zipfile.ZipFile) -> list[_Member]:
+    out = []
     for info in zf.infolist():
-        if _inside(info.filename) is None:
+        path = _inside(info.filename)
+        if path is None:
             raise _refuse(archive, info.filename, "its path leaves the target folder")
-        if stat.S_ISLNK(info.external_attr >> 16):
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
             raise _refuse(archive, info.filename, "symbolic links are not accepted in zip archives")
+        if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise _refuse(archive, info.filename, "device files and FIFOs are not accepted")
+        out.append(_Member(info.filename, path, "dir" if info.is_dir() else "file", info.file_size, info=info))
+    return out
 
 
-def _check_tar(archive: Path, tf: tarfile.TarFile) -> None:
+def _list_tar(archive: Path, tf: tarfile.TarFile) -> list[_Member]:
+    out = []
+    sizes: dict[str, int] = {}  # path -> size of the regular file (or hard link) last written there
     for m in tf.getmembers():
-        rel = _inside(m.name)
-        if rel is None:
+        path = _inside(m.name)
+        if path is None:
             raise _refuse(archive, m.name, "its path leaves the target folder")
         if m.issym():
-            target = m.linkname.replace("\\", "/")
-            if target.startswith("/") or _inside(posixpath.join(posixpath.dirname(rel), target)) is None:
+            if m.linkname.replace("\\", "/").startswith("/") or re.match(r"^[A-Za-z]:", m.linkname):
                 raise _refuse(archive, m.name, f"symbolic link to {m.linkname!r} points outside the target folder")
-        elif m.islnk():  # a hard link names another member, relative to the archive root
-            if _inside(m.linkname) is None:
+            member = _Member(m.name, path, "symlink", link=m.linkname.replace("\\", "/"), info=m)
+        elif m.islnk():  # a hard link names another member, relative to the archive root; it is written as a copy
+            target = _inside(m.linkname)
+            if target is None:
                 raise _refuse(archive, m.name, f"hard link to {m.linkname!r} points outside the target folder")
-        elif not (m.isfile() or m.isdir()):
+            if target not in sizes:
+                raise _refuse(archive, m.name, f"hard link to {m.linkname!r}, which is not a regular file earlier "
+                                               "in the archive")
+            member = _Member(m.name, path, "hardlink", sizes[target], link=target, info=m)
+        elif m.isfile():
+            member = _Member(m.name, path, "file", m.size, info=m)
+        elif m.isdir():
+            member = _Member(m.name, path, "dir", info=m)
+        else:
             raise _refuse(archive, m.name, "device files and FIFOs are not accepted")
+        if member.kind in ("file", "hardlink"):
+            sizes[path] = member.size
+        else:
+            sizes.pop(path, None)
+        out.append(member)
+    return out
 
 
-def _select(archive: Path, names: list[str], include, strip: int) -> dict[str, str]:
-    """Map each selected member name to its path under the target (after dropping `strip` leading folders)."""
-    out = {}
-    for name in names:
-        rel = _inside(name)
-        if rel == "." or (include and not any(fnmatch.fnmatchcase(rel, pat) for pat in include)):
+def _resolve_symlink(archive: Path, m: _Member, links: set[str]) -> str:
+    """The path (relative to the target) a symlink member points at, walked one component at a time.
+
+    Refused: a target that climbs above the target folder, or that passes through or ends at another link of
+    the archive. Walking component by component (not `normpath`, which would cancel `link/..` without looking)
+    is what defeats the long-symlink-chain construction of CVE-2025-4517: with no link through another link,
+    every link resolves in one lexical step, and that step is checked here.
+    """
+    stack = m.path.split("/")[:-1]
+    for part in m.link.split("/"):
+        if part in ("", "."):
             continue
-        parts = rel.split("/")[strip:]
+        if part == "..":
+            if not stack:
+                raise _refuse(archive, m.name, f"symbolic link to {m.link!r} points outside the target folder")
+            stack.pop()
+            continue
+        stack.append(part)
+        if "/".join(stack) in links:
+            raise _refuse(archive, m.name, f"symbolic link to {m.link!r} points at or through the link "
+                                           f"{'/'.join(stack)!r} (links to links are not accepted)")
+    return "/".join(stack) or "."
+
+
+def _check_tree(archive: Path, members: list[tuple[_Member, str]], target_of) -> None:
+    """Structural checks on (member, path) pairs as they will lie under the target folder.
+
+    No path may pass through a link or a file of the same set; a path may not be both a folder and something
+    else, nor a link and anything else; a symlink (whose target path is `target_of(member, links)`) may not
+    point at or through a link of the set. Members are checked in archive order: the first offender is named.
+    """
+    links = {p for m, p in members if m.kind == "symlink"}
+    kinds: dict[str, str] = {}
+    for m, p in members:
+        if p == ".":
+            continue
+        earlier = kinds.get(p)
+        if earlier is not None and (earlier != m.kind or m.kind == "symlink") and \
+                {earlier, m.kind} != {"file", "hardlink"}:
+            raise _refuse(archive, m.name, f"{p!r} appears twice, as a {earlier} and as a {m.kind}")
+        kinds[p] = m.kind
+    for m, p in members:
+        parts = p.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            kind = kinds.get(prefix)
+            if kind == "symlink":
+                raise _refuse(archive, m.name, f"its path passes through the link {prefix!r}")
+            if kind in ("file", "hardlink"):
+                raise _refuse(archive, m.name, f"its path goes inside {prefix!r}, which is a file of the archive")
+        if m.kind == "symlink":
+            t = target_of(m, links).split("/")
+            for i in range(1, len(t) + 1):
+                if "/".join(t[:i]) in links:
+                    raise _refuse(archive, m.name, f"symbolic link to {m.link!r} points at or through the link "
+                                                   f"{'/'.join(t[:i])!r} (links to links are not accepted)")
+
+
+def _select(archive: Path, members: list[_Member], include, strip: int) -> list[tuple[_Member, str]]:
+    """The members to write, each with its path under the target (after dropping `strip` leading folders)."""
+    out = []
+    for m in members:
+        if m.path == "." or (include and not any(fnmatch.fnmatchcase(m.path, pat) for pat in include)):
+            continue
+        parts = m.path.split("/")[strip:]
         if parts:
-            out[name] = "/".join(parts)
+            out.append((m, "/".join(parts)))
     if include and not out:
         raise DownloadError(f"{archive}: no member matches {', '.join(include)} (has the upstream archive changed?)")
     return out
 
 
+def _plan(archive: Path, members: list[_Member], include, strip: int, max_bytes: int | None,
+          max_ratio: float | None) -> tuple[list[tuple[_Member, str]], dict[str, str]]:
+    """Every check, before anything is written: the chosen (member, path) pairs and each symlink's text."""
+    resolved = {}
+
+    def resolve(m: _Member, links: set[str]) -> str:
+        resolved[m.name] = _resolve_symlink(archive, m, links)
+        return resolved[m.name]
+
+    _check_tree(archive, [(m, m.path) for m in members], resolve)
+    chosen = _select(archive, members, include, strip)
+    texts, final_targets = {}, {}
+    for m, p in chosen:  # where each kept symlink points once `strip` folders are dropped
+        if m.kind == "symlink":
+            t = resolved[m.name].split("/")
+            if strip and (len(t) <= strip or t[:strip] != m.path.split("/")[:strip]):
+                raise _refuse(archive, m.name, f"symbolic link to {m.link!r} points outside the unpacked part")
+            final_targets[m.name] = "/".join(t[strip:])
+            texts[m.name] = posixpath.relpath(final_targets[m.name], posixpath.dirname(p) or ".")
+    _check_tree(archive, chosen, lambda m, links: final_targets[m.name])  # strip may merge folders
+    total = sum(m.size for m, _ in chosen if m.kind in ("file", "hardlink"))
+    if max_bytes is not None and total > max_bytes:
+        raise DownloadError(f"{archive}: would unpack to {total:,} bytes, more than the limit of {max_bytes:,} "
+                            "(raise it with --max-unpacked-gib if the archive is genuine); nothing was extracted")
+    size = max(archive.stat().st_size, 1)
+    if max_ratio is not None and total > RATIO_FLOOR and total > max_ratio * size:
+        raise DownloadError(f"{archive}: would unpack {size:,} bytes to {total:,} ({total / size:.0f} times as "
+                            f"many, more than the limit of {max_ratio:g}; raise it with --max-ratio if the archive "
+                            "is genuine); nothing was extracted")
+    return chosen, texts
+
+
+def _no_link_on_disk(archive: Path, member: str, target: Path, rel: str, checked: set[str]) -> None:
+    """Refuse to write below an existing symlink under `target` (one left by another archive, or by hand)."""
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        prefix = "/".join(parts[:i])
+        if prefix in checked:
+            continue
+        if (target / prefix).is_symlink():
+            raise DownloadError(f"{archive}: refusing member {member!r}: {target / prefix} is a symbolic link on "
+                                "disk; remove it and rerun")
+        checked.add(prefix)
+
+
+def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts: dict[str, str], open_member,
+           max_bytes: int | None) -> None:
+    """Write the checked members: folders, then each file through a temporary name renamed when complete,
+    then the symlinks. A member that fails half-way (corrupt data, disk full) leaves nothing under its name."""
+    target.mkdir(parents=True, exist_ok=True)
+    checked: set[str] = set()
+    written = 0
+    for m, rel in chosen:
+        _no_link_on_disk(archive, m.name, target, rel, checked)
+        dest = target / rel
+        if m.kind == "dir":
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        if m.kind == "symlink":
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(dest) as tmp, open_member(m) as src, open(tmp, "wb") as dst:
+                for block in iter(lambda: src.read(CHUNK_SIZE), b""):
+                    written += len(block)
+                    if max_bytes is not None and written > max_bytes:
+                        raise DownloadError(f"{archive}: member {m.name!r} unpacks past the limit of "
+                                            f"{max_bytes:,} bytes; it was removed")
+                    dst.write(block)
+        except DownloadError:
+            raise
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as e:
+            why = "no space left on the device" if getattr(e, "errno", None) == errno.ENOSPC else \
+                f"{type(e).__name__}: {e}"
+            raise DownloadError(f"{archive}: unpacking member {m.name!r} failed ({why}); the partial file was "
+                                f"removed, members before it are in {target}") from None
+    for m, rel in chosen:
+        if m.kind == "symlink":
+            dest = target / rel
+            _no_link_on_disk(archive, m.name, target, posixpath.normpath(posixpath.join(posixpath.dirname(rel),
+                                                                                          texts[m.name])) + "/x",
+                             checked)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.is_symlink():
+                dest.unlink()
+            os.symlink(texts[m.name], dest)
+
+
 def extract_archive(archive: str | os.PathLike, target: str | os.PathLike, include: Sequence[str] = (),
-                    strip: int = 0) -> Path:
+                    strip: int = 0, *, max_bytes: int | None = MAX_UNPACKED_BYTES,
+                    max_ratio: float | None = MAX_RATIO) -> Path:
     """Unpack a zip or tar(.gz/.bz2/.xz) archive into `target` (created if missing) and return `target`.
 
     Every member is checked before anything is written; see the module docstring for what is refused.
     include: fnmatch patterns on member paths (`*` crosses `/`); only matching members are written (empty: all).
     strip: leading folders dropped from each member path, like `tar --strip-components`.
+    max_bytes, max_ratio: bounds on the bytes the kept members unpack to, and on that over the archive's size
+    (the ratio only above RATIO_FLOOR bytes); None: no bound.
     """
     archive, target = Path(archive), Path(target)
     kind = _archive_kind(archive)
+    if archive.stat().st_size == 0:
+        raise DownloadError(f"{archive}: empty file (0 bytes); expected a {kind} archive")
     try:
         if kind == "zip":
             with zipfile.ZipFile(archive) as zf:
-                _check_zip(archive, zf)
-                infos = {i.filename: i for i in zf.infolist()}
-                chosen = _select(archive, list(infos), include, strip)
-                target.mkdir(parents=True, exist_ok=True)
-                for name, rel in chosen.items():
-                    dest = target / rel
-                    if infos[name].is_dir():
-                        dest.mkdir(parents=True, exist_ok=True)
-                        continue
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(infos[name]) as src, open(dest, "wb") as dst:
-                        shutil.copyfileobj(src, dst, CHUNK_SIZE)
+                chosen, texts = _plan(archive, _list_zip(archive, zf), include, strip, max_bytes, max_ratio)
+                _write(archive, target, chosen, texts, lambda m: zf.open(m.info), max_bytes)
         else:
             with tarfile.open(archive) as tf:
-                _check_tar(archive, tf)
-                members = {m.name: m for m in tf.getmembers()}
-                chosen = _select(archive, list(members), include, strip)
-                renamed = []
-                for name, rel in chosen.items():
-                    m = members[name].replace(name=rel, deep=False)
-                    if m.islnk():  # hard link targets are archive paths: strip them the same way
-                        m = m.replace(linkname="/".join(_inside(m.linkname).split("/")[strip:]), deep=False)
-                    renamed.append(m)
-                target.mkdir(parents=True, exist_ok=True)
-                try:
-                    tf.extractall(target, members=renamed, filter="data")
-                except tarfile.FilterError as e:  # second guard; our checks should have caught it first
-                    raise DownloadError(f"{archive}: refusing member {e.tarinfo.name!r}: {e}") from None
-    except (zipfile.BadZipFile, tarfile.ReadError, EOFError) as e:
-        raise DownloadError(f"{archive}: not a readable {kind} archive ({e})") from None
+                chosen, texts = _plan(archive, _list_tar(archive, tf), include, strip, max_bytes, max_ratio)
+                _write(archive, target, chosen, texts, lambda m: tf.extractfile(m.info), max_bytes)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DownloadError(f"{archive}: not a readable {kind} archive ({first})") from None
     return target
 
 def mirror_url(url: str, base_url: str | None) -> str:

@@ -1,27 +1,106 @@
 """Atomic file output: write to a temporary file beside the target, then rename.
 
-A reader never sees a half-written file: either the old content or the new one.
+A reader never sees a half-written file: either the old content or the new one. The new file keeps the mode of
+the file it replaces (a shared 0644 results file stays readable to other accounts); a new file gets the mode
+`open()` would give it (0666 minus the umask), not `mkstemp`'s private 0600.
+
+The temporary file is `.<name>.<host>.<pid>.<random>.tmp` in the target's folder. A process killed between
+creating and renaming it leaves it behind; the next atomic write to the same target removes such stale files:
+those of a process of this host that no longer runs, and those of any host older than STALE_AFTER_S seconds
+(a live writer on another node of a shared file system is never older than that). Used as a library:
+    from common.io import atomic_path, atomic_write_text
+    atomic_write_text("out/config.yaml", text)
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import stat
 import tempfile
+import time
 from pathlib import Path
+
+STALE_AFTER_S = 24 * 3600  # a temporary file of another host older than this is left over from a killed write
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows (os.umask is set-and-return)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits the written file should get: the existing file's, else 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: it runs
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the `.<name>.*.tmp` files a killed atomic write to `path` left behind; return those removed."""
+    path = Path(path)
+    prefix, host, now = f".{path.name}.", socket.gethostname(), time.time()
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+            continue
+        parts = entry.name[len(prefix):-len(".tmp")].rsplit(".", 2)  # host (may hold dots), pid, random
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
+            stale = int(parts[1]) != os.getpid() and not _pid_alive(int(parts[1]))
+        else:  # another host's (or an older naming's) temporary file: only by age
+            stale = age > STALE_AFTER_S
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path in the target's folder; on success rename it onto `path`.
 
-    On an exception the temporary file is removed and `path` is left untouched.
+    On an exception the temporary file is removed and `path` is left untouched. The file gets the replaced
+    file's mode, or 0666 minus the umask when `path` is new.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{socket.gethostname()}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
+    try:
+        os.fchmod(fd, _mode_for(path))
+    finally:
+        os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _mode_for(path))  # the writer may have replaced the file (torch.save, shutil.copy)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -17,7 +17,8 @@ What it does, per task:
    DATA_DIR: `cd DATA_DIR && sha256sum -c MANIFEST.sha256`). A checksum in SOURCES is checked on every fetch; with
    `--verify MANIFEST` every file must also match that manifest (e.g. one written on another machine).
    A mismatch is an error and leaves no file under the final name.
-3. Unpack archives safely (`common.fetch.extract_archive`: no member may leave its folder) into the task's folder.
+3. Unpack archives safely (`common.fetch.extract_archive`: no member may leave its folder, no link may point at
+   a link, at most --max-unpacked-gib and --max-ratio times the archive's size) into the task's folder.
 4. Run `data.check.check(DATA_DIR, tasks)` on the result and print its report (skip with `--no-check`); a
    required file missing or malformed makes the command fail.
 
@@ -45,8 +46,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.fetch import (DownloadError, copy_verified, extract_archive, fetch, mirror_url, read_manifest,
-                          write_manifest)
+from common.fetch import (MAX_RATIO, MAX_UNPACKED_BYTES, DownloadError, copy_verified, extract_archive, fetch,
+                          mirror_url, read_manifest, write_manifest)
 from config import DataConfig
 from data.tasks import TASKS, TATOEBA_LANG3
 
@@ -253,20 +254,35 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def lay_out(source: Source, data_dir: Path) -> None:
-    """Unpack a fetched archive into its place (plain files were fetched there already)."""
+def _regular_files(archive: Path, folder: Path) -> list[Path]:
+    """The regular files under an unpacked scratch folder; a symbolic link there is an error, not moved: checked
+    as pointing inside the scratch folder, it would point elsewhere once moved into DATA_DIR."""
+    out = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise DownloadError(f"{archive}: {path.relative_to(folder)} is a symbolic link; expected a regular file")
+        if path.is_file():
+            out.append(path)
+    return out
+
+
+def lay_out(source: Source, data_dir: Path, max_bytes: int | None = MAX_UNPACKED_BYTES,
+            max_ratio: float | None = MAX_RATIO) -> None:
+    """Unpack a fetched archive into its place (plain files were fetched there already). Only regular files are
+    moved out of a scratch folder. max_bytes, max_ratio: `extract_archive`'s bounds on each archive."""
     if not source.archive:
         return
     archive = data_dir / source.saved_as
+    limits = {"max_bytes": max_bytes, "max_ratio": max_ratio}
     if not (source.nested or source.flatten):
-        extract_archive(archive, data_dir / source.dest, include=source.include, strip=source.strip)
+        extract_archive(archive, data_dir / source.dest, include=source.include, strip=source.strip, **limits)
         return
     scratch = data_dir / DOWNLOADS / f".{source.name}.unpacked"  # unpacked here, then moved or unpacked again
     _remove_tree(scratch)
     try:
         if source.flatten:
-            extract_archive(archive, scratch, include=source.include)
-            files = sorted(p for p in scratch.rglob("*") if p.is_file())
+            extract_archive(archive, scratch, include=source.include, **limits)
+            files = _regular_files(archive, scratch)
             seen: dict[str, Path] = {}
             for path in files:
                 if path.name in seen:
@@ -277,11 +293,12 @@ def lay_out(source: Source, data_dir: Path) -> None:
             for name, path in seen.items():
                 os.replace(path, data_dir / source.dest / name)
         if source.nested:
-            extract_archive(archive, scratch, include=[member for member, _ in source.nested])
+            extract_archive(archive, scratch, include=[member for member, _ in source.nested], **limits)
+            regular = set(_regular_files(archive, scratch))
             for member, dest in source.nested:
-                if not (scratch / member).is_file():
+                if scratch / member not in regular:
                     raise DownloadError(f"{archive}: has no member {member} (has the upstream archive changed?)")
-                extract_archive(scratch / member, data_dir / dest)
+                extract_archive(scratch / member, data_dir / dest, **limits)
     finally:
         _remove_tree(scratch)
 
@@ -289,12 +306,14 @@ def lay_out(source: Source, data_dir: Path) -> None:
 def download(tasks: list[str], data_dir: str | Path, *, base_url: str | None = None,
              verify: dict[str, str] | None = None, from_files: dict[str, Path] | None = None, retries: int = 5,
              backoff: float = 1.0, timeout: float = 60.0, progress: bool = True, log=print,
-             sources: dict[str, tuple[Source, ...]] | None = None) -> list[str]:
+             sources: dict[str, tuple[Source, ...]] | None = None, max_bytes: int | None = MAX_UNPACKED_BYTES,
+             max_ratio: float | None = MAX_RATIO) -> list[str]:
     """Fetch, verify, record and lay out the sources of `tasks` under `data_dir`.
 
     Returns the tasks left undone because they need a manual step (their instructions are logged).
     verify: manifest entries (path relative to data_dir -> SHA-256) every fetched file must match.
     sources: the table to use (default SOURCES; tests swap in their fixtures' checksums).
+    max_bytes, max_ratio: bounds on what each archive may unpack to (see common.fetch.extract_archive).
     """
     data_dir = Path(data_dir)
     sources = SOURCES if sources is None else sources
@@ -335,7 +354,7 @@ def download(tasks: list[str], data_dir: str | Path, *, base_url: str | None = N
                                progress=progress)
             manifest[source.saved_as] = digest
             write_manifest(manifest_path, manifest)
-            lay_out(source, data_dir)
+            lay_out(source, data_dir, max_bytes, max_ratio)
             done.add(source.saved_as)
     return pending
 
@@ -516,6 +535,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from-file", action="append", default=[], metavar="TASK=PATH",
                         help="a file fetched by hand for a manual source (panx, ccg)")
     parser.add_argument("--retries", type=int, default=5, help="extra attempts after a transient failure")
+    parser.add_argument("--max-unpacked-gib", type=float, default=MAX_UNPACKED_BYTES / 2**30, metavar="GIB",
+                        help="refuse an archive whose kept members unpack to more than this (default %(default)g)")
+    parser.add_argument("--max-ratio", type=float, default=MAX_RATIO,
+                        help="refuse an archive that unpacks to more than this many times its size (default "
+                             "%(default)g; checked above 16 MiB unpacked)")
     parser.add_argument("--no-check", action="store_true", help="do not run data.check on the result")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
@@ -539,7 +563,8 @@ def main(argv: list[str] | None = None) -> None:
             download_hub(hub_tasks, args.out, langs=langs, log=log)
         pending = download(tasks_upstream, args.out, base_url=args.base_url, verify=verify,
                            from_files=parse_from_files(args.from_file, tasks_upstream), retries=args.retries,
-                           progress=not args.quiet, log=log) if tasks_upstream else []
+                           progress=not args.quiet, log=log, max_bytes=int(args.max_unpacked_gib * 2**30),
+                           max_ratio=args.max_ratio) if tasks_upstream else []
         ready = [t for t in tasks if t not in pending]
         if ready and not args.no_check and not run_check(Path(args.out), ready, log=log, langs=langs):
             raise DownloadError(f"data.check found problems in {args.out} (see its report above)")

@@ -64,7 +64,7 @@ def download_xlmr(size: str, out: str | os.PathLike, *, base_url: str | None = N
     try:
         extract_archive(archive, scratch, include=[f"*{name}" for name in KEEP])
         for name in KEEP:
-            found = sorted(p for p in scratch.rglob(name) if p.is_file())
+            found = sorted(p for p in scratch.rglob(name) if p.is_file() and not p.is_symlink())
             if len(found) != 1:
                 raise DownloadError(f"{archive}: expected one {name}, found {len(found)}")
             os.replace(found[0], out / name)
