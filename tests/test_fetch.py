@@ -178,6 +178,17 @@ EVIL = [
     ("symabs.tar.bz2", lambda: make_tar({"ok.txt": b"fine"}, "w:bz2", symlinks={"d/link": "/etc"}), "d/link"),
     ("symdeep.tar", lambda: make_tar({"ok.txt": b"fine"}, "w", symlinks={"d/link": "../../x"}), "d/link"),
     ("hard.tar.gz", lambda: make_tar({"ok.txt": b"fine"}, hardlinks={"h": "../outside"}), "h"),
+    # a link through a link: "d/.." is "." lexically, the parent folder on disk (tarfile's filter refused it
+    # only after "ok.txt" and "d" were written)
+    ("linklink.tar", lambda: make_tar({"ok.txt": b"fine"}, "w", symlinks={"d": ".", "d2": "d/.."}), "d2"),
+    ("through.tar", lambda: make_tar({"ok.txt": b"fine", "d/x.txt": b"x"}, "w", symlinks={"d": "sub"}), "d/x.txt"),
+    ("dotdotlink.tar", lambda: make_tar({"ok.txt": b"fine", "sub/x.txt": b"x"}, "w",
+                                        symlinks={"s": "sub", "up": "s/../.."}), "up"),
+    ("hardtolink.tar", lambda: make_tar({"ok.txt": b"fine"}, "w", symlinks={"s": "ok.txt"},
+                                        hardlinks={"h": "s"}), "h"),
+    ("fileasdir.zip", lambda: make_zip({"ok.txt": b"fine", "a": b"file", "a/b": b"inside a file"}), "a/b"),
+    ("fileasdir.tar", lambda: make_tar({"ok.txt": b"fine", "a": b"file", "a/b": b"inside a file"}, "w"), "a/b"),
+    ("dirandlink.tar", lambda: make_tar({"ok.txt": b"fine", "a/x": b"x"}, "w", symlinks={"a": "ok.txt"}), "a"),
 ]
 
 
@@ -201,6 +212,48 @@ def test_symlink_inside_the_target_is_accepted(tmp_path):
     (tmp_path / "a.tar.gz").write_bytes(make_tar({"d/x.txt": b"x"}, symlinks={"d/link": "x.txt"}))
     out = extract_archive(tmp_path / "a.tar.gz", tmp_path / "out")
     assert (out / "d" / "link").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("name", ["empty.tar.gz", "empty.tar", "empty.zip"])
+def test_empty_archive_is_a_one_line_error(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(DownloadError) as err:
+        extract_archive(tmp_path / name, tmp_path / "out")
+    kind = "zip" if name.endswith("zip") else "tar"
+    assert str(err.value) == f"{tmp_path / name}: empty file (0 bytes); expected a {kind} archive"
+    (tmp_path / name).write_bytes(b"garbage, not an archive" * 40)
+    with pytest.raises(DownloadError) as err:
+        extract_archive(tmp_path / name, tmp_path / "out")
+    assert "\n" not in str(err.value) and f"{name}: not a readable {kind} archive (" in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_hard_link_is_written_as_a_copy_of_its_file(tmp_path):
+    (tmp_path / "a.tar").write_bytes(make_tar({"d/x.txt": b"x"}, "w", hardlinks={"d/y.txt": "d/x.txt"}))
+    out = extract_archive(tmp_path / "a.tar", tmp_path / "out")
+    assert (out / "d" / "y.txt").read_bytes() == b"x" and not (out / "d" / "y.txt").is_symlink()
+    assert (out / "d" / "y.txt").stat().st_ino != (out / "d" / "x.txt").stat().st_ino
+
+
+def test_nothing_is_written_below_a_symlink_already_on_disk(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "top").symlink_to(tmp_path / "elsewhere")  # left by another archive, or by hand
+    (tmp_path / "a.zip").write_bytes(make_zip({"top/x.txt": b"x"}))
+    with pytest.raises(DownloadError, match=r"refusing member 'top/x\.txt': .*out/top is a symbolic link on disk"):
+        extract_archive(tmp_path / "a.zip", tmp_path / "out")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_symlink_through_strip_stays_inside_and_is_rewritten(tmp_path):
+    (tmp_path / "a.tar").write_bytes(make_tar({"top/d/x.txt": b"x"}, "w", symlinks={"top/l": "d/x.txt",
+                                                                                  "top/e/m": "../d/x.txt"}))
+    out = extract_archive(tmp_path / "a.tar", tmp_path / "out", strip=1)
+    assert (out / "l").read_bytes() == b"x" and (out / "e" / "m").read_bytes() == b"x"
+    (tmp_path / "b.tar").write_bytes(make_tar({"top/x.txt": b"x", "other/y": b"y"}, "w",
+                                              symlinks={"top/l": "../other/y"}))
+    with pytest.raises(DownloadError, match=r"refusing member 'top/l': .* points outside the unpacked part"):
+        extract_archive(tmp_path / "b.tar", tmp_path / "out2", strip=1)
 
 
 def test_unknown_or_corrupt_archive_is_a_clear_error(tmp_path):
