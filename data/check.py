@@ -82,6 +82,9 @@ def check_entry(task: Task, data_dir, lang: str, split: str, required: bool, lay
             raise
         entry.update(status="missing", errors=[str(e)] if required else [])
         return entry
+    except DataError as e:  # a folder or a dangling link where a file belongs
+        entry.update(status="malformed", errors=[str(e)])
+        return entry
     entry.update(layout=source.layout, paths=[str(p) for p in paths])
     with collect_errors() as errors:
         try:

@@ -182,19 +182,26 @@ class Source:
     options: tuple[str, ...] = ()  # reader options (READ_OPTIONS) this source's reader takes; others are not passed
 
     def paths(self, data_dir, lang: str) -> list[Path] | None:
-        """The files for `lang`, or None when one of them is missing."""
+        """The files for `lang`, or None when one of them is missing. A path that is there but is not a file
+        (a folder, a dangling symbolic link) is a DataError, not a missing file: falling back to the next
+        layout would silently read, say, XTREME's unlabelled copy instead of the original."""
         found = []
         for pattern in self.expand(lang):
             if "*" in pattern:
                 matches = sorted(Path(data_dir).glob(pattern))
                 if not matches:
                     return None
-                found.extend(matches)
             else:
                 path = Path(data_dir) / pattern
-                if not path.is_file():
+                if not (path.is_file() or path.is_symlink() or path.exists()):
                     return None
-                found.append(path)
+                matches = [path]
+            for path in matches:
+                if not path.is_file():
+                    what = "a dangling symbolic link" if path.is_symlink() and not path.exists() else "not a file"
+                    raise DataError(path, None, f"{what}; expected the {self.layout} {self.split} file here "
+                                                "(or nothing, to use another layout)")
+            found.extend(matches)
         return found
 
     def expand(self, lang: str) -> list[str]:

@@ -84,11 +84,12 @@ def read_xnli_original(paths, lang, split, labels) -> Examples:
     if lang not in by_lang:
         raise MissingDataError(path, None, f"no rows with language {lang!r}; expected one of "
                                            f"{', '.join(sorted(by_lang))}")
-    out = Examples(paths=paths)
+    out, lines = Examples(paths=paths), []
     for lineno, pair_id, s1, s2, label in by_lang[lang]:
         with row_scope():
             out.append(PairExample(pair_id, lang, s1, s2, check_label(path, lineno, label, labels)))
-    check_unique_ids(path, (e.id for e in out))
+            lines.append(lineno)
+    check_unique_ids(path, (e.id for e in out), lines)
     return out
 
 
@@ -117,13 +118,14 @@ def _read_headed_tsv(path, names: list[str], expected: str, bad_rows: dict[str, 
 def read_pawsx_original(paths, lang, split, labels) -> Examples:
     """PAWS-X `x-final/L/{train,dev_2k,test_2k}.tsv`: header `id sentence1 sentence2 label`."""
     (path,) = paths
-    out = Examples(paths=paths)
+    out, lines = Examples(paths=paths), []
     for lineno, row in _read_headed_tsv(path, ["id", "sentence1", "sentence2", "label"],
                                         "PAWS-X TSV with header id, sentence1, sentence2, label"):
         with row_scope():
             out.append(PairExample(row["id"], lang, row["sentence1"], row["sentence2"],
                                    check_label(path, lineno, row["label"], labels)))
-    check_unique_ids(path, (e.id for e in out))
+            lines.append(lineno)
+    check_unique_ids(path, (e.id for e in out), lines)
     return out
 
 
@@ -143,7 +145,7 @@ def read_xnli_mt_train(paths, lang, split, labels) -> Examples:
 def read_glue_mnli(paths, lang, split, labels) -> Examples:
     """GLUE `MNLI/{train,dev_matched,dev_mismatched}.tsv`: header with pairID, sentence1, sentence2, gold_label."""
     (path,) = paths
-    out, skipped = Examples(paths=paths), {"gold_label '-'": 0}
+    out, skipped, lines = Examples(paths=paths), {"gold_label '-'": 0}, []
     for lineno, row in _read_headed_tsv(path, ["pairID", "sentence1", "sentence2", "gold_label"],
                                         "GLUE MNLI TSV with columns pairID, sentence1, sentence2, gold_label"):
         if row["gold_label"] == "-":  # annotators did not agree
@@ -152,7 +154,8 @@ def read_glue_mnli(paths, lang, split, labels) -> Examples:
         with row_scope():
             out.append(PairExample(row["pairID"], lang, row["sentence1"], row["sentence2"],
                                    check_label(path, lineno, row["gold_label"], labels)))
-    check_unique_ids(path, (e.id for e in out))
+            lines.append(lineno)
+    check_unique_ids(path, (e.id for e in out), lines)
     out.add_skips(skipped, path)
     return out
 
@@ -167,14 +170,15 @@ def read_glue_qqp(paths, lang, split, labels) -> Examples:
     issue #5; transformers' reader drops them too): those rows are skipped and counted, not fatal.
     """
     (path,) = paths
-    out, skipped = Examples(paths=paths), {_BAD_ROW: 0}
+    out, skipped, lines = Examples(paths=paths), {_BAD_ROW: 0}, []
     for lineno, row in _read_headed_tsv(path, ["id", "question1", "question2", "is_duplicate"],
                                         "GLUE QQP TSV with columns id, question1, question2, is_duplicate",
                                         bad_rows=skipped):
         with row_scope():
             out.append(PairExample(row["id"], lang, row["question1"], row["question2"],
                                    check_label(path, lineno, row["is_duplicate"], labels)))
-    check_unique_ids(path, (e.id for e in out))
+            lines.append(lineno)
+    check_unique_ids(path, (e.id for e in out), lines)
     out.add_skips(skipped, path)
     return out
 

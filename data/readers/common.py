@@ -164,13 +164,19 @@ def check_label(path, where, label, labels: Sequence[str] | frozenset[str] | Non
     return label
 
 
-def check_unique_ids(path, ids: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for id_ in ids:
-        if id_ in seen:
+def check_unique_ids(path, ids: Iterable[str], lines: Sequence[int] | None = None) -> None:
+    """Every id once. lines: each id's line number, when the file has lines: the error then names the line of
+    the repeat and of the first (else the id stands where the line would, as in `file.json:s1`)."""
+    first: dict[str, int | None] = {}
+    for i, id_ in enumerate(ids):
+        line = None if lines is None else lines[i]
+        if id_ in first:
             with row_scope():
-                raise DataError(path, id_, "duplicate id; expected every id once")
-        seen.add(id_)
+                if line is None:
+                    raise DataError(path, id_, "duplicate id; expected every id once")
+                raise DataError(path, line, f"duplicate id {id_!r} (first on line {first[id_]}); expected every "
+                                            "id once")
+        first[id_] = line
 
 
 def parse_json_line(path, lineno: int, line: str):
@@ -178,6 +184,8 @@ def parse_json_line(path, lineno: int, line: str):
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise DataError(path, lineno, f"broken JSON ({e.msg} at column {e.colno}); expected one JSON object per line") from None
+    except RecursionError:  # json's decoder recurses once per level of [ or {
+        raise DataError(path, lineno, "JSON nested too deeply to read; expected one JSON object per line") from None
     if not isinstance(obj, dict):
         raise DataError(path, lineno, f"a JSON {type(obj).__name__}; expected one JSON object per line")
     return obj
@@ -211,6 +219,8 @@ def load_json(path, expected: str):
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(path, e.lineno, f"broken JSON ({e.msg} at column {e.colno}); expected {expected}") from None
+    except RecursionError:  # json's decoder recurses once per level of [ or {
+        raise DataError(path, None, f"JSON nested too deeply to read; expected {expected}") from None
 
 
 def file_line_id(path, lineno: int) -> str:

@@ -17,19 +17,38 @@ TYDIQA_NAMES = {"arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi
                 "korean": "ko", "russian": "ru", "swahili": "sw", "telugu": "te"}
 
 
-def _read_answers(path, qid, qa: dict, version2: bool):
-    """(answers, is_impossible) of one question; answers None when the file carries no gold for it."""
+MISPLACED = "answer text not at its answer_start (kept: scored by its text; no training target)"
+
+
+def _read_answers(path, qid, qa: dict, context: str, version2: bool, skipped: dict[str, int]):
+    """(answers, is_impossible) of one question; answers None when the file carries no gold for it.
+
+    An answer_start outside the context is an error. An answer whose text is not at its answer_start is kept and
+    counted under MISPLACED: the official scripts score answers by text only, and SQuAD's own files hold
+    answers whose start is a character or two off; featurize_span leaves such a question without a training
+    target (and logs it).
+    """
     if version2 and qa.get("is_impossible", False) is True:
         return (), True
     raw = get_key(path, qid, qa, "answers", list)
+    if not raw:
+        raise DataError(path, qid, "'answers' is empty; expected at least one answer" +
+                        (" or is_impossible: true (SQuAD v2.0)" if version2 else
+                         " (this format has no unanswerable questions; XTREME's blanked test files keep one answer "
+                         "with text '')"))
     answers = []
     for i, a in enumerate(raw):
         if not isinstance(a, dict):
             raise DataError(path, qid, f"answers[{i}] is {type(a).__name__}; expected an object with text, answer_start")
         text = get_key(path, qid, a, "text")
         start = get_key(path, qid, a, "answer_start", int)
+        if text and not 0 <= start <= len(context):
+            raise DataError(path, qid, f"answers[{i}].answer_start {start} is outside the context "
+                                       f"({len(context)} characters); expected a character offset into it")
+        if text and context[start:start + len(text)] != text:
+            skipped[MISPLACED] += 1
         answers.append(Answer(text, start))
-    if not answers or all(a.text == "" for a in answers):
+    if all(a.text == "" for a in answers):
         if version2:
             raise DataError(path, qid, "no answer text and is_impossible is not true; expected answers or "
                                        "is_impossible: true (SQuAD v2.0)")
@@ -47,7 +66,7 @@ def read_squad_json(paths, lang, split, labels=None, *, version2: bool = False, 
     doc = load_json(path, EXPECTED)
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise DataError(path, None, f"no top-level 'data' list; expected {EXPECTED}")
-    out = Examples(paths=paths)
+    out, skipped = Examples(paths=paths), {MISPLACED: 0}
     for a_i, article in enumerate(doc["data"]):
         where = f"data[{a_i}]"
         if not isinstance(article, dict):
@@ -69,10 +88,11 @@ def read_squad_json(paths, lang, split, labels=None, *, version2: bool = False, 
                                                        f"{', '.join(TYDIQA_NAMES)}")
                         if TYDIQA_NAMES[name] != lang:
                             continue
-                    answers, impossible = _read_answers(path, qid, qa, version2)
+                    answers, impossible = _read_answers(path, qid, qa, context, version2, skipped)
                     out.append(SpanExample(qid, lang, get_key(path, qid, qa, "question"), context, answers,
                                            impossible))
     check_unique_ids(path, (e.id for e in out))
+    out.add_skips(skipped, path)
     if id_prefix_langs and not out:
         raise MissingDataError(path, None, f"no question of language {lang!r}; expected ids starting with "
                                     f"{[k for k, v in TYDIQA_NAMES.items() if v == lang]}")

@@ -121,6 +121,9 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int], ud
             if not token_id.isdigit() or int(token_id) != len(forms) + 1:
                 raise DataError(path, lineno, f"word id {token_id!r}; expected {len(forms) + 1} (ids count up from "
                                               "1 in each sentence)")
+            if not cols[1].strip():
+                raise DataError(path, lineno, f"empty FORM for word {token_id}; expected the word ('_' when the "
+                                              "text is withheld)")
             tag = check_label(path, lineno, cols[3], labels)
             if start is None:
                 start = lineno
@@ -205,6 +208,8 @@ def _read_tag_lines(path, lang, labels, expected: str, split_token, columns=(1, 
             if ncols is None:
                 ncols = len(cols)  # XTREME's test files have no tag column
             word = split_token(path, lineno, cols[0])
+            if not word.strip():
+                raise DataError(path, lineno, f"empty word; expected {expected}")
             tag = check_label(path, lineno, cols[1], labels) if ncols == 2 else None
             if start is None:
                 start = lineno
