@@ -162,3 +162,14 @@ def test_duplicate_pawsx_id_is_reported_at_its_line_not_as_the_id(tmp_path):
     with pytest.raises(DataError) as err:
         get_task("pawsx").read(tmp_path, "de", "test")
     assert str(err.value) == f"{path}:5: duplicate id '1' (first on line 2); expected every id once"
+
+
+def test_non_ascii_digits_are_a_data_error_not_a_crash(tmp_path):
+    # "²".isdigit() is True but int("²") raises: a word id or a label of such digits must be a clear error
+    path = write(tmp_path, UD, _conllu([_word(1, "Hallo"), ["²", *_word(2, "Welt")[1:]]]))
+    with pytest.raises(DataError, match=rf"^{path}:3: word id '²'; expected 2"):
+        get_task("udpos").read(tmp_path, "de", "test")
+    header = "id,context,question,answer0,answer1,answer2,answer3,label\n"
+    path = write(tmp_path, "cosmosqa/valid.csv", header + "c1,ctx,q?,a,b,c,d,²\n")
+    with pytest.raises(DataError, match=r"valid\.csv"):
+        get_task("cosmosqa").read(tmp_path, "en", "dev")

@@ -47,7 +47,7 @@ def _cosmos_example(path, where, row: dict, lang, from_csv: bool) -> ChoiceExamp
         get_key(path, where, row, key)
     label = row.get("label")
     if from_csv and label is not None:
-        label = int(label) if label.strip().isdigit() else label
+        label = int(label) if label.strip().isascii() and label.strip().isdigit() else label  # "²".isdigit()
     label = None if label is None else _check_choice_label(path, where, label, 4)
     return ChoiceExample(row["id"], lang, f"{row['context']} {row['question']}",
                          tuple(row[f"answer{i}"] for i in range(4)), label)

@@ -34,11 +34,11 @@ POS_PRECEDENCE = {
 def _heads(head: str, deps: str) -> list[int]:
     """The word's parents in XTREME's graph: the basic HEAD and every enhanced DEPS head that is a whole number
     (xtreme's CoNLLReader adds both as edges; heads of empty nodes such as `8.1` are left out, as there)."""
-    parents = [int(head)] if head.isdigit() else []
+    parents = [int(head)] if head.isascii() and head.isdigit() else []
     if deps != "_":
         for pair in deps.split("|"):
             first = pair.split(":", 1)[0]
-            if first.isdigit():
+            if first.isascii() and first.isdigit():
                 parents.append(int(first))
     return parents
 
@@ -113,12 +113,13 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int], ud
                 continue
             if "-" in token_id:  # multiword token: the surface form of the words in its range
                 first, _, last = token_id.partition("-")
-                if not (first.isdigit() and last.isdigit() and int(first) == len(forms) + 1 < int(last)):
+                if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()
+                        and int(first) == len(forms) + 1 < int(last)):  # ASCII: '²'.isdigit() is True
                     raise DataError(path, lineno, f"multiword token id {token_id!r}; expected a range "
                                                   f"{len(forms) + 1}-N (N > {len(forms) + 1}) before its words")
                 ranges.append((int(first), int(last), cols[1].strip(), lineno))
                 continue
-            if not token_id.isdigit() or int(token_id) != len(forms) + 1:
+            if not (token_id.isascii() and token_id.isdigit()) or int(token_id) != len(forms) + 1:
                 raise DataError(path, lineno, f"word id {token_id!r}; expected {len(forms) + 1} (ids count up from "
                                               "1 in each sentence)")
             if not cols[1].strip():
