@@ -78,12 +78,12 @@ def check_entry(task: Task, data_dir, lang: str, split: str, required: bool, lay
     try:
         source, paths = task.locate(data_dir, lang, split, layout)
     except ValueError as e:  # MissingDataError, or a split without a file of the forced layout
+        if isinstance(e, DataError) and not isinstance(e, MissingDataError):  # a folder or a dangling link
+            entry.update(status="malformed", errors=[str(e)])  # where a file belongs
+            return entry
         if not isinstance(e, MissingDataError) and layout == "auto":
             raise
         entry.update(status="missing", errors=[str(e)] if required else [])
-        return entry
-    except DataError as e:  # a folder or a dangling link where a file belongs
-        entry.update(status="malformed", errors=[str(e)])
         return entry
     entry.update(layout=source.layout, paths=[str(p) for p in paths])
     with collect_errors() as errors:
