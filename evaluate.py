@@ -11,8 +11,10 @@ intermediate_task, target_task and seed, which label the results rows (REFERENCE
 Inference: features sorted by length and batched (little padding), torch.inference_mode, bf16 autocast on CUDA.
 QA: n-best span decoding (max answer length 30) over every window of an example, mapped back to the context
 through the offsets (data.featurize.decode_spans). Tagging: one prediction per word (data.featurize.stitch_tags).
-Every score goes to the results CSV (data.results.append_results: atomic, validated) and a per-language table is
-printed. Everything about the input (checkpoint files, task, languages, gold labels) is checked before any compute.
+A per-language table is printed, then every score goes to the results CSV (data.results: atomic, validated); when
+the file cannot take them, the rows are written to a new CSV beside it and the error says where. Everything about the
+input (checkpoint files, task, languages, gold labels, the results file) is checked before any compute; outputs
+that are not finite (a model with NaN weights) stop the evaluation instead of scoring their argmax.
 
 train.py uses predict / evaluate_langs / result_rows for English-dev model selection and the final evaluation.
 """
@@ -28,7 +30,7 @@ from common.device import pick_device
 from common.io import atomic_write_text
 from config import DATA_LAYOUTS, DataConfig, EvalConfig, PhaseConfig, default_max_len
 from data.featurize import collate, decode_spans, feature_length, featurize, stitch_tags
-from data.results import append_results, collect, format_table, result_rows
+from data.results import append_or_save_aside, check_results_path, collect, format_table, result_rows
 from data.tasks import SPLIT_ALIASES, get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, load_head, load_pretrained, read_head_meta
 
@@ -38,6 +40,10 @@ EVAL, DATA, PHASE = EvalConfig(), DataConfig(), PhaseConfig()  # the command lin
 # --- inference --------------------------------------------------------------------------------------------
 
 N_BEST, MAX_ANSWER_LEN = 20, 30  # QA decoding (XTREME / transformers' run_squad defaults)
+
+
+class NonFiniteError(ValueError):
+    """A model produced NaN or inf: scoring the argmax of such outputs would give a number that means nothing."""
 
 
 def run_features(encoder, head, features: Sequence[dict], kind: str, pad_id: int, batch_size: int,
@@ -77,13 +83,18 @@ def run_features(encoder, head, features: Sequence[dict], kind: str, pad_id: int
                     logits = head(encoder(ids.view(B * N, T), mask.view(B * N, T)), num_choices=N)  # (B, N)
                 else:
                     logits = head(encoder(ids, mask))  # (B, C) | (B, T, C) | ((B, T), (B, T))
+                cpu = tuple(x.float().cpu() for x in logits) if kind == "span" else (logits.float().cpu(),)
+                if not all(bool(torch.isfinite(x).all()) for x in cpu):
+                    raise NonFiniteError("the model's outputs are not finite (NaN or inf) on a batch of "
+                                         f"{len(idx)} features: its weights are broken (or overflowed in "
+                                         "reduced precision); no score is computed from them")
                 if kind == "span":
-                    start, end = (x.float().cpu() for x in logits)
+                    start, end = cpu
                     for j, i in enumerate(idx):
                         T = len(features[i]["input_ids"])
                         outputs[i] = (start[j, :T], end[j, :T])
                 else:
-                    logits = logits.float().cpu()
+                    logits = cpu[0]
                     for j, i in enumerate(idx):
                         outputs[i] = logits[j, :len(features[i]["input_ids"])] if kind == "tag" else logits[j]
     finally:
@@ -218,6 +229,7 @@ def run(argv=None) -> dict:
     if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
                          "must be positive (max len at least 3)")
+    check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the compute
 
     device = pick_device(args.device)
     encoder, tokenizer = load_pretrained(ckpt, device=device)
@@ -229,9 +241,9 @@ def run(argv=None) -> dict:
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
     rows = result_rows(scores, row_meta, split, str(ckpt) + task.read_note(ud_words=args.ud_words))
-    append_results(args.results, rows)
     print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
-    print(format_table(scores))
+    print(format_table(scores), flush=True)  # first: whatever happens to the results file, the scores are shown
+    append_or_save_aside(args.results, rows)
     print(f"{len(rows)} rows appended to {args.results}")
     return scores
 

@@ -17,7 +17,10 @@ Use:
 came from, so later errors can point at it.
 
 Also here, for every command that writes or merges results: `result_rows` (scores -> schema rows),
-`format_table` (the printed per-language table), `collect` (mean, std and n over seeds).
+`format_table` (the printed per-language table), `collect` (mean, std and n over seeds), `check_results_path`
+(before any compute: can rows be appended there?) and `append_or_save_aside` (scores that cannot be appended are
+written to a new file beside, and the error says where). A byte-order mark (Excel's "CSV UTF-8") is accepted;
+numbers must be written with ASCII digits (no "8_0", no "inf"/"nan").
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ import fcntl
 import io
 import math
 import os
+import re
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +43,11 @@ COLUMNS = ("model", "intermediate_task", "target_task", "seed", "lang", "split",
 PUBLISHED_COLUMNS = tuple(c for c in COLUMNS if c != "seed")  # shared/published/*.csv: no seed column
 REQUIRED = tuple(c for c in COLUMNS if c != "seed")  # every column but seed must be non-empty
 KEY = tuple(c for c in COLUMNS if c != "value")
+# Numbers as written in a CSV: ASCII digits only. Python's float() and int() also take "8_0" (80), " 80 ", "٨٠"
+# (Arabic-Indic digits) and "inf"/"nan"; none of those is a score someone meant to write.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
 def _check_row(row: dict, path, where) -> dict:
@@ -48,15 +59,13 @@ def _check_row(row: dict, path, where) -> dict:
     for col in REQUIRED:
         if out[col] == "":
             raise DataError(path, where, f"empty {col!r}; every column but 'seed' must be filled")
-    if out["seed"] != "":
-        try:
-            int(out["seed"])
-        except ValueError:
-            raise DataError(path, where, f"seed {out['seed']!r} is not an integer (leave it empty when unknown)")
-    try:
-        value = float(out["value"])
-    except ValueError:
-        raise DataError(path, where, f"value {out['value']!r} is not a number") from None
+    if out["seed"] != "" and not _INTEGER.fullmatch(out["seed"]):
+        raise DataError(path, where, f"seed {out['seed']!r} is not an integer (leave it empty when unknown)")
+    if _NON_FINITE.fullmatch(out["value"]):
+        raise DataError(path, where, f"value {out['value']!r} is not a finite number")
+    if not _NUMBER.fullmatch(out["value"]):
+        raise DataError(path, where, f"value {out['value']!r} is not a number (digits 0-9, a '.', an exponent)")
+    value = float(out["value"])
     if not math.isfinite(value):
         raise DataError(path, where, f"value {out['value']!r} is not a finite number")
     if not 0.0 <= value <= 100.0:
@@ -69,11 +78,18 @@ def _read_one(path) -> list[dict]:
     """Rows of one results file, validated one by one, each with its `file` and `line`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(path, "", "results file not found") from None
+    except IsADirectoryError:
+        raise DataError(path, "", "is a folder; expected a results CSV file") from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark (Excel's "CSV UTF-8") is dropped
     except UnicodeDecodeError as e:
-        raise DataError(path, "", f"not UTF-8 text ({e})") from None
+        line = data[:e.start].count(b"\n") + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(path, f"line {line}", f"byte 0x{data[e.start]:02x} at column {column} is not UTF-8; "
+                                              "save the file as UTF-8") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
@@ -147,7 +163,7 @@ def append_results(path, rows: list[dict]) -> None:
         old = []
         if path.exists():
             old = _read_one(path)
-            with open(path, encoding="utf-8", newline="") as f:
+            with open(path, encoding="utf-8-sig", newline="") as f:
                 header = next(csv.reader(f), [])
             if [h.strip() for h in header] != list(COLUMNS):
                 raise DataError(path, "line 1", f"cannot append: header is not exactly {','.join(COLUMNS)}")
@@ -158,6 +174,61 @@ def append_results(path, rows: list[dict]) -> None:
                 w.writerow(COLUMNS)
                 for row in merged:
                     w.writerow([repr(row[c]) if c == "value" else row[c] for c in COLUMNS])
+
+
+def check_results_path(path) -> Path:
+    """Before any compute: rows can be appended to `path` (a results CSV, or a new file in a folder that can be
+    created and written). ValueError naming the problem: a folder, a malformed or non-UTF-8 file, a header that
+    is not exactly COLUMNS, a parent that is a file, a folder without write permission."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; expected a results CSV file (e.g. {path / 'results.csv'})")
+    if path.exists():
+        _read_one(path)
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), [])
+        if [h.strip() for h in header] != list(COLUMNS):
+            raise DataError(path, "line 1", f"cannot append: header is not exactly {','.join(COLUMNS)}")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"{path}: cannot create it: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{path}: cannot write in {folder} (permission denied)")
+    return path
+
+
+def save_aside(path, rows: list[dict]) -> Path:
+    """Write `rows` to a new results CSV beside `path` (else in the current folder, else the temp folder):
+    `<stem>.unsaved-<UTC time>-<pid>.csv`; return where. For scores that could not be appended."""
+    path = Path(path)
+    name = f"{path.stem or 'results'}.unsaved-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}.csv"
+    error = None
+    for folder in (path.parent, Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            with atomic_path(folder / name) as tmp:
+                with open(tmp, "w", encoding="utf-8", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow(COLUMNS)
+                    for row in rows:
+                        w.writerow(["" if row.get(c) is None else row.get(c, "") for c in COLUMNS])
+            return folder / name
+        except OSError as e:
+            error = e
+    raise OSError(f"cannot write the rows anywhere (last: {error})")
+
+
+def append_or_save_aside(path, rows: list[dict]) -> None:
+    """append_results; when that fails, the rows are written beside (save_aside) and the ValueError says where.
+    Computed scores are never lost to a bad or unwritable results file."""
+    try:
+        append_results(path, rows)
+    except (ValueError, OSError) as e:
+        where = save_aside(path, rows)
+        raise ValueError(f"could not append {len(rows)} rows to {path} ({e}); they were written to {where} "
+                         "instead (the results schema: evaluate.py --collect reads it; append them once the "
+                         "file is fixed)") from None
 
 
 # --- scores -> rows, and the printed table -------------------------------------------------------------------

@@ -6,6 +6,7 @@ Run: python -m pytest -q tests/test_robustness.py
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -173,3 +174,119 @@ def test_non_ascii_digits_are_a_data_error_not_a_crash(tmp_path):
     path = write(tmp_path, "cosmosqa/valid.csv", header + "c1,ctx,q?,a,b,c,d,²\n")
     with pytest.raises(DataError, match=r"valid\.csv"):
         get_task("cosmosqa").read(tmp_path, "en", "dev")
+
+
+# --- results files: checked before the model loads, never losing computed scores (groups 3, 10, 13) -----------------
+
+HEADER = "model,intermediate_task,target_task,seed,lang,split,metric,value,source\n"
+ROW = "xlmr-tiny,mnli,pawsx,7,de,test,accuracy,50.0,runs/a\n"
+
+
+@pytest.fixture
+def pawsx_ckpt(tokenizer, tmp_path):
+    from data.tasks import get_task
+    from tests.test_evaluate import make_checkpoint
+
+    return make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("pawsx"), seed=7)
+
+
+def evaluate_argv(ckpt, results) -> list[str]:
+    return ["--ckpt", str(ckpt), "--langs", "de,en", "--data-dir", str(FIX), "--results", str(results),
+            "--max-len", "64", "--batch-size", "4"]
+
+
+def no_model_load(monkeypatch):
+    import evaluate
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the results file was checked")
+    monkeypatch.setattr(evaluate, "load_pretrained", refuse)
+
+
+@pytest.mark.parametrize("case", ["folder", "malformed", "parent is a file", "latin-1"])
+def test_bad_results_path_is_refused_before_the_model_loads(pawsx_ckpt, tmp_path, monkeypatch, case):
+    import evaluate
+
+    results = tmp_path / "results.csv"
+    if case == "folder":
+        results.mkdir()
+        expected = f"{results}: is a folder; expected a results CSV file"
+    elif case == "malformed":
+        results.write_text(HEADER + ROW + "xlmr-tiny,mnli,pawsx,7,en,test,accuracy,8_0,runs/a\n")
+        expected = f"{results}:line 3: value '8_0' is not a number"
+    elif case == "parent is a file":
+        (tmp_path / "taken").write_text("x")
+        results = tmp_path / "taken" / "results.csv"
+        expected = f"{results}: cannot create it: {tmp_path / 'taken'} is a file, not a folder"
+    else:
+        results.write_bytes((HEADER + ROW + "xlmr-tiny,mnli,pawsx,7,en,test,accuracy,50.0,caf\xe9\n").encode("latin-1"))
+        expected = f"{results}:line 3: byte 0xe9 at column 49 is not UTF-8; save the file as UTF-8"
+    no_model_load(monkeypatch)
+    with pytest.raises(ValueError) as err:
+        evaluate.run(evaluate_argv(pawsx_ckpt, results))
+    assert str(err.value).startswith(expected), str(err.value)
+
+
+def test_results_file_with_a_byte_order_mark_is_appended_to(pawsx_ckpt, tmp_path):
+    import evaluate
+    from data.results import read_results
+
+    results = tmp_path / "results.csv"
+    results.write_bytes(b"\xef\xbb\xbf" + (HEADER + ROW).encode())  # Excel's "CSV UTF-8"
+    evaluate.run(evaluate_argv(pawsx_ckpt, results))
+    df = read_results(results)
+    assert len(df) == 1 + 2 * 1 and list(df.source)[0] == "runs/a"  # the old row and accuracy for de, en
+
+
+def test_scores_that_cannot_be_appended_are_printed_and_saved_beside(pawsx_ckpt, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import data.results
+    import evaluate
+    from data.results import read_results
+
+    def disk_full(path, rows):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(data.results, "append_results", disk_full)
+    results = tmp_path / "shared" / "results.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(evaluate_argv(pawsx_ckpt, results))
+    out, err = capsys.readouterr()
+    assert "\nde " in out and "\nen " in out  # the table was printed before the append was tried
+    message = str(exit_info.value.code)
+    assert message.startswith(f"evaluate.py: error: could not append 2 rows to {results} ([Errno 28] No space left")
+    (aside,) = (tmp_path / "shared").glob("results.unsaved-*.csv")
+    assert f"they were written to {aside} instead" in message
+    df = read_results(aside)
+    assert sorted(df.lang) == ["de", "en"] and set(df.metric) == {"accuracy"} and set(df.seed) == {"7"}
+
+
+def test_checkpoint_with_nan_weights_writes_no_results(pawsx_ckpt, tmp_path, monkeypatch):
+    from safetensors.torch import load_file, save_file
+
+    import evaluate
+
+    weights = pawsx_ckpt / "model.safetensors"
+    state = load_file(str(weights))
+    save_file({k: v.fill_(float("nan")) for k, v in state.items()}, str(weights))
+    results = tmp_path / "results.csv"
+    with pytest.raises(evaluate.NonFiniteError, match=r"the model's outputs are not finite \(NaN or inf\)"):
+        evaluate.run(evaluate_argv(pawsx_ckpt, results))
+    assert not results.exists()
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("value", "8_0", "value '8_0' is not a number"),
+    ("value", "٨٠", "value '٨٠' is not a number"),
+    ("value", "inf", "value 'inf' is not a finite number"),
+    ("value", "NaN", "value 'NaN' is not a finite number"),
+    ("seed", "1_0", "seed '1_0' is not an integer"),
+])
+def test_numbers_in_results_files_are_ascii_decimals(tmp_path, field, value, message):
+    from data.results import read_results
+
+    row = dict(zip(HEADER.strip().split(","), ROW.strip().split(",")), **{field: value})
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER + ROW.replace("de,", "fr,") + ",".join(row.values()) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"r\.csv:line 3: {re.escape(message)}"):
+        read_results(path)
