@@ -14,12 +14,17 @@ recipe). `resolve_config` fills the derived values (the training task of the tar
 exactly what ran. `check_files` (called by train.py) then checks that the paths exist.
 
 Numbers: PyYAML reads `1e-5` (no dot) as a string; a float field accepts such a numeric string, an int
-field accepts only integers, a bool field only true/false.
+field accepts only integers, a bool field only true/false. Every float must be finite (`.inf`, `.nan` are
+refused), train.seed lies in [0, MAX_SEED], and train.out_dir may use only the four placeholders, bare.
+A key written twice in one YAML mapping is an error (PyYAML would silently keep the later value).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
+import string
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -35,6 +40,8 @@ MAX_LEN_BY_KIND = {"span": 384, "retrieval": 512}
 MAX_LEN_DEFAULT = 256
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODEL_SIZES = ("tiny", "base", "large")
+OUT_DIR_PLACEHOLDERS = ("model", "intermediate", "target", "seed")  # train.out_dir's {names}, nothing else
+MAX_SEED = 2**31 - 1  # train.seed + 2 + rank must stay a valid seed of torch, numpy and Python's random
 DATA_LAYOUTS = ("auto", "upstream", "hub", "xtreme")  # data/tasks.py LAYOUT_GROUPS, tried in this order by auto
 FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate model; it cannot be combined with "
                   "intermediate.tasks or data.mlm_files (train a new one, or reuse one)")
@@ -219,13 +226,56 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> None:
         sec_name, _, name = key.strip().partition(".")
         if sec_name not in sections:
             raise ValueError(f"override {item!r}: unknown config section {sec_name!r} (known: {', '.join(sections)})")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as e:
-            raise ValueError(f"override {item!r}: value is not valid YAML ({e})") from None
+        value = load_yaml(text, f"override {item!r}: the value") if text.strip() else ""
         if value is None:
             value = ""
         _set(sections[sec_name], name, value, f"{key} (override)")
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (PyYAML silently keeps the later value)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found the key {key!r} twice (first on line {seen[key] + 1}); a config sets each key once",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, source: str):
+    """Parse YAML text with UniqueKeyLoader; ValueError naming `source` on a syntax error or a repeated key."""
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as e:
+        raise ValueError(f"{source}: not valid YAML ({' '.join(str(e).split())})") from None
+
+
+def _read_config_file(path) -> dict | None:
+    """One --cfg file's mapping; one-line ValueErrors for a missing file, a folder, bad bytes, bad YAML."""
+    try:
+        data = open(path, "rb").read()
+    except FileNotFoundError:
+        if re.fullmatch(r"[a-z_]+\.[a-z_]+", str(path)) and str(path).split(".")[0] in _sections(Config()):
+            raise ValueError(f"{path}: an override without a value (write {path}=VALUE), or a config file that "
+                             "does not exist") from None
+        raise ValueError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder; expected a YAML config file") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the config file ({e.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the config as UTF-8") \
+            from None
+    return load_yaml(text, str(path))
 
 
 def load_config(paths, overrides: list[str] = ()) -> Config:
@@ -235,14 +285,7 @@ def load_config(paths, overrides: list[str] = ()) -> Config:
     cfg = Config()
     paths = [] if paths is None else [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                raw = yaml.safe_load(f)
-        except FileNotFoundError:
-            raise ValueError(f"{path}: config file not found") from None
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML ({e})") from None
-        _apply_mapping(cfg, raw, str(path))
+        _apply_mapping(cfg, _read_config_file(path), str(path))
     apply_overrides(cfg, list(overrides))
     resolve_config(cfg)
     validate_config(cfg)
@@ -262,8 +305,9 @@ def read_run_config(run_dir: str) -> dict:
     if not os.path.isfile(path) or not phase_done(run_dir, "intermediate"):
         raise ValueError(f"config key intermediate.from_run: {run_dir} is not a run folder with a finished "
                          f"intermediate phase (needs config.yaml and intermediate/done.json)")
-    with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
+    raw = _read_config_file(path) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
     it, data = raw.get("intermediate", {}) or {}, raw.get("data", {}) or {}
     tasks = list(it.get("tasks") or [])
     name = "+".join(tasks + (["mlm"] if data.get("mlm_files") else [])) or "none"
@@ -282,6 +326,9 @@ def resolve_config(cfg: Config) -> None:
         raise ValueError(FROM_RUN_CLASH)
     inter = intermediate_name(cfg)
     try:
+        for _, name, spec, conversion in string.Formatter().parse(cfg.train.out_dir):
+            if name is not None and (name not in OUT_DIR_PLACEHOLDERS or spec or conversion):
+                raise ValueError(f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
         cfg.train.out_dir = cfg.train.out_dir.format(model=cfg.model.name, intermediate=inter,
                                                      target=t.task or "none", seed=cfg.train.seed)
     except (KeyError, IndexError, ValueError) as e:
@@ -314,9 +361,26 @@ def _check_phase(p: PhaseConfig, sec: str) -> None:
     need(p.patience >= 0, "patience", "must be >= 0")
 
 
+def _check_finite(cfg: Config) -> None:
+    """Every float field (and every number in a list field) is finite: `.inf` and `.nan` pass the range checks
+    below (nan compares False with everything) and then crash or silently train nothing."""
+    for sec_name, section in _sections(cfg).items():
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise ValueError(f"config key {sec_name}.{f.name}: must be a finite number, got {value!r}")
+
+
 def validate_config(cfg: Config) -> None:
     """Raise one ValueError for the first setting that cannot work; touches no model or data file."""
     m, d, tr, it, tg, ev = cfg.model, cfg.data, cfg.train, cfg.intermediate, cfg.target, cfg.eval
+    _check_finite(cfg)
+    if not 0 <= tr.seed <= MAX_SEED:
+        raise ValueError(f"config key train.seed: must be in [0, {MAX_SEED}] (every RNG takes it), got {tr.seed!r}")
+    if os.path.exists(tr.out_dir) and not os.path.isdir(tr.out_dir):
+        raise ValueError(f"config key train.out_dir: {tr.out_dir} exists and is not a folder")
     if m.size not in MODEL_SIZES:
         raise ValueError(f"config key model.size: expected one of {MODEL_SIZES}, got {m.size!r}")
     if not m.path and not m.spm_path:
