@@ -323,6 +323,10 @@ def test_head_errors_name_what_is_wrong(tmp_path):
     save_head(tmp_path, head, meta)
     json_path = tmp_path / "head.json"
     json_path.write_text(json.dumps({**meta, "num_labels": 7, "hidden_size": 32}))
+    with pytest.raises(CheckpointError, match="head.json: 5 labels but num_labels = 7"):
+        load_head(tmp_path)
+    json_path.write_text(json.dumps({**meta, "num_labels": 7, "labels": [f"l{i}" for i in range(7)],
+                                     "hidden_size": 32}))
     with pytest.raises(CheckpointError, match="does not fit a 'tag' head"):
         load_head(tmp_path)
     json_path.write_text("{not json")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import shutil
 import sys
@@ -69,6 +70,16 @@ def phase_done(run_dir, phase: str) -> bool:
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded: missing, corrupt, unsafe, or not an XLM-R encoder."""
+
+
+def load_training_state(path) -> dict:
+    """A resumable training checkpoint (train.py's <phase>/checkpoint.pt) through the same guarded loader as the
+    weights: weights_only unpickling, one-line CheckpointError naming the file; it must be a dict."""
+    path = Path(path)
+    state = _torch_load(path)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: a {type(state).__name__}; expected a training checkpoint (a dict)")
+    return state
 
 
 # The one rename table. Columns: our name, transformers' name (after the optional `roberta.` prefix), fairseq's
@@ -185,9 +196,49 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"{path}: cannot read JSON: {_one_line(exc)}") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: a JSON {type(value).__name__}; expected an object")
+    return value
+
+
+def _field(path: Path, obj: dict, key: str, kind: str, default=None, low=None, high=None):
+    """obj[key] (or `default` when absent and a default is given) checked: kind "int" (not a bool, not a string)
+    or "float" (an int or float, finite); low <= value (< high when given). CheckpointError naming file and key."""
+    if key not in obj:
+        if default is not None:
+            return default
+        raise CheckpointError(f"{path}: lacks {key!r}")
+    value = obj[key]
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low and (high is None or value < high)
+    if not ok:
+        rng = "" if low is None else f" >= {low}" + ("" if high is None else f" and < {high}")
+        raise CheckpointError(f"{path}: {key} = {value!r} ({type(value).__name__}); expected "
+                              f"{'an integer' if kind == 'int' else 'a finite number'}{rng}")
+    return value
+
+
+def _as_float32(state: dict) -> dict:
+    """Floating tensors in float32, the dtype this code computes in: fp16 / bf16 / fp64 files (as some Hub uploads
+    are) are cast explicitly, here, not left to fail in F.linear. Other values pass (integer buffers such as
+    transformers' position_ids are ignored later; an integer tensor where a weight belongs is refused by
+    _check_weight_dtypes)."""
+    return {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() and v.dtype != torch.float32
+            else v for k, v in state.items()}
+
+
+def _check_weight_dtypes(path: Path, state: dict[str, torch.Tensor]) -> None:
+    bad = [f"{k} ({v.dtype})" for k, v in state.items() if not v.is_floating_point()]
+    if bad:
+        raise CheckpointError(f"{path}: {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}: expected "
+                              "floating-point weights")
 
 
 def _config_from_hf(path: Path) -> XLMRConfig:
@@ -197,15 +248,22 @@ def _config_from_hf(path: Path) -> XLMRConfig:
     for field, want in (("hidden_act", "gelu"), ("type_vocab_size", 1), ("position_embedding_type", "absolute")):
         if hf.get(field, want) != want:
             raise CheckpointError(f"{path}: {field} = {hf[field]!r}, this encoder supports only {want!r}")
-    try:
-        return XLMRConfig(
-            vocab_size=hf["vocab_size"], hidden_size=hf["hidden_size"], num_layers=hf["num_hidden_layers"],
-            num_heads=hf["num_attention_heads"], ffn_size=hf["intermediate_size"],
-            max_positions=hf["max_position_embeddings"], pad_id=hf.get("pad_token_id", 1),
-            dropout=hf.get("hidden_dropout_prob", 0.1), attn_dropout=hf.get("attention_probs_dropout_prob", 0.1),
-            layer_norm_eps=hf.get("layer_norm_eps", 1e-5))
-    except KeyError as exc:
-        raise CheckpointError(f"{path}: config.json lacks {exc.args[0]!r}") from None
+    vocab_size = _field(path, hf, "vocab_size", "int", low=1)
+    hidden = _field(path, hf, "hidden_size", "int", low=1)
+    heads = _field(path, hf, "num_attention_heads", "int", low=1)
+    if hidden % heads:
+        raise CheckpointError(f"{path}: num_attention_heads {heads} does not divide hidden_size {hidden}")
+    max_positions = _field(path, hf, "max_position_embeddings", "int", low=3)
+    pad_id = _field(path, hf, "pad_token_id", "int", default=1, low=0, high=vocab_size)
+    if pad_id + 2 > max_positions:
+        raise CheckpointError(f"{path}: max_position_embeddings {max_positions} leaves no position after "
+                              f"pad_token_id {pad_id} (positions start at pad_token_id + 1)")
+    return XLMRConfig(
+        vocab_size=vocab_size, hidden_size=hidden, num_layers=_field(path, hf, "num_hidden_layers", "int", low=1),
+        num_heads=heads, ffn_size=_field(path, hf, "intermediate_size", "int", low=1), max_positions=max_positions,
+        pad_id=pad_id, dropout=_field(path, hf, "hidden_dropout_prob", "float", default=0.1, low=0, high=1),
+        attn_dropout=_field(path, hf, "attention_probs_dropout_prob", "float", default=0.1, low=0, high=1),
+        layer_norm_eps=_field(path, hf, "layer_norm_eps", "float", default=1e-5, low=1e-12))
 
 
 def _config_from_shapes(state: dict[str, torch.Tensor], args, path: Path) -> XLMRConfig:
@@ -234,7 +292,7 @@ def _read_checkpoint(path) -> tuple[str, Path, dict[str, torch.Tensor], list[str
         weights = next((c for c in candidates if c.exists()), None)
         if weights is None:
             raise CheckpointError(f"{root}: has config.json but neither model.safetensors nor pytorch_model.bin")
-        raw = _load_tensors(weights)
+        raw = _as_float32(_load_tensors(weights))
         raw = {k.removeprefix("roberta."): v for k, v in raw.items()}
         state, ignored, unknown = rename_keys(raw, "hf")
         state = fuse_qkv(state)
@@ -251,6 +309,7 @@ def _read_checkpoint(path) -> tuple[str, Path, dict[str, torch.Tensor], list[str
                     key = key[len(prefix):]
                     break
             raw[key] = tensor
+        raw = _as_float32(raw)
         state, ignored, unknown = rename_keys(raw, "fairseq")
         state = fuse_qkv(state)
         # fairseq has no token-type embedding; transformers' single row is the same model with zeros there.
@@ -278,6 +337,7 @@ def load_pretrained(path, device="cpu", dtype=None) -> tuple[XLMREncoder, XLMRTo
         raise CheckpointError(f"{spm}: gives {tokenizer.vocab_size} ids but {weights} has {cfg.vocab_size} "
                               "embedding rows: tokenizer and weights do not belong together")
     encoder_state = {k: v for k, v in state.items() if not k.startswith("mlm.")}
+    _check_weight_dtypes(weights, encoder_state)
     with torch.device("meta"):  # no random init of weights about to be replaced (seconds and GBs for large)
         model = XLMREncoder(cfg)
     expected = set(model.state_dict())
@@ -377,6 +437,33 @@ def save_head(dir, head: nn.Module, meta: dict) -> None:
     atomic_write_text(out / HEAD_JSON, json.dumps({**meta, "hidden_size": hidden_size}, indent=2) + "\n")
 
 
+def check_head_meta(meta: dict, meta_file) -> dict:
+    """Types and ranges of the head.json fields present (load_head also requires them all): kind one of HEADS,
+    num_labels and hidden_size integers, labels a list of strings (as many as num_labels when given), seed an
+    integer or null, the names strings. CheckpointError naming the file and the field; `meta` back."""
+    def bad(key, expected):
+        return CheckpointError(f"{meta_file}: {key} = {meta[key]!r} ({type(meta[key]).__name__}); expected {expected}")
+
+    if "kind" in meta and meta["kind"] not in HEADS:
+        raise bad("kind", f"one of {', '.join(sorted(HEADS))}")
+    for key, low in (("num_labels", 0), ("hidden_size", 1)):
+        if key in meta:
+            _field(Path(meta_file), meta, key, "int", low=low)
+    if "labels" in meta and meta["labels"] is not None:
+        labels = meta["labels"]
+        if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+            raise bad("labels", "a list of label strings (or null)")
+        if labels and "num_labels" in meta and len(labels) != meta["num_labels"]:
+            raise CheckpointError(f"{meta_file}: {len(labels)} labels but num_labels = {meta['num_labels']}")
+    if "seed" in meta and meta["seed"] is not None and (isinstance(meta["seed"], bool)
+                                                        or not isinstance(meta["seed"], int)):
+        raise bad("seed", "an integer (or null when unknown)")
+    for key in ("task", "model", "intermediate_task", "target_task"):
+        if key in meta and not isinstance(meta[key], str):
+            raise bad(key, "a string")
+    return meta
+
+
 def load_head(dir) -> tuple[nn.Module, dict]:
     """(head, meta) from save_head's files; the head is rebuilt with make_head and loaded strictly."""
     root = Path(dir)
@@ -387,6 +474,7 @@ def load_head(dir) -> tuple[nn.Module, dict]:
     missing = [k for k in (*HEAD_META_KEYS, "hidden_size") if k not in meta]
     if missing:
         raise CheckpointError(f"{meta_file}: lacks {missing}")
+    check_head_meta(meta, meta_file)
     try:
         head = make_head(meta["kind"], meta["hidden_size"], meta["num_labels"])
     except ValueError as exc:
@@ -430,7 +518,7 @@ def read_head_meta(path) -> dict | None:
         raise ValueError(f"{meta_file}: not valid JSON ({e})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{meta_file}: expected a JSON object")
-    return meta
+    return check_head_meta(meta, meta_file)
 
 
 def find_head_meta(path) -> dict:
