@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -51,12 +52,13 @@ from common.io import atomic_path, atomic_write_text
 from config import Config, check_files, dump_config, intermediate_name, load_config
 from data.examples import DataError
 from data.featurize import collate, feature_length, featurize
-from data.results import append_results, format_table, result_rows
+from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.sampler import LengthGroupedBatchSampler
 from data.tasks import get_task
-from evaluate import evaluate_langs, predict  # training evaluates: the one entry point train.py calls
+from evaluate import NonFiniteError, evaluate_langs, predict  # training evaluates: the one entry point train.py calls
 from xlmr.checkpoint import (BEST, DONE, HEADS_DIR, RESUME, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, load_head,
-                             load_mlm_head, load_pretrained, phase_done, phase_path, save_head, save_pretrained)
+                             PHASES, check_checkpoint_dir, load_mlm_head, load_pretrained, load_training_state, phase_done,
+                             phase_path, save_head, save_pretrained)
 from xlmr.heads import MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer
@@ -230,14 +232,50 @@ def set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
+def _state_bytes(obj) -> int:
+    """Bytes of the tensors in a nested checkpoint state (about what torch.save writes)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(_state_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_state_bytes(v) for v in obj)
+    return 0
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
-    """torch.save through a temp file + rename: a crash leaves the previous checkpoint intact."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    """torch.save through a temp file + rename: a crash leaves the previous checkpoint intact. A failed write
+    (torch reports a full disk as "unexpected pos N vs M") is an OSError naming the file and, when the disk is
+    full, saying so."""
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+    except (RuntimeError, OSError) as e:
+        needed = _state_bytes(state)
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            free = None
+        full = getattr(e, "errno", None) == errno.ENOSPC or (free is not None and free < needed)
+        why = (f"no space left on the device ({(free or 0) / 2**20:.0f} MiB free, the checkpoint needs about "
+               f"{needed / 2**20:.0f} MiB)") if full else " ".join(str(e).split())[:200]
+        raise OSError(f"{path}: could not save the checkpoint: {why}; the previous checkpoint, if any, is "
+                      "intact") from None
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "scaler", "data", "task_gen", "mask_gen", "rng", "world_size", "step",
+                   "best_score", "best_step", "bad_evals", "tokens")
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain containers only
+    """A resume checkpoint, through the weights' guarded loader (weights_only; one line naming the file when it
+    is truncated, random or holds anything but tensors and plain containers); every key checked."""
+    ck = load_training_state(path)
+    missing = [k for k in CHECKPOINT_KEYS if k not in ck]
+    if missing:
+        raise ValueError(f"{path}: lacks {', '.join(missing)}; not a checkpoint this train.py wrote (remove it to "
+                         "restart the phase)")
+    return ck
 
 
 def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) -> None:
@@ -277,6 +315,26 @@ def log_metrics(path: Path, record: dict) -> None:
         if key in TB_SCALARS or key.startswith("loss_"):
             writer.add_scalar(f"{record['phase']}/{key}", value, record["step"])
     writer.flush()  # a killed run keeps what it logged
+
+
+def drop_replayed_metrics(path: Path, phase: str, step: int) -> None:
+    """Remove the metrics.jsonl lines of `phase` after `step` (and a line cut short by a kill): a resumed run
+    replays those steps and logs them again, so they would appear twice."""
+    if not path.exists():
+        return
+    keep, dropped = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            dropped += 1
+            continue
+        if isinstance(record, dict) and record.get("phase") == phase and record.get("step", 0) > step:
+            dropped += 1
+            continue
+        keep.append(line)
+    if dropped:
+        atomic_write_text(path, "".join(line + "\n" for line in keep))
 
 
 # --- model and data --------------------------------------------------------------------------------------
@@ -447,19 +505,28 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         os.replace(old_best, best_dir)
     if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
         ck = load_checkpoint(ckpt_path)
-        if int(ck["world_size"]) != world:
-            raise ValueError(f"{ckpt_path}: saved with world size {ck['world_size']}, resumed with {world}")
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        scaler.load_state_dict(ck["scaler"])
-        for t, s in ck["data"].items():
-            streams[t].load_state(s)
-        task_gen.set_state(ck["task_gen"])
-        mask_gen.set_state(ck["mask_gen"][rank])
-        set_rng_state(ck["rng"][rank], device)
-        state.update({k: ck[k] for k in state})
+        try:
+            if int(ck["world_size"]) != world:
+                raise ValueError(f"saved with world size {ck['world_size']}, resumed with {world}")
+            if set(ck["data"]) != set(streams):
+                raise ValueError(f"holds the data position of {sorted(ck['data'])}, this phase trains "
+                                 f"{sorted(streams)}")
+            model.load_state_dict(ck["model"])
+            optimizer.load_state_dict(ck["optimizer"])
+            scaler.load_state_dict(ck["scaler"])
+            for t, s in ck["data"].items():
+                streams[t].load_state(s)
+            task_gen.set_state(ck["task_gen"])
+            mask_gen.set_state(ck["mask_gen"][rank])
+            set_rng_state(ck["rng"][rank], device)
+            state.update({k: ck[k] for k in state})
+        except (RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise ValueError(f"{ckpt_path}: does not fit this run ({type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:200]}); remove it to restart the phase") from None
         if is_main:
             print(f"[{phase_name}] resumed at step {state['step']} from {ckpt_path}")
+    if is_main:  # lines logged after the checkpoint by an interrupted run: their steps are about to run again
+        drop_replayed_metrics(ctx["out_dir"] / RUN_METRICS, phase_name, state["step"])
 
     if is_main:
         pdir.mkdir(parents=True, exist_ok=True)
@@ -506,6 +573,7 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         lr = get_lr(step, total_steps, phase.lr, cfg.train.warmup_ratio)
         for g in optimizer.param_groups:
             g["lr"] = lr
+        step_loss = torch.zeros((), dtype=torch.float64, device=device)
         for micro in range(phase.grad_accum):
             batch = collate_batch(kind, streams[t].next(), tokenizer)
             if kind == "mlm":
@@ -520,6 +588,15 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
                 loss = compute_loss(kind, out, batch) / phase.grad_accum
             scaler.scale(loss).backward()
             loss_log[task_names.index(t)] += torch.stack([loss.detach().double(), one / phase.grad_accum])
+            step_loss += loss.detach().double()
+        finite = torch.isfinite(step_loss).to(torch.float64)
+        if world > 1:  # every rank stops together
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        if not bool(finite):
+            raise NonFiniteError(
+                f"[{phase_name}] step {step + 1}: the {t} loss is {float(step_loss) * phase.grad_accum:g}, not finite; "
+                f"training diverged (lr {lr:g}, weight_decay {cfg.train.weight_decay:g}) or the model's weights are "
+                "broken: stopped; nothing of this step was saved")
         if cfg.train.max_grad_norm > 0:
             scaler.unscale_(optimizer)
             nn.utils.clip_grad_norm_(model.parameters(), cfg.train.max_grad_norm)
@@ -599,7 +676,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def preflight(cfg: Config, target) -> None:
+    """Before config.yaml is written (after which a plain rerun is refused): the tokenizer opens, every training
+    task has its English train and dev files, the MLM files hold text, the results file can take rows."""
+    if cfg.model.path:
+        check_checkpoint_dir(cfg.model.path, need_head=False)
+    else:
+        XLMRTokenizer(cfg.model.spm_path)  # a ValueError naming the file when it is not a sentencepiece model
+    train_tasks = list(cfg.intermediate.tasks)
+    if target is not None and target.kind != "retrieval":
+        train_tasks.append(cfg.target.train_task)
+        check_results_path(cfg.eval.results)
+    for name in train_tasks:
+        task = get_task(name)
+        for split in ("train", "dev"):
+            task.locate(task_folder(cfg, name), "en", split, cfg.data.layout)
+    for path in cfg.data.mlm_files:
+        with open(path, "rb") as f:
+            if not f.read(1 << 16).strip():
+                raise DataError(path, None, "no text (data.mlm_files wants raw text, one sentence a line)")
+
+
 def main(argv=None) -> None:
+    """One handler around the run: a config, data, tokenizer, checkpoint, results or disk error ends as one line
+    on stderr and exit status 1, never a traceback (bugs and hardware faults keep theirs)."""
+    try:
+        run(argv)
+    except (ValueError, OSError) as e:
+        sys.exit(f"train.py: error: {e}")
+
+
+def run(argv=None) -> None:
     args = parse_args(argv)
     # 1. config: every check before anything is loaded
     try:
@@ -630,6 +737,7 @@ def main(argv=None) -> None:
                                   cfg.data.layout, ud_words=cfg.data.ud_words)
             except ValueError as e:
                 sys.exit(f"config error: {e}")
+    preflight(cfg, target)
 
     # 2. distributed setup
     rank, local_rank, world, device = setup_distributed(cfg)
@@ -649,6 +757,21 @@ def main(argv=None) -> None:
     if is_main and not args.resume:
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(saved, dump_config(cfg))
+    try:
+        train_and_evaluate(cfg, args, out_dir, rank, world, device, is_main, precision, autocast, target)
+    except BaseException:
+        if is_main and not args.resume and not any(phase_path(out_dir, p, x).exists()
+                                                   for p in PHASES for x in (RESUME, BEST, DONE)):
+            # failed before anything was saved (data, tokenizer, a diverged first steps): a plain rerun should
+            # start afresh, not ask for --resume
+            saved.unlink(missing_ok=True)
+            (out_dir / RUN_METRICS).unlink(missing_ok=True)
+        raise
+
+
+def train_and_evaluate(cfg: Config, args, out_dir: Path, rank: int, world: int, device, is_main: bool,
+                       precision: str, autocast, target) -> None:
+    """Steps 3-6 of the run, after the config was saved."""
     ctx = {"rank": rank, "world_size": world, "device": device, "is_main": is_main, "out_dir": out_dir,
            "autocast": autocast, "precision": precision, "t0": time.time()}
     if is_main:
@@ -750,10 +873,16 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     rows = result_rows(scores, meta, cfg.eval.split,
                        source=str(cfg.train.out_dir) + task.read_note(ud_words=cfg.data.ud_words))
     out_dir = Path(cfg.train.out_dir)
-    append_results(out_dir / RUN_RESULTS, rows)
-    append_results(cfg.eval.results, rows)
-    print(format_table(scores))
-    print(f"done: {len(rows)} result rows for {task.name} in {out_dir / 'results.csv'} and {cfg.eval.results}")
+    print(format_table(scores), flush=True)  # first: whatever happens to the results files, the scores are shown
+    errors = []
+    for path in (out_dir / RUN_RESULTS, cfg.eval.results):  # both are tried; rows that cannot go in are saved beside
+        try:
+            append_or_save_aside(path, rows)
+        except (ValueError, OSError) as e:
+            errors.append(str(e))
+    if errors:
+        raise ValueError("; ".join(errors))
+    print(f"done: {len(rows)} result rows for {task.name} in {out_dir / RUN_RESULTS} and {cfg.eval.results}")
 
 
 if __name__ == "__main__":

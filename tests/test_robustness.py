@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from data import check as check_module
 from data.examples import DataError
@@ -290,3 +293,141 @@ def test_numbers_in_results_files_are_ascii_decimals(tmp_path, field, value, mes
     path.write_text(HEADER + ROW.replace("de,", "fr,") + ",".join(row.values()) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=rf"r\.csv:line 3: {re.escape(message)}"):
         read_results(path)
+
+
+# --- config values and files (groups 7, 13, 14) -----------------------------------------------------------------
+
+SMOKE = "configs/smoke.yaml"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def config_error(paths, overrides=()) -> str:
+    from config import load_config
+
+    with pytest.raises(ValueError) as err:
+        load_config(paths, list(overrides))
+    return str(err.value)
+
+
+@pytest.mark.parametrize("override,message", [
+    ("intermediate.epochs=.inf", "config key intermediate.epochs: must be a finite number, got inf"),
+    ("intermediate.temperature=.nan", "config key intermediate.temperature: must be a finite number, got nan"),
+    ("intermediate.lr=.inf", "config key intermediate.lr: must be a finite number, got inf"),
+    ("train.weight_decay=.nan", "config key train.weight_decay: must be a finite number, got nan"),
+    ("train.adam_betas=[0.9, .nan]", "config key train.adam_betas: must be a finite number, got [0.9, nan]"),
+    ("train.seed=99999999999999999999999", "config key train.seed: must be in [0, 2147483647]"),
+    ("train.seed=-5", "config key train.seed: must be in [0, 2147483647] (every RNG takes it), got -5"),
+    ("train.out_dir=/x/{model.foo}", "config key train.out_dir: '/x/{model.foo}' has an unknown placeholder "
+                                     "({model.foo})"),
+    ("train.out_dir=/x/{seed:>99999999}", "has an unknown placeholder ({seed:>99999999})"),
+    ("train.out_dir=/x/{seed!r}", "has an unknown placeholder ({seed!r})"),
+])
+def test_config_values_that_would_crash_later_are_refused(override, message):
+    assert message in config_error([SMOKE], [override])
+
+
+def test_config_paths_are_checked(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert config_error([SMOKE], [f"train.out_dir={taken}"]) == \
+        f"config key train.out_dir: {taken} exists and is not a folder"
+    assert config_error([str(tmp_path)]) == f"{tmp_path}: is a folder; expected a YAML config file"
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"model:\n  name: caf\xe9\n")
+    assert config_error([str(latin)]) == f"{latin}: line 2: byte 0xe9 is not UTF-8; save the config as UTF-8"
+    assert config_error([SMOKE, "intermediate.lr"]).startswith(
+        "intermediate.lr: an override without a value (write intermediate.lr=VALUE)")
+
+
+def test_a_key_written_twice_in_a_yaml_file_is_refused(tmp_path):
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("target:\n  lr: 1.0e-5\n  epochs: 2\n  lr: 3.0e-3\n")
+    message = config_error([SMOKE, str(dup)])
+    assert message.startswith(f"{dup}: not valid YAML") and "found the key 'lr' twice (first on line 2)" in message
+    assert "found the key 'x' twice" in config_error([SMOKE], ["data.task_data_dirs={x: a, x: b}"])
+
+
+def test_train_cli_refuses_a_bad_value_before_writing_anything(tmp_path):
+    run_dir = tmp_path / "run"
+    p = subprocess.run([sys.executable, "train.py", "--cfg", SMOKE, f"train.out_dir={run_dir}",
+                        "intermediate.lr=.inf"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1] == \
+        "config error: config key intermediate.lr: must be a finite number, got inf"
+    assert not run_dir.exists()
+
+
+# --- checkpoint folders: dtypes and JSON fields (groups 6, 13) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64", "bfloat16"])
+def test_half_and_double_weights_are_cast_to_float32_on_load(tokenizer, tmp_path, dtype):
+    from safetensors.torch import load_file, save_file
+
+    from tests.test_evaluate import make_checkpoint
+    from xlmr.checkpoint import load_pretrained
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    state = load_file(str(ckpt / "model.safetensors"))
+    cast = {k: v.to(getattr(torch, dtype)) for k, v in state.items()}
+    save_file(cast, str(ckpt / "model.safetensors"))
+    encoder, _ = load_pretrained(ckpt)
+    assert {p.dtype for p in encoder.parameters()} == {torch.float32}
+    # the same model as an fp32 file holding the rounded values: loading cast them, nothing else
+    rounded = shutil.copytree(ckpt, tmp_path / "rounded")
+    save_file({k: v.float() for k, v in cast.items()}, str(rounded / "model.safetensors"))
+    ids = torch.tensor([[0, 5, 6, 7, 2]])
+    with torch.no_grad():
+        assert torch.equal(encoder.eval()(ids), load_pretrained(rounded)[0].eval()(ids))
+
+
+def _config_json(ckpt: Path) -> dict:
+    return json.loads((ckpt / "config.json").read_text())
+
+
+@pytest.mark.parametrize("edit,message", [
+    ({"num_attention_heads": 0}, "num_attention_heads = 0 (int); expected an integer >= 1"),
+    ({"num_attention_heads": 3}, "num_attention_heads 3 does not divide hidden_size 32"),
+    ({"vocab_size": "162"}, "vocab_size = '162' (str); expected an integer >= 1"),
+    ({"hidden_size": 32.0}, "hidden_size = 32.0 (float); expected an integer >= 1"),
+    ({"layer_norm_eps": -1}, "layer_norm_eps = -1 (int); expected a finite number >= 1e-12"),
+    ({"hidden_dropout_prob": 1.5}, "hidden_dropout_prob = 1.5 (float); expected a finite number >= 0 and < 1"),
+    ({"pad_token_id": 10**6}, "pad_token_id = 1000000 (int); expected an integer >= 0 and < "),
+])
+def test_config_json_fields_are_type_and_range_checked(tokenizer, tmp_path, edit, message):
+    from tests.test_evaluate import make_checkpoint
+    from xlmr.checkpoint import CheckpointError, load_pretrained
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    (ckpt / "config.json").write_text(json.dumps({**_config_json(ckpt), **edit}))
+    with pytest.raises(CheckpointError) as err:
+        load_pretrained(ckpt)
+    assert str(err.value).startswith(f"{ckpt / 'config.json'}: {message}"), str(err.value)
+
+
+def test_config_json_that_is_a_list_is_refused(tokenizer, tmp_path):
+    from tests.test_evaluate import make_checkpoint
+    from xlmr.checkpoint import CheckpointError, load_pretrained
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    (ckpt / "config.json").write_text(json.dumps([_config_json(ckpt)]))
+    with pytest.raises(CheckpointError, match=r"config\.json: a JSON list; expected an object"):
+        load_pretrained(ckpt)
+
+
+@pytest.mark.parametrize("edit,message", [
+    ({"seed": "abc"}, "seed = 'abc' (str); expected an integer (or null when unknown)"),
+    ({"labels": 3}, "labels = 3 (int); expected a list of label strings (or null)"),
+    ({"num_labels": "2"}, "num_labels = '2' (str); expected an integer >= 0"),
+    ({"kind": "regression"}, "kind = 'regression' (str); expected one of"),
+])
+def test_head_json_fields_are_checked_before_the_model_loads(pawsx_ckpt, tmp_path, monkeypatch, edit, message):
+    import evaluate
+
+    meta = json.loads((pawsx_ckpt / "head.json").read_text())
+    (pawsx_ckpt / "head.json").write_text(json.dumps({**meta, **edit}))
+    no_model_load(monkeypatch)
+    with pytest.raises(ValueError) as err:
+        evaluate.run(evaluate_argv(pawsx_ckpt, tmp_path / "results.csv"))
+    assert str(err.value).startswith(f"{pawsx_ckpt / 'head.json'}: {message}"), str(err.value)
+    assert not (tmp_path / "results.csv").exists()
