@@ -257,8 +257,8 @@ def save_checkpoint(path: Path, state: dict) -> None:
         except OSError:
             free = None
         full = getattr(e, "errno", None) == errno.ENOSPC or (free is not None and free < needed)
-        why = (f"no space left on the device ({(free or 0) / 2**20:.0f} MiB free, the checkpoint needs about "
-               f"{needed / 2**20:.0f} MiB)") if full else " ".join(str(e).split())[:200]
+        why = (f"no space left on the device ({(free or 0) / 2**20:.1f} MiB free, the checkpoint needs about "
+               f"{needed / 2**20:.1f} MiB)") if full else " ".join(str(e).split())[:200]
         raise OSError(f"{path}: could not save the checkpoint: {why}; the previous checkpoint, if any, is "
                       "intact") from None
 

@@ -431,3 +431,201 @@ def test_head_json_fields_are_checked_before_the_model_loads(pawsx_ckpt, tmp_pat
         evaluate.run(evaluate_argv(pawsx_ckpt, tmp_path / "results.csv"))
     assert str(err.value).startswith(f"{pawsx_ckpt / 'head.json'}: {message}"), str(err.value)
     assert not (tmp_path / "results.csv").exists()
+
+
+# --- train.py: damaged checkpoints, data errors, results, disk, divergence, bookkeeping (groups 3, 5, 8-10, 14) ------
+
+FAST = ["data.mlm_files=[]", "intermediate.tasks=[sst2]", "intermediate.max_steps=6", "target.max_steps=4",
+        "eval.langs=[en]", "train.log_every=1"]
+
+
+def run_train(run_dir: Path, *extra: str, env: dict | None = None, resume: bool = False, results=None):
+    import os
+
+    args = [sys.executable, "train.py", "--cfg", SMOKE, f"train.out_dir={run_dir}",
+            f"eval.results={results or run_dir.parent / (run_dir.name + '_all.csv')}", *FAST, *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run(args + (["--resume"] if resume else []), cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def last_line(p: subprocess.CompletedProcess) -> str:
+    assert p.returncode == 1, (p.returncode, p.stderr[-2000:])
+    assert "Traceback" not in p.stderr, p.stderr[-3000:]
+    return p.stderr.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def crashed_run(tmp_path_factory) -> Path:
+    """A run SIGKILLed after intermediate step 5; its last checkpoint is from step 3."""
+    import train
+
+    run_dir = tmp_path_factory.mktemp("crashed") / "run"
+    p = run_train(run_dir, "train.save_every=3", env={train.CRASH_ENV: "intermediate:5"})
+    assert p.returncode == -9, p.stderr[-2000:]
+    assert (run_dir / "intermediate" / "checkpoint.pt").is_file()
+    return run_dir
+
+
+def copy_run(src: Path, dst: Path) -> Path:
+    """A copy of a run folder whose config.yaml names the copy (so --resume accepts it)."""
+    shutil.copytree(src, dst)
+    config = dst / "config.yaml"
+    config.write_text(config.read_text().replace(str(src.parent / (src.name + "_all.csv")),
+                                                 str(dst.parent / (dst.name + "_all.csv"))).replace(str(src), str(dst)))
+    return dst
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+        return os.system, ("touch PWNED_BY_CHECKPOINT",)
+
+
+def _damage(path: Path, how: str) -> str:
+    """Damage a checkpoint.pt; return what the one-line error must contain."""
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[:5000])
+        return "cannot read the checkpoint (truncated or corrupt?)"
+    if how == "random":
+        path.write_bytes(bytes(range(256)) * 40)
+        return "cannot read the checkpoint (truncated or corrupt?)"
+    if how == "pickle payload":
+        torch.save({"model": _Payload()}, path)
+        return "refused to unpickle"
+    ck = torch.load(path, weights_only=True)
+    if how == "missing key":
+        del ck["task_gen"]
+        torch.save(ck, path)
+        return "lacks task_gen; not a checkpoint this train.py wrote (remove it to restart the phase)"
+    key = next(k for k in ck["model"] if k.endswith("word_embeddings.weight"))
+    ck["model"][key] = ck["model"][key][:-3]  # tampered: a shape that does not fit
+    torch.save(ck, path)
+    return "does not fit this run (RuntimeError: Error(s) in loading state_dict"
+
+
+@pytest.mark.parametrize("how", ["truncated", "random", "pickle payload", "missing key", "tampered shape"])
+def test_resume_from_a_damaged_checkpoint_is_one_line_naming_it(crashed_run, tmp_path, how):
+    run_dir = copy_run(crashed_run, tmp_path / "run")
+    ckpt = run_dir / "intermediate" / "checkpoint.pt"
+    expected = _damage(ckpt, how)
+    p = run_train(run_dir, "train.save_every=3", resume=True)
+    line = last_line(p)
+    assert line.startswith(f"train.py: error: {ckpt}: ") and expected in line, line
+    assert "weights_only=False" not in p.stderr and "weights_only` set to `False" not in p.stderr
+    assert not (REPO / "PWNED_BY_CHECKPOINT").exists()
+
+
+def test_resume_after_sigkill_does_not_repeat_replayed_steps_in_metrics(crashed_run, tmp_path):
+    run_dir = copy_run(crashed_run, tmp_path / "run")
+    before = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in before if "loss" in r] == [1, 2, 3, 4, 5]  # 4 and 5 ran after the checkpoint
+    p = run_train(run_dir, "train.save_every=3", resume=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    records = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for phase, steps in (("intermediate", 6), ("target", 4)):
+        logged = [r["step"] for r in records if r["phase"] == phase and "loss" in r]
+        assert logged == list(range(1, steps + 1)), (phase, logged)
+
+
+def test_unreadable_tokenizer_or_missing_train_file_is_refused_before_config_yaml(tmp_path):
+    garbage = tmp_path / "spm.model"
+    garbage.write_text("not a sentencepiece model")
+    p = run_train(tmp_path / "a", f"model.spm_path={garbage}")
+    assert str(garbage) in last_line(p)
+    assert not (tmp_path / "a").exists()
+    data = shutil.copytree(REPO / "tests/fixtures/train/data", tmp_path / "data")
+    (data / "sst2" / "SST-2" / "train.tsv").unlink()
+    p = run_train(tmp_path / "b", f"data.data_dir={data}")
+    assert "no sst2 file for lang=en split=train" in last_line(p)
+    assert not (tmp_path / "b").exists()
+
+
+def test_malformed_train_file_is_one_line_and_a_plain_rerun_starts_afresh(tmp_path):
+    data = shutil.copytree(REPO / "tests/fixtures/train/data", tmp_path / "data")
+    train_file = data / "sst2" / "SST-2" / "train.tsv"
+    good = train_file.read_text()
+    train_file.write_text(good + "a bad row\tmaybe\n")
+    p = run_train(tmp_path / "run", f"data.data_dir={data}")
+    assert f"{train_file}:{len(good.splitlines()) + 1}: unknown label 'maybe'" in last_line(p)
+    assert not (tmp_path / "run" / "config.yaml").exists()  # nothing was saved: no --resume needed
+    train_file.write_text(good)
+    p = run_train(tmp_path / "run", f"data.data_dir={data}")
+    assert p.returncode == 0, p.stderr[-2000:]
+
+
+def test_results_folder_is_refused_before_training(tmp_path):
+    folder = tmp_path / "shared_results"
+    folder.mkdir()
+    p = run_train(tmp_path / "run", results=folder)
+    assert last_line(p) == f"train.py: error: {folder}: is a folder; expected a results CSV file " \
+                           f"(e.g. {folder / 'results.csv'})"
+    assert not (tmp_path / "run").exists()
+
+
+def test_nan_weights_stop_training_with_one_line_and_no_results(tmp_path):
+    from xlmr.checkpoint import save_pretrained
+    from xlmr.model import XLMRConfig, XLMREncoder
+    from xlmr.tokenizer import XLMRTokenizer
+
+    tok = XLMRTokenizer(str(REPO / "tests/fixtures/train/spm.model"))
+    encoder = XLMREncoder(XLMRConfig.tiny(vocab_size=tok.vocab_size))
+    with torch.no_grad():
+        for param in encoder.parameters():
+            param.fill_(float("nan"))
+    save_pretrained(encoder, tok, tmp_path / "nan_model")
+    p = run_train(tmp_path / "run", f"model.path={tmp_path / 'nan_model'}", "model.spm_path=")
+    line = last_line(p)
+    assert line.startswith("train.py: error: [intermediate] step 1: the sst2 loss is nan, not finite"), line
+    assert not (tmp_path / "run_all.csv").exists() and not (tmp_path / "run" / "results.csv").exists()
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
+def test_disk_full_during_a_checkpoint_save_names_the_file_and_the_cause(tmp_path, monkeypatch):
+    import errno
+
+    import train
+
+    def torch_save_on_a_full_disk(obj, f):
+        Path(f).write_bytes(b"x" * 100)
+        raise RuntimeError("[enforce fail at inline_container.cc:783] . unexpected pos 192448 vs 192340")
+    monkeypatch.setattr(train.torch, "save", torch_save_on_a_full_disk)
+    monkeypatch.setattr(train.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 4096, 4096))
+    path = tmp_path / "intermediate" / "checkpoint.pt"
+    path.parent.mkdir()
+    state = {"model": {"w": torch.zeros(1000, 100)}}
+    with pytest.raises(OSError) as err:
+        train.save_checkpoint(path, state)
+    assert str(err.value) == f"{path}: could not save the checkpoint: no space left on the device (0.0 MiB free, the " \
+                             "checkpoint needs about 0.4 MiB); the previous checkpoint, if any, is intact"
+    assert list(path.parent.iterdir()) == []  # no half-written file, under its name or a temporary one
+
+    def enospc(obj, f):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(train.torch, "save", enospc)
+    monkeypatch.setattr(train.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 0, 10**9))
+    with pytest.raises(OSError, match=r"checkpoint\.pt: could not save the checkpoint: no space left on the device"):
+        train.save_checkpoint(path, state)
+
+
+def test_train_scores_that_cannot_be_appended_are_printed_and_saved_beside(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import data.results
+    import train
+    from data.results import read_results
+
+    def disk_full(path, rows):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(data.results, "append_results", disk_full)
+    run_dir, shared = tmp_path / "run", tmp_path / "shared" / "all.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--cfg", SMOKE, f"train.out_dir={run_dir}", f"eval.results={shared}", *FAST])
+    out = capsys.readouterr().out
+    assert "\nen " in out and "accuracy" in out  # the table was printed before the appends were tried
+    message = str(exit_info.value.code)
+    assert message.startswith(f"train.py: error: could not append 1 rows to {run_dir / 'results.csv'}")
+    (own,) = run_dir.glob("results.unsaved-*.csv")
+    (aside,) = shared.parent.glob("all.unsaved-*.csv")
+    assert f"written to {own} instead" in message and f"written to {aside} instead" in message
+    assert list(read_results(aside).lang) == ["en"] and list(read_results(own).lang) == ["en"]
