@@ -53,7 +53,7 @@ import torch
 from common.device import pick_device
 from config import DATA_LAYOUTS, DataConfig, EvalConfig, RetrievalConfig, default_max_len
 from data import metrics
-from data.results import append_results, format_table, result_rows
+from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.tasks import get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, find_head_meta, load_pretrained, num_layers
 
@@ -438,6 +438,7 @@ def run(argv=None) -> dict:
     elif args.layer not in (None, "", "all"):
         resolve_layers(args.layer, 10**6, ckpt)  # at least the syntax, before loading
 
+    check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the mining
     device = pick_device(args.device)
     model, tokenizer = load_pretrained(ckpt, device=device)
     layers, sweep = resolve_layers(args.layer, model.cfg.num_layers, ckpt)
@@ -458,10 +459,10 @@ def run(argv=None) -> dict:
         print(f"{task.name} {lang} {split}: " + ", ".join(f"{m} {v:.2f}" for m, v in scores[lang].items()),
               file=sys.stderr)
     source = f"{ckpt};layer={'all' if sweep else layers[0]};pool={args.pool}"
-    append_results(args.results, result_rows(scores, meta, split, source))
     print(format_table(scores))
     for lang, th in thresholds.items():
         print(f"{lang} margin thresholds: " + ", ".join(f"{m} {v:.4f}" for m, v in th.items()))
+    append_or_save_aside(args.results, result_rows(scores, meta, split, source))  # after printing: never lost
     print(f"{sum(len(v) for v in scores.values())} rows appended to {args.results}")
     return scores
 

@@ -629,3 +629,18 @@ def test_train_scores_that_cannot_be_appended_are_printed_and_saved_beside(tmp_p
     (aside,) = shared.parent.glob("all.unsaved-*.csv")
     assert f"written to {own} instead" in message and f"written to {aside} instead" in message
     assert list(read_results(aside).lang) == ["en"] and list(read_results(own).lang) == ["en"]
+
+
+def test_retrieval_results_folder_is_refused_before_the_model_loads(tokenizer, tmp_path, monkeypatch):
+    import retrieval
+    from tests.test_evaluate import make_checkpoint
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer)
+    (tmp_path / "results").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the results file was checked")
+    monkeypatch.setattr(retrieval, "load_pretrained", refuse)
+    with pytest.raises(ValueError, match=r"results: is a folder; expected a results CSV file"):
+        retrieval.run(["--ckpt", str(ckpt), "--task", "tatoeba", "--langs", "de", "--data-dir", str(FIX),
+                       "--results", str(tmp_path / "results")])
