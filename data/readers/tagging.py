@@ -87,6 +87,10 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int], ud
             words, word_tags = forms, tags
             if ud_words == "fused" and ranges:
                 words, word_tags = _fuse(path, forms, tags, parents, ranges, precedence)
+            for first, last, _, range_line in ranges if ud_words != "fused" else ():  # _fuse checks its own
+                if last > len(forms):
+                    raise DataError(path, range_line, f"multiword token {first}-{last} but the sentence has "
+                                                      f"{len(forms)} words; expected a range over words of the sentence")
             n_blank = sum(w == "_" for w in words)
             if n_blank and n_blank >= len(words) - 1:
                 skipped[WITHHELD] += 1
