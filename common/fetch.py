@@ -48,7 +48,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from common.io import atomic_path, atomic_write_text
+from common.io import atomic_path, atomic_write_text, remove_stale_temporaries_in
 
 CHUNK_SIZE = 1 << 16  # bytes read per call while streaming
 USER_AGENT = "xstilts-download/1"
@@ -443,6 +443,7 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
     then the symlinks. A member that fails half-way (corrupt data, disk full) leaves nothing under its name."""
     target.mkdir(parents=True, exist_ok=True)
     checked: set[str] = set()
+    cleaned: set[Path] = set()
     written = 0
     for m, rel in chosen:
         _no_link_on_disk(archive, m.name, target, rel, checked)
@@ -453,8 +454,11 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
         if m.kind == "symlink":
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.parent not in cleaned:  # one scan per folder, not one per file
+            remove_stale_temporaries_in(dest.parent)
+            cleaned.add(dest.parent)
         try:
-            with atomic_path(dest) as tmp, open_member(m) as src, open(tmp, "wb") as dst:
+            with atomic_path(dest, clean_stale=False) as tmp, open_member(m) as src, open(tmp, "wb") as dst:
                 for block in iter(lambda: src.read(CHUNK_SIZE), b""):
                     written += len(block)
                     if max_bytes is not None and written > max_bytes:

@@ -54,25 +54,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the `.<name>.*.tmp` files a killed atomic write to `path` left behind; return those removed."""
-    path = Path(path)
-    prefix, host, now = f".{path.name}.", socket.gethostname(), time.time()
+def _remove_stale(folder: Path, prefix: str) -> list[Path]:
+    """Remove the stale temporaries in `folder` whose names start with `prefix` (see the module docstring)."""
+    host, now = socket.gethostname(), time.time()
     removed = []
     try:
-        entries = list(os.scandir(path.parent))
-    except FileNotFoundError:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
         return removed
     for entry in entries:
         if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
             continue
-        parts = entry.name[len(prefix):-len(".tmp")].rsplit(".", 2)  # host (may hold dots), pid, random
+        head, _, rest = entry.name[:-len(".tmp")].rpartition(".")  # rest: mkstemp's random part
+        head, _, pid = head.rpartition(".")
+        if not (len(rest) == 8 and pid.isascii() and pid.isdigit()):
+            continue  # not a name atomic_path makes
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
         except FileNotFoundError:
             continue
-        if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
-            stale = int(parts[1]) != os.getpid() and not _pid_alive(int(parts[1]))
+        if head.endswith(f".{host}"):  # this host's: stale when its process is gone
+            stale = int(pid) != os.getpid() and not _pid_alive(int(pid))
         else:  # another host's (or an older naming's) temporary file: only by age
             stale = age > STALE_AFTER_S
         if stale:
@@ -82,16 +84,29 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     return removed
 
 
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the `.<name>.*.tmp` files a killed atomic write to `path` left behind; return those removed."""
+    path = Path(path)
+    return _remove_stale(path.parent, f".{path.name}.")
+
+
+def remove_stale_temporaries_in(folder: str | os.PathLike) -> list[Path]:
+    """The same for every target in `folder` at once (one scan, for a writer of many files: unpacking)."""
+    return _remove_stale(Path(folder), ".")
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
+def atomic_path(path: str | os.PathLike, clean_stale: bool = True):
     """Yield a temporary path in the target's folder; on success rename it onto `path`.
 
     On an exception the temporary file is removed and `path` is left untouched. The file gets the replaced
-    file's mode, or 0666 minus the umask when `path` is new.
+    file's mode, or 0666 minus the umask when `path` is new. clean_stale: first remove the temporaries killed
+    writes to `path` left (a writer of many files in one folder calls remove_stale_temporaries_in once instead).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
+    if clean_stale:
+        remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{socket.gethostname()}.{os.getpid()}.", suffix=".tmp",
                                dir=path.parent)
     try:

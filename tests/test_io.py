@@ -98,3 +98,18 @@ def test_old_temporary_file_of_another_host_is_removed_and_a_recent_one_kept(tmp
     os.utime(old, (time.time() - STALE_AFTER_S - 60,) * 2)
     atomic_write_text(tmp_path / "a.txt", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.txt", recent.name])
+
+
+def test_appending_results_keeps_a_shared_files_mode(tmp_path, umask):
+    from data.results import append_results
+
+    row = {"model": "m", "intermediate_task": "none", "target_task": "xnli", "seed": 1, "lang": "de",
+           "split": "test", "metric": "accuracy", "value": 50.0, "source": "runs/a"}
+    umask(0o022)
+    path = tmp_path / "results.csv"
+    append_results(path, [row])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # readable by the other accounts of a shared study
+    path.chmod(0o664)
+    umask(0o077)
+    append_results(path, [{**row, "lang": "fr"}])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664
