@@ -24,7 +24,13 @@ Run folder (`train.out_dir`): config.yaml (resolved), metrics.jsonl, and per pha
 `<phase>/checkpoint.pt` (resumable: model, optimizer, scheduler step, scaler, RNG states, data position; removed
 when the phase is done), `<phase>/best/` (the selected model: save_pretrained + save_head) and `<phase>/done.json`.
 `--resume` rereads the same config and continues from the last checkpoint; on CPU in fp32 the result is
-bit-identical to an uninterrupted run.
+bit-identical to an uninterrupted run, and metrics.jsonl loses the lines of the steps that are run again.
+
+Errors: every file the run reads (tokenizer, train and dev files, MLM text, the results file) is checked before
+config.yaml is written, and a run that fails before saving anything removes its config.yaml again, so a plain
+rerun works. A config, data, checkpoint, results or disk error ends as one line (`train.py: error: ...`); a
+non-finite loss stops the run. The score table is printed before the rows are appended; rows that cannot be
+appended are written to a new CSV beside the results file and the error says where.
 """
 from __future__ import annotations
 
