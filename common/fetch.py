@@ -469,7 +469,7 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
             raise
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as e:
             why = "no space left on the device" if getattr(e, "errno", None) == errno.ENOSPC else \
-                f"{type(e).__name__}: {e}"
+                f"{type(e).__name__}: {' '.join(str(e).split())}"
             raise DownloadError(f"{archive}: unpacking member {m.name!r} failed ({why}); the partial file was "
                                 f"removed, members before it are in {target}") from None
     for m, rel in chosen:
@@ -479,7 +479,7 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
                                                                                           texts[m.name])) + "/x",
                              checked)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if dest.is_symlink():
+            if dest.is_symlink() or dest.is_file():  # a rerun, or a file of another archive there
                 dest.unlink()
             os.symlink(texts[m.name], dest)
 
