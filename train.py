@@ -511,9 +511,10 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
         os.replace(old_best, best_dir)
     if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
         ck = load_checkpoint(ckpt_path)
+        if ck["world_size"] != world:
+            raise ValueError(f"{ckpt_path}: saved with world size {ck['world_size']!r}, resumed with {world}; "
+                             "resume with as many processes")
         try:
-            if int(ck["world_size"]) != world:
-                raise ValueError(f"saved with world size {ck['world_size']}, resumed with {world}")
             if set(ck["data"]) != set(streams):
                 raise ValueError(f"holds the data position of {sorted(ck['data'])}, this phase trains "
                                  f"{sorted(streams)}")
