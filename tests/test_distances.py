@@ -1,4 +1,4 @@
-"""URIEL+ distances from English (data/distances.py). Run: python -m pytest -q tests/test_distances.py"""
+"""URIEL+ distances from English (analysis/distances.py). Run: python -m pytest -q tests/test_distances.py"""
 import logging
 import os
 import shutil
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data import distances as dd
+from analysis import distances as dd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +134,7 @@ def test_read_only_install_works_and_is_never_written(tmp_path):
     for p in [pkg, *pkg.rglob("*")]:
         p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     try:
-        code = ("import urielplus, sys; from data.distances import english_distances; "
+        code = ("import urielplus, sys; from analysis.distances import english_distances; "
                 "t = english_distances(['de'], cache_dir=sys.argv[1]); "
                 "print(urielplus.__file__); print(t['syntactic'].iloc[0])")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(ROOT)]),

@@ -1,14 +1,18 @@
 """Linguistic distances from English to each XTREME language, computed with urielplus (URIEL+), cached on disk.
 
 Run:
-    python -m data.distances                       # English-to-L table for every language below (angular)
-    python -m data.distances --metric cosine de ja
-    python -m data.distances --matrix results/distances   # full language x language matrices (genetic is slow)
+    python -m analysis.distances                       # English-to-L table for every language below (angular)
+    python -m analysis.distances --metric cosine de ja
+    python -m analysis.distances --matrix results/distances   # language x language matrices (genetic is slow)
+    python -m analysis.distances --codes standard      # the standard-variety codes for macrolanguages (sensitivity)
 
 What is computed (urielplus 1.3.2, `URIELPlus().new_distance(distance, ["eng", code])`):
 - distances: syntactic (`S_` features), phonological (`P_`), inventory (`INV_`), featural (all typological
-  features), genetic (Glottolog family membership vector), geographic (GEOCOORDS vector), script (URIEL+ script
-  features). Morphological needs URIEL+'s integrated databases (no `M_` features in the base data), so it is not
+  features), genetic (Glottolog family membership vector), geographic (GEOCOORDS vector). URIEL+'s `script`
+  distance is not offered: its features describe script *type* by union over a language's whole history (Bulgarian
+  comes out identical to German; Afrikaans and Indonesian farther from English than Russian), so it does not say
+  whether a language is written in English's script today; analysis/covariates.py gives that as a shared-script
+  flag. Morphological needs URIEL+'s integrated databases (no `M_` features in the base data), so it is not
   offered. All distances are in [0, 1]; angular by default (`2 * arccos(cos) / pi`), cosine (`1 - cos`) selectable.
 - data and aggregation: the URIEL data shipped with urielplus (WALS, SSWL, Ethnologue, PHOIBLE, ...), no
   database integration and no imputation. Per feature, the sources are combined by union (urielplus's default
@@ -47,7 +51,7 @@ import pandas as pd
 
 from common.io import atomic_path
 
-DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic", "script")
+DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic")
 TYPOLOGICAL_PREFIXES = {"syntactic": "S_", "phonological": "P_", "inventory": "INV_", "featural": ""}
 METRICS = ("angular", "cosine")
 THIN_KNOWN = 100  # fewer known typological features (of 289) than this: thin coverage
@@ -67,13 +71,22 @@ URIEL_CODES = {
     "th": ("tha", ""), "tl": ("tgl", ""), "tr": ("tur", ""), "ur": ("urd", ""), "vi": ("vie", ""),
     "yo": ("yor", ""), "zh": ("zho", "macrolanguage Chinese (not cmn)"),
 }
+# Sensitivity: the standard variety instead of the macrolanguage (`codes="standard"`); other codes as above.
+STANDARD_VARIETY_CODES = {"ar": "arb", "zh": "cmn", "ms": "zsm", "et": "ekk", "sw": "swh", "fa": "pes"}
+CODE_SETS = ("macrolanguage", "standard")
 _URIEL_FILES = ("family_features.npz", "features.npz", "geocoord_features.npz", "script_features.npz")
 
 
-def uriel_code(lang: str) -> str:
-    """URIEL's code for an XTREME ISO 639-1 code; ValueError listing the known codes otherwise."""
+def uriel_code(lang: str, codes: str = "macrolanguage") -> str:
+    """URIEL's code for an XTREME ISO 639-1 code; ValueError listing the known codes otherwise.
+
+    codes="standard" takes the standard variety for the six macrolanguages (STANDARD_VARIETY_CODES).
+    """
+    if codes not in CODE_SETS:
+        raise ValueError(f"unknown code set {codes!r}: expected one of {CODE_SETS}")
     try:
-        return URIEL_CODES[lang][0]
+        code = URIEL_CODES[lang][0]
+        return STANDARD_VARIETY_CODES.get(lang, code) if codes == "standard" else code
     except KeyError:
         raise ValueError(f"unknown language code {lang!r}: expected one of {', '.join(sorted(URIEL_CODES))}") from None
 
@@ -133,20 +146,20 @@ def load_urielplus(cache_dir: str | os.PathLike | None = None):
     return u
 
 
-def _cache_file(cache_dir: Path, metric: str) -> Path:
-    key = json.dumps([metadata.version("urielplus"), metric, DISTANCES, URIEL_CODES, THIN_KNOWN, THIN_SHARED],
-                     sort_keys=True)
+def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage") -> Path:
+    key = json.dumps([metadata.version("urielplus"), metric, DISTANCES, URIEL_CODES, THIN_KNOWN, THIN_SHARED]
+                     + ([STANDARD_VARIETY_CODES] if codes == "standard" else []), sort_keys=True)
     return cache_dir / "uriel" / f"english_distances_{metric}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.csv"
 
 
-def _compute(u, langs: list[str]) -> pd.DataFrame:
+def _compute(u, langs: list[str], codes: str = "macrolanguage") -> pd.DataFrame:
     """Distance and coverage rows for `langs` (ISO 639-1) from an already loaded URIELPlus."""
     feats = np.array([str(f) for f in u.feats[1]])
     index = {str(code): i for i, code in enumerate(u.langs[1])}
     known_en = (u.data[1][index["eng"]] > -1).any(-1)  # (289,) features with a value in any source
     rows = []
     for lang in langs:
-        code = uriel_code(lang)
+        code = uriel_code(lang, codes)
         row = {"lang": lang, "uriel_code": code}
         with _quiet():
             for d in DISTANCES:
@@ -168,7 +181,7 @@ def _compute(u, langs: list[str]) -> pd.DataFrame:
 
 
 def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLike | None = None,
-                      uriel=None) -> pd.DataFrame:
+                      uriel=None, codes: str = "macrolanguage") -> pd.DataFrame:
     """English-to-L distances and coverage, one row per language (in the given order).
 
     Columns: lang, uriel_code, the DISTANCES (NaN where undefined), known_typological, shared_<distance> for the
@@ -179,9 +192,9 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
         raise ValueError(f"unknown distance metric {metric!r}: expected one of {METRICS}")
     langs = list(dict.fromkeys(langs))
     for lang in langs:
-        uriel_code(lang)  # unknown codes fail before any work
+        uriel_code(lang, codes)  # unknown codes fail before any work
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = _cache_file(cache_dir, metric)
+    path = _cache_file(cache_dir, metric, codes)
     cached = pd.read_csv(path, keep_default_na=True) if path.exists() else pd.DataFrame(columns=["lang"])
     missing = [lang for lang in langs if lang not in set(cached["lang"])]
     if missing:
@@ -189,7 +202,7 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
         previous = u.get_distance_metric()
         u.set_distance_metric(metric)
         try:
-            new = _compute(u, missing)
+            new = _compute(u, missing, codes)
         finally:
             u.set_distance_metric(previous)
         cached = pd.concat([cached, new], ignore_index=True) if len(cached) else new
@@ -248,6 +261,8 @@ def main(argv=None) -> None:
     p.add_argument("--metric", choices=METRICS, default="angular")
     p.add_argument("--cache-dir", default=None, help=f"default: {default_cache_dir()}")
     p.add_argument("--matrix", metavar="OUT_DIR", help="write distance_matrix_<distance>.csv files here")
+    p.add_argument("--codes", choices=CODE_SETS, default="macrolanguage",
+                   help="macrolanguage codes (default) or the standard varieties (ar -> arb, zh -> cmn, ...)")
     args = p.parse_args(argv)
     langs = args.langs or sorted(URIEL_CODES)
     try:
@@ -257,9 +272,9 @@ def main(argv=None) -> None:
                     m.to_csv(tmp)
             print(f"wrote {len(DISTANCES)} matrices ({len(langs)} languages) to {args.matrix}")
         else:
-            print(english_distances(langs, args.metric, args.cache_dir).to_string(index=False))
+            print(english_distances(langs, args.metric, args.cache_dir, codes=args.codes).to_string(index=False))
     except ValueError as e:
-        sys.exit(f"data.distances: {e}")
+        sys.exit(f"analysis.distances: {e}")
 
 
 if __name__ == "__main__":

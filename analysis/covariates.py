@@ -1,0 +1,69 @@
+"""Per-language covariates of the analysis: pretraining size (in characters, not bytes) and a shared-script flag.
+
+Use: `size_table(langs)` -> DataFrame(lang, script, shares_script_with_en, cc100_gib, cc100_gichars,
+log_cc100_gichars); `log_pretraining_size(model, lang)` -> the size covariate for a model's rows (NaN when none).
+
+Pretraining size. CC-100 sizes are given in GiB of UTF-8 text (XLM-R paper, Conneau et al. 2020, Table 6; the
+transcription in REFERENCE.md). Bytes overstate languages whose letters take more than one byte: Cyrillic, Greek,
+Arabic and Hebrew letters take 2 bytes, Georgian, the Indic scripts, Thai, Myanmar and CJK/Hangul 3 (Unicode
+Standard, section 3.9: code points U+0080-07FF take 2 bytes, U+0800-FFFF 3). The covariate is therefore approximate characters:
+`cc100_gichars = cc100_gib / bytes per letter of the language's main script`, and its log. Spaces, digits and
+punctuation are 1 byte in every script, so for non-Latin scripts this understates characters somewhat; it removes the
+2-3x byte inflation, which is the bulk of the bias. Yoruba is not in CC-100: no size (never imputed).
+
+mBERT was trained on Wikipedia, not CC-100, so CC-100 sizes are not a covariate for mBERT rows. No per-language
+Wikipedia size for mBERT's 2018 dump is shipped here yet (no source we could verify and cite): mBERT rows get no size
+covariate, no partial correlation and no size-adjusted slope, and the report says so.
+
+Script. URIEL+'s `script` distance describes script type by union over a language's history, so it is not used
+(analysis/distances.py). Instead `shares_script_with_en` is 1 when the language's main script today is Latin (ISO
+15924 `Latn`), English's, else 0 (ISO 15924 codes; the main script of each XTREME language as in its test data).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+# CC-100 size in GiB (XLM-R paper, Table 6; REFERENCE.md). zh: Simplified only. Yoruba is not in CC-100.
+CC100_GIB = {"en": 300.8, "af": 1.3, "ar": 28.0, "bg": 57.5, "bn": 8.4, "de": 66.6, "el": 46.9, "es": 53.3,
+             "et": 6.1, "eu": 2.0, "fa": 111.6, "fi": 54.3, "fr": 56.8, "he": 31.6, "hi": 20.2, "hu": 58.4,
+             "id": 148.3, "it": 30.2, "ja": 69.3, "jv": 0.2, "ka": 9.1, "kk": 6.4, "ko": 54.2, "ml": 7.6,
+             "mr": 2.8, "ms": 8.5, "my": 1.6, "nl": 29.3, "pt": 49.1, "ru": 278.0, "sw": 1.6, "ta": 12.2,
+             "te": 4.7, "th": 71.7, "tl": 3.1, "tr": 20.9, "ur": 5.7, "vi": 137.3, "zh": 46.9, "ro": 61.4}
+# Main script today (ISO 15924) of each XTREME language (and Romanian, which XQuAD has).
+MAIN_SCRIPT = {"en": "Latn", "af": "Latn", "ar": "Arab", "bg": "Cyrl", "bn": "Beng", "de": "Latn", "el": "Grek",
+               "es": "Latn", "et": "Latn", "eu": "Latn", "fa": "Arab", "fi": "Latn", "fr": "Latn", "he": "Hebr",
+               "hi": "Deva", "hu": "Latn", "id": "Latn", "it": "Latn", "ja": "Jpan", "jv": "Latn", "ka": "Geor",
+               "kk": "Cyrl", "ko": "Kore", "ml": "Mlym", "mr": "Deva", "ms": "Latn", "my": "Mymr", "nl": "Latn",
+               "pt": "Latn", "ru": "Cyrl", "sw": "Latn", "ta": "Taml", "te": "Telu", "th": "Thai", "tl": "Latn",
+               "tr": "Latn", "ur": "Arab", "vi": "Latn", "yo": "Latn", "zh": "Hans", "ro": "Latn"}
+# UTF-8 bytes per letter of each script (Unicode Standard, section 3.9).
+UTF8_BYTES = {"Latn": 1, "Cyrl": 2, "Grek": 2, "Arab": 2, "Hebr": 2, "Geor": 3, "Beng": 3, "Deva": 3, "Mlym": 3,
+              "Taml": 3, "Telu": 3, "Thai": 3, "Mymr": 3, "Jpan": 3, "Kore": 3, "Hans": 3}
+SIZE_MEASURE = "log CC-100 size in approximate Gi characters (GiB / UTF-8 bytes per letter of the main script)"
+
+
+def uses_cc100(model: str) -> bool:
+    """XLM-R models were pretrained on CC-100; mBERT (and any model not named XLM-R) was not."""
+    return "xlm-r" in model.lower() or "xlmr" in model.lower()
+
+
+def log_pretraining_size(model: str, lang: str) -> float:
+    """log approximate Gi characters of CC-100 for an XLM-R model's language; NaN where no size applies."""
+    if not uses_cc100(model) or lang not in CC100_GIB:
+        return math.nan
+    return math.log(CC100_GIB[lang] / UTF8_BYTES[MAIN_SCRIPT[lang]])
+
+
+def size_table(langs) -> pd.DataFrame:
+    """One row per language: main script, the shared-script flag, CC-100 GiB and approximate Gi characters."""
+    rows = []
+    for lang in langs:
+        script = MAIN_SCRIPT.get(lang, "")
+        gib = CC100_GIB.get(lang, np.nan)
+        chars = gib / UTF8_BYTES[script] if script in UTF8_BYTES else np.nan
+        rows.append({"lang": lang, "script": script, "shares_script_with_en": int(script == MAIN_SCRIPT["en"]),
+                     "cc100_gib": gib, "cc100_gichars": chars, "log_cc100_gichars": np.log(chars)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,301 @@
+"""report.md: the first screen answers the question; everything else is in the appendix.
+
+Order: (1) what the inputs can answer, in the first sentence; (2) the pre-specified primary test in one paragraph
+(after-intermediate when intermediate-task runs are present, else the baseline drop), the summary figure, one table
+of about 8 rows; (3) the appendix: the baseline answer when it is not the first screen, small-n limits, every
+exploratory test (one table per model, intermediate task and dependent variable; rel_drop is not repeated), pooled
+models, sensitivity runs, distances and covariates, data notes, languages left out. Every fact about the data (which
+tasks, languages, n) is computed from the inputs, so the same code describes a user's own results.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.covariates import SIZE_MEASURE
+from analysis.run import PREDICTORS, PRIMARY, primary_tasks
+from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
+from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
+from common.io import atomic_write_text
+from data.tasks import TASKS
+
+
+def _f(v, spec=".2f") -> str:
+    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return ""
+    return format(v, spec)
+
+
+def _p(v) -> str:
+    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return ""
+    return f"{v:.4f}" if v >= 0.0001 else f"{v:.1e}"
+
+
+def _ci(v, lo, hi, spec=".2f") -> str:
+    if v is None or not np.isfinite(v):
+        return "-"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{v:{spec}} [n too small]"
+    return f"{v:{spec}} [{lo:{spec}}, {hi:{spec}}]"
+
+
+def _table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _names(tasks) -> str:
+    return ", ".join(display(t) for t in tasks)
+
+
+def _test_set(task: str) -> str:
+    t = TASKS[task]
+    if t.kind == "retrieval":
+        return "retrieval: encoder alignment, reported separately"
+    return "parallel" if t.parallel_test else "non-parallel: difficulty differs by language"
+
+
+def baseline_paragraph(ctx) -> list[str]:
+    r, model = ctx["primary"], ctx["primary_model"]
+    tasks = r.get("tasks", "")
+    head = (f"**Primary test (pre-specified): {model}, {PRIMARY['distance']} distance, zero-shot drop "
+            f"(score(en) - score(L), points), pooled over the parallel test sets "
+            f"({_names(primary_tasks())}).** ")
+    if not np.isfinite(r.get("coef_per_0.1", np.nan)):
+        return [head + f"Not estimable on these inputs: {r.get('note', '')} (tasks present: {tasks or 'none'})."]
+    grows = r["ci_low_per_0.1"] > 0 and r["p_perm"] < 0.05
+    verdict = ("the drop grows with distance" if grows else
+               "no reliable change of the drop with distance is detected")
+    text = (head + f"Over {r['n_langs']} languages ({r['n_obs']} task-language pairs from {tasks}), {verdict}: "
+            f"{r['coef_per_0.1']:+.1f} points per +0.1 syntactic distance (95% CI {r['ci_low_per_0.1']:+.1f} to "
+            f"{r['ci_high_per_0.1']:+.1f}; language-level permutation p = {_p(r['p_perm'])}, "
+            f"{'all' if r['p_exact'] else r['n_perm']} permutations; mixed model with a fixed effect per task and a "
+            f"random intercept per language).")
+    if not r.get("converged", True) or isinstance(r.get("note"), str):
+        text += f" Fit flag: {r.get('note')}."
+    if ctx["model_note"]:
+        text += " " + ctx["model_note"]
+    return [text]
+
+
+def baseline_table(ctx) -> pd.DataFrame:
+    corr, r, model = ctx["corr"], ctx["primary"], ctx["primary_model"]
+    g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["predictor"] ==
+             PRIMARY["distance"]) & corr["dv"].isin(["abs_drop", "score"])]
+    order = {t: i for i, t in enumerate(sorted(g["target_task"].unique(), key=lambda t: (
+        TASKS[t].kind == "retrieval", not TASKS[t].parallel_test)))}
+    g = g.sort_values("target_task", key=lambda s: s.map(order), kind="stable")
+    rows = []
+    for _, x in g.iterrows():
+        unit = "score" if x["dv"] == "score" else "drop"
+        slope = _ci(x["theil_sen_per_0.1"], x["theil_sen_low_per_0.1"], x["theil_sen_high_per_0.1"], "+.1f")
+        rows.append({"task": f"{display(x['target_task'])} ({x['split']})", "test set": _test_set(x["target_task"]),
+                     "n": int(x["n"]), "rho [95% CI]": _ci(x["spearman_rho"], x["spearman_ci_low"],
+                                                            x["spearman_ci_high"]),
+                     "p (perm.)": _p(x["p_spearman"]), "partial rho (size)": _f(x["partial_spearman"]),
+                     "points per +0.1 [95% CI]": f"{unit} {slope}" if np.isfinite(x["spearman_rho"]) else "-"})
+    if np.isfinite(r.get("coef_per_0.1", np.nan)):
+        rows.append({"task": "**pooled (primary)**", "test set": "parallel: " + r["tasks"],
+                     "n": f"{r['n_langs']} languages", "rho [95% CI]": "", "p (perm.)": _p(r["p_perm"]),
+                     "partial rho (size)": "",
+                     "points per +0.1 [95% CI]": "drop " + _ci(r["coef_per_0.1"], r["ci_low_per_0.1"],
+                                                               r["ci_high_per_0.1"], "+.1f")})
+    return pd.DataFrame(rows)
+
+
+def retrieval_lines(ctx) -> list[str]:
+    out = []
+    for r in ctx["retrieval"]:
+        dists = {p: r[p] for p in PREDICTORS if p in r and np.isfinite(r[p])}
+        if not dists:
+            continue
+        best = max(dists, key=lambda p: abs(dists[p]))
+        better = "better" if abs(r["rho_size"]) > abs(dists[best]) else "less well"
+        out.append(f"- {display(r['task'])} measures how well the pretrained encoder aligns translations, not task "
+                   f"transfer; it is reported separately. Pretraining size predicts it {better} than any distance "
+                   f"(rho = {r['rho_size']:.2f} with log size, n = {r['n']}, vs {dists[best]:.2f} with {best} "
+                   f"distance, the strongest).")
+    return out
+
+
+def after_first_screen(ctx) -> list[str]:
+    after, effects = ctx["after"], ctx["effects"]
+    inters = sorted(effects["intermediate_task"].unique())
+    L = [f"**What these inputs can answer.** They include intermediate-task runs ({', '.join(inters)}; models "
+         f"{', '.join(dict.fromkeys(effects['model']))}) with their baselines, so this first screen answers the "
+         "after-intermediate question: does intermediate-task training change zero-shot results differently for "
+         "languages far from English? The baseline answer (drop against distance) is in Appendix A0.", ""]
+    L += [f"**Primary test (pre-specified): the effect of intermediate training, score_after(L) - score_base(L), "
+          f"against {PRIMARY['distance']} distance, pooled over target tasks and every seed** (mixed model: "
+          "effect ~ distance x intermediate task + target task + (1 | language) + (1 | language:target task); "
+          "language-level permutation p).", ""]
+    for _, r in after.iterrows():
+        est, lo, hi = r["coef_per_0.1"], r["ci_low_per_0.1"], r["ci_high_per_0.1"]
+        note = f". Fit flag: {r['note']}" if isinstance(r["note"], str) else ""
+        if not np.isfinite(est):
+            L.append(f"- {r['model']} | {r['intermediate_task']}: not estimable ({r['note']}).")
+            continue
+        sig = lo > 0 or hi < 0
+        L.append(f"- {r['model']} | {r['intermediate_task']}: the effect changes by {est:+.2f} points per +0.1 "
+                 f"{PRIMARY['distance']} distance (95% CI {lo:+.2f} to {hi:+.2f}; language-level permutation p = "
+                 f"{_p(r['p_perm'])}; {r['n_langs']} languages, up to {r['n_seeds']} seeds)"
+                 + ("" if sig else ": no reliable dependence on distance") + note + ".")
+    L += ["", "![summary](summary.png)" if "summary.png" in ctx["plots"] else "", ""]
+    rows = []
+    for (model, inter, task, split), g in effects.groupby(["model", "intermediate_task", "target_task", "split"]):
+        rows.append({"model": model, "intermediate": inter, "target": f"{display(task)} ({split})",
+                     "languages": g["lang"].nunique(), "seeds": int(g.groupby("lang").size().max()),
+                     "mean effect (points)": f"{g['effect'].mean():+.2f}"})
+    L += [_table(pd.DataFrame(rows)), ""]
+    return L
+
+
+def write_report(out, ctx) -> str:
+    corr, drops, dist = ctx["corr"], ctx["drops"], ctx["dist"]
+    after_mode = len(ctx["effects"]) > 0
+    L = ["# Linguistic distance from English and the zero-shot drop, before and after intermediate training", ""]
+    if after_mode:
+        L += after_first_screen(ctx)
+    else:
+        models = list(dict.fromkeys(drops["model"]))
+        L += [f"**What these inputs can answer.** These are baseline results only (intermediate_task = none; "
+              f"{len(models)} models, {drops['target_task'].nunique()} target tasks): they say how the zero-shot "
+              "drop tracks distance from English, but not whether intermediate-task training changes that -- that "
+              "half needs your own runs (`python correlate.py runs/results.csv --with-published`). The baseline "
+              "answer:", ""]
+    base = baseline_paragraph(ctx) + [""]
+    table = baseline_table(ctx)
+    base += ["![summary](summary.png)" if "summary.png" in ctx["plots"] and not after_mode else "", ""]
+    base += [_table(table) if len(table) else "(no baseline rows for the primary model)", ""]
+    base += retrieval_lines(ctx)
+    base += ["", "Rank statistics: Spearman rho with a two-sided permutation p (one sample permuted; exact when all "
+             "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
+             f"{MIN_N_CI}). Partial rho: controlling for {SIZE_MEASURE} (XLM-R rows; mBERT has no Wikipedia size "
+             "here, so none). Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. Only the "
+             "pooled row is the pre-specified test; the per-task rows and everything in the appendix are "
+             "exploratory.", ""]
+    if after_mode:
+        L += ["## Appendix", "", "### A0. The baseline answer", ""] + base
+    else:
+        L += base + ["## Appendix", ""]
+    L += ["### A1. Small-n limits of the permutation test", "",
+          "The smallest p a test on n languages can reach and the |rho| needed for p < 0.05 (two-sided, untied "
+          "ranks): with n = 5 only a perfect ranking is significant.", ""]
+    sn = ctx["small_n"].copy()
+    if len(sn):
+        sn["min_p"] = sn["min_p"].map(_p)
+        sn["critical_rho"] = sn["critical_rho"].map(lambda v: _f(v, ".3f"))
+        L += [_table(sn.rename(columns={"min_p": "smallest p", "critical_rho": "critical |rho| (alpha 0.05)"})), ""]
+    L += ["### A2. Every test (exploratory)", "",
+          f"Dependent variables: " + "; ".join(f"`{k}`: {v}" for k, v in DV_DESCRIPTIONS.items())
+          + ". rel_drop is abs_drop times 100/score(en) within an experiment, so its rank statistics are those of "
+          "abs_drop: it is only in drops.csv. Predictors: the URIEL+ distances and `different_script` (1 when the "
+          "language's main script is not Latin). p BH: Benjamini-Hochberg within (model, intermediate task, "
+          f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
+          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}. Non-parallel test sets (PAN-X, UD-POS, "
+          "TyDiQA) differ in difficulty across languages: their drops mix distance with test difficulty.", ""]
+    for (model, inter, dv), g in corr.groupby(["model", "intermediate_task", "dv"], sort=False):
+        L += [f"#### {model} | intermediate: {inter} | {dv}", ""]
+        t = pd.DataFrame({
+            "task/split": [f"{display(a)}/{b}" for a, b in zip(g["target_task"], g["split"])],
+            "predictor": g["predictor"], "n": g["n"],
+            "rho [95% CI]": [_ci(r, a, b) for r, a, b in zip(g["spearman_rho"], g["spearman_ci_low"],
+                                                            g["spearman_ci_high"])],
+            "p": g["p_spearman"].map(_p), "p BH": g["p_spearman_bh"].map(_p),
+            "partial rho (p FL)": [f"{_f(r)} ({_p(p)})" if np.isfinite(r) else "" for r, p in
+                                   zip(g["partial_spearman"], g["p_partial"])],
+            "per +0.1 Theil-Sen": g["theil_sen_per_0.1"].map(lambda v: _f(v, "+.2f")),
+            "per +0.1 size-adj. (p FL; HC3 p)": [
+                f"{_f(s, '+.2f')} ({_p(p)}{'; ' + _p(h) if np.isfinite(h) else ''})" if np.isfinite(s) else ""
+                for s, p, h in zip(g["adj_slope_per_0.1"], g["p_adj_slope_fl"], g["ols_p_hc3"])],
+            "LOO max drho": [f"{_f(v, '+.2f')} ({lang})" if isinstance(lang, str) else "" for v, lang in
+                             zip(g["loo_max_delta_rho"], g["loo_lang"])],
+            "note": g["note"].astype(object).fillna("")})
+        L += [_table(t), ""]
+    L += ["### A3. Pooled mixed models (exploratory)", "",
+          "dv ~ predictor + C(task) + (1 | language), REML; slope per +0.1 with a t(languages - 2) interval; "
+          "p perm: language-level permutation (the reported p); p Wald: optimistic with few languages.", ""]
+    m = ctx["mixed"]
+    m = m[m["coef_per_0.1"].notna() | m["note"].notna()]
+    if len(m):
+        L += [_table(pd.DataFrame({
+            "model": m["model"], "pool": m["pool"], "predictor": m["distance"], "languages": m["n_langs"],
+            "rows": m["n_obs"], "per +0.1 [95% CI]": [_ci(a, b, c, "+.2f") for a, b, c in zip(
+                m["coef_per_0.1"], m["ci_low_per_0.1"], m["ci_high_per_0.1"])],
+            "p perm": m["p_perm"].map(_p), "p Wald": m["p_wald"].map(_p),
+            "converged": m["converged"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "**no**")),
+            "note": m["note"].astype(object).fillna("")})), ""]
+    if after_mode and len(ctx["after"]):
+        a = ctx["after"]
+        L += ["After-intermediate fits (the first screen's numbers): lang_var, cell_var, resid_var are the variance "
+              "components (language, language x target task, residual).", "",
+              _table(a[["model", "intermediate_task", "n_obs", "n_langs", "n_seeds", "coef_per_0.1", "se_per_0.1",
+                        "p_perm", "p_wald", "lang_var", "cell_var", "resid_var", "converged", "method"]]
+                     .map(lambda v: _f(v, ".3g") if isinstance(v, float) else v).astype(object).fillna("")), ""]
+    L += ["### A4. Sensitivity", ""]
+    for s in ctx["sensitivity"]:
+        L.append(f"- Primary test with {s['variant']}: {_ci(s['coef_per_0.1'], s['ci_low_per_0.1'], s['ci_high_per_0.1'], '+.2f')} "
+                 f"points per +0.1, permutation p = {_p(s['p_perm'])}, {s['n_langs']} languages.")
+    L += [f"- `--metric cosine` cannot change any rank-based result (rho, its p and interval, partial rho, Theil-Sen "
+          "ranks): angular and cosine distances are both monotone in the cosine similarity, so they order languages "
+          "identically. Slopes per +0.1 and the mixed models do change scale.",
+          "- Pretraining size in bytes instead of characters: rerun with the CC-100 GiB column of distances.csv; "
+          "the report uses characters because bytes count a Hindi or Chinese letter three times.",
+          "- urielplus's own imputation (knn/softimpute over the URIEL+ databases) is not run: distances use known "
+          "features only; thin coverage is flagged in A5.", ""]
+    L += ["### A5. Distances and covariates", "",
+          f"URIEL+ (urielplus) {ctx['metric']} distances from English; data: the URIEL data shipped with urielplus, "
+          "sources combined per feature by union, no imputation. Macrolanguages use the macrolanguage code (ara, "
+          "zho, msa, est, swa, fas); A4 reruns the primary test on the standard varieties. URIEL+'s `script` "
+          "distance is not used (it describes script type over a language's history: Bulgarian equals German). "
+          f"Size: {SIZE_MEASURE}; Yoruba is not in CC-100.", ""]
+    d = dist.copy()
+    for c in (*PREDICTORS, "log_cc100_gichars", "cc100_gichars"):
+        if c in d:
+            d[c] = d[c].map(lambda v: _f(v, ".3f"))
+    keep = ["lang", "uriel_code", *PREDICTORS, "script", "cc100_gib", "cc100_gichars", "thin_coverage"]
+    L += [_table(d[[c for c in keep if c in d]].astype(object).fillna("")), ""]
+    L += ["Collinearity (Spearman rho between predictors over the languages analysed): the distances are strongly "
+          "correlated, so a correlation with one does not single it out.", "",
+          _table(ctx["collinearity"].map(_f).reset_index().rename(columns={"index": "predictor"})), ""]
+    L += ["### A6. Data notes", ""]
+    L += [f"- {n}" for n in ctx["notes"]]
+    per_task = drops.groupby(["model", "intermediate_task", "target_task", "split"]).size()
+    L += ["- Languages per experiment (non-English): " + "; ".join(
+        f"{m} | {i} | {display(t)}/{s}: {n}" for (m, i, t, s), n in per_task.items()) + "."]
+    small = per_task[per_task < MIN_N]
+    if len(small):
+        L += [f"- Fewer than {MIN_N} languages (no coefficient): " + ", ".join(
+            f"{m} {display(t)}/{s} (n = {n})" for (m, _, t, s), n in small.items()) + "."]
+    L += ["- Source preference order for disputed cells: your own runs, then " + ", ".join(SOURCE_PREFERENCE) + "."]
+    if len(ctx["set_aside"]):
+        used = ctx["scores"].set_index(CELL)
+        rows = []
+        for _, r in ctx["set_aside"].iterrows():
+            u = used.loc[tuple(r[CELL])]
+            rows.append({"cell": " ".join(str(r[c]) for c in CELL), "used": f"{u['value']:g} ({u['source'][:45]})",
+                         "set aside": f"{r['value']:g} ({r['source'][:45]})"})
+        L += ["", "Disputed cells (two sources, different values; the preferred source was used):", "",
+              _table(pd.DataFrame(rows)), ""]
+    thin = dist[(dist["thin_coverage"] != "") & (dist["lang"] != "en")]
+    if len(thin):
+        L += ["- Thin URIEL coverage (distances kept, flagged): " + "; ".join(
+            f"{r.lang} ({r.thin_coverage})" for r in thin.itertuples()) + "."]
+    L += ["", "### A7. Languages left out", ""]
+    lo = pd.DataFrame(ctx["left_out"])
+    if len(lo):
+        L += [_table(lo[["model", "intermediate_task", "target_task", "split", "lang", "reason"]]), ""]
+    missing = {d: sorted(dist.loc[dist[d].isna() & (dist["lang"] != "en"), "lang"]) for d in PREDICTORS}
+    missing = {d: v for d, v in missing.items() if v}
+    if missing:
+        L += ["Per predictor (no URIEL feature shared with English: no distance; left out of that predictor's "
+              "tests):", ""] + [f"- {d}: {', '.join(v)}" for d, v in missing.items()] + [""]
+    L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
+          "drops.csv, distances.csv, small_n.csv" + (", effects.csv, after_intermediate.csv" if after_mode else "")
+          + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
+    text = "\n".join(L) + "\n"
+    atomic_write_text(out / "report.md", text)
+    return text

@@ -1,0 +1,195 @@
+"""The whole analysis in one call: read -> drops -> distances and covariates -> tests -> pooled models -> files.
+
+Use: `ctx = run(paths, out_dir)` (what `python correlate.py` does); ctx holds every table (also written to out_dir).
+
+Pre-specified before looking at any result (PRIMARY): the primary model (XLM-R Large), the primary distance
+(syntactic), the primary dependent variable (abs_drop, points) and the primary pool (the registry's parallel target
+tasks that are not retrieval: XNLI, PAWS-X, XQuAD, MLQA); the primary test is the pooled mixed model's distance slope
+with its language-level permutation p. With intermediate-task runs in the inputs the primary test is, per intermediate
+task, the slope of the effect on the same distance, pooled over target tasks and seeds. Everything else is
+exploratory; its p-values are Benjamini-Hochberg adjusted within each family (model, intermediate task, dependent
+variable) across its task x predictor grid.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.covariates import log_pretraining_size, size_table
+from analysis.distances import DISTANCES, english_distances
+from analysis.models import MODEL_COLUMNS, after_intermediate_models, pooled_drop_model
+from analysis.scores import EXPERIMENT, compute_drops, dependent_variables, load_scores, seed_effects
+from analysis.stats import MIN_N, measure_association, small_n_row
+from common.io import atomic_path
+from data.tasks import TARGET_TASKS, TASKS
+
+PRIMARY = {"model": "XLM-R Large", "distance": "syntactic", "dv": "abs_drop"}
+SCRIPT = "different_script"  # 1 - shares_script_with_en: a predictor like the distances (positive = farther)
+PREDICTORS = (*DISTANCES, SCRIPT)
+CORR_COLUMNS = [*EXPERIMENT, "dv", "predictor", "n", "spearman_rho", "spearman_ci_low", "spearman_ci_high",
+                "p_spearman", "p_exact", "p_spearman_bh", "pearson_r", "pearson_ci_low", "pearson_ci_high",
+                "p_pearson", "kendall_tau", "kendall_ci_low", "kendall_ci_high", "p_kendall", "theil_sen_per_0.1",
+                "theil_sen_low_per_0.1", "theil_sen_high_per_0.1", "n_sized", "partial_spearman", "p_partial",
+                "adj_slope_per_0.1", "p_adj_slope_fl", "ols_slope", "ols_se_hc3", "ols_p_hc3", "ols_r2",
+                "ols_delta_r2", "loo_max_delta_rho", "loo_lang", "parallel_test", "langs", "left_out", "note"]
+
+
+def primary_tasks() -> list[str]:
+    """The pooled primary test's tasks: parallel test sets (the same items in every language), not retrieval."""
+    return [t for t in TARGET_TASKS if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
+
+
+def choose_primary_model(drops: pd.DataFrame, wanted: str = PRIMARY["model"]) -> tuple[str, str]:
+    """(model, note): the pre-specified model when present, else the model with most primary-pool rows (said so)."""
+    models = list(dict.fromkeys(drops["model"]))
+    if wanted in models:
+        return wanted, ""
+    pool = drops[drops["target_task"].isin(primary_tasks())]
+    counts = (pool if len(pool) else drops).groupby("model").size().sort_values(ascending=False, kind="stable")
+    model = counts.index[0]
+    return model, f"{wanted} is not in the inputs; the primary model is {model} (most rows on the parallel tasks)."
+
+
+def association_table(drops: pd.DataFrame, dist: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFrame:
+    """One row per (experiment, predictor, dependent variable); rel_drop is left out (within an experiment it is
+    abs_drop times a constant: every rank statistic, p and interval is the same; drops.csv has it)."""
+    dist = dist.set_index("lang")
+    rows = []
+    for i, (key, g) in enumerate(drops.groupby(EXPERIMENT, sort=False)):
+        exp = dict(zip(EXPERIMENT, key))
+        for dv in (v for v in dependent_variables(g) if v != "rel_drop"):
+            g_dv = g[g[dv].notna()]
+            for j, d in enumerate(PREDICTORS):
+                dx = dist.loc[g_dv["lang"], d].to_numpy(float)
+                ok = ~np.isnan(dx)
+                langs = g_dv["lang"].to_numpy()[ok]
+                size = np.array([log_pretraining_size(exp["model"], lang) for lang in langs])
+                res = measure_association(dx[ok], g_dv[dv].to_numpy(float)[ok], size, list(langs), n_resamples,
+                                          [seed, i, j, len(dv)])
+                rows.append({**exp, "dv": dv, "predictor": d, **res, "langs": " ".join(langs),
+                             "parallel_test": TASKS[exp["target_task"]].parallel_test,
+                             "left_out": " ".join(f"{lang} (no {d} value)"
+                                                  for lang in sorted(set(g_dv["lang"]) - set(langs)))})
+    out = pd.DataFrame(rows).reindex(columns=CORR_COLUMNS)
+    for _, fam in out[out["p_spearman"].notna()].groupby(["model", "intermediate_task", "dv"], sort=False):
+        from scipy import stats
+
+        out.loc[fam.index, "p_spearman_bh"] = stats.false_discovery_control(fam["p_spearman"].to_numpy(float))
+    return out
+
+
+def pooled_models(drops, dist, n_resamples: int, seed: int) -> pd.DataFrame:
+    """Exploratory pooled fits: every model x predictor, over the parallel tasks and over every drop task."""
+    rows = []
+    base = drops[drops["intermediate_task"] == "none"]
+    drop_tasks = [t for t in TARGET_TASKS if TASKS[t].kind != "retrieval"]
+    for m, model in enumerate(dict.fromkeys(base["model"])):
+        for j, d in enumerate(PREDICTORS):
+            for pool, tasks in (("parallel", primary_tasks()), ("all drop tasks", drop_tasks)):
+                rows.append(pooled_drop_model(base, dist, model, tasks, d, n_resamples=n_resamples,
+                                              seed=[seed, m, j, len(pool)], pool=pool))
+    return pd.DataFrame(rows).reindex(columns=MODEL_COLUMNS)
+
+
+def retrieval_summary(drops: pd.DataFrame, dist: pd.DataFrame, model: str) -> list[dict]:
+    """Per retrieval task of a model: rho of the score with log pretraining size and with each predictor."""
+    from scipy import stats
+
+    out = []
+    d = dist.set_index("lang")
+    for (task, split), g in drops[(drops["model"] == model) & (drops["intermediate_task"] == "none")].groupby(
+            ["target_task", "split"]):
+        if TASKS[task].kind != "retrieval" or len(g) < MIN_N:
+            continue
+        size = np.array([log_pretraining_size(model, lang) for lang in g["lang"]])
+        ok = ~np.isnan(size)
+        row = {"task": task, "split": split, "n": int(ok.sum()),
+               "rho_size": float(stats.spearmanr(size[ok], g["score"].to_numpy()[ok]).statistic)}
+        for p in PREDICTORS:
+            x = d.loc[g["lang"], p].to_numpy(float)
+            k = ~np.isnan(x)
+            row[p] = float(stats.spearmanr(x[k], g["score"].to_numpy()[k]).statistic)
+        out.append(row)
+    return out
+
+
+def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: str, cache_dir) -> list[dict]:
+    """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...)."""
+    rows = []
+    alt = english_distances(list(dist["lang"]), metric, cache_dir, codes="standard")
+    for name, table in (("macrolanguage codes (as reported)", dist), ("standard-variety codes", alt)):
+        r = pooled_drop_model(drops, table, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_resamples,
+                              seed=seed)
+        rows.append({"variant": name, **{k: r.get(k) for k in ("n_langs", "coef_per_0.1", "ci_low_per_0.1",
+                                                              "ci_high_per_0.1", "p_perm", "converged")}})
+    return rows
+
+
+def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
+        plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None) -> dict:
+    """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings)."""
+    from analysis import plots as plotting
+    from analysis import report
+
+    out = Path(out)
+    timings, t = {}, time.perf_counter()
+
+    def lap(name):
+        nonlocal t
+        timings[name], t = time.perf_counter() - t, time.perf_counter()
+
+    scores, set_aside, notes, kept = load_scores(paths)
+    drops, left_out = compute_drops(scores)
+    if drops.empty:
+        raise ValueError(f"no non-English scores to analyse in {', '.join(map(str, paths))}")
+    effects = seed_effects(kept)
+    lap("read")
+    langs = sorted(set(drops["lang"]) | {"en"})
+    dist = english_distances(langs, metric, cache_dir).merge(size_table(langs), on="lang")
+    dist[SCRIPT] = 1 - dist["shares_script_with_en"]
+    lap("distances")
+    corr = association_table(drops, dist, n_resamples, seed)
+    lap("tests")
+    model, model_note = choose_primary_model(drops, primary_model)
+    n_perm = min(n_resamples, 9999)
+    primary = pooled_drop_model(drops, dist, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_perm,
+                                seed=seed, pool="parallel (primary)")
+    mixed = pooled_models(drops, dist, min(n_resamples, 999), seed)
+    after = (after_intermediate_models(effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
+             if len(effects) else pd.DataFrame(columns=MODEL_COLUMNS))
+    sens = sensitivity(drops, dist, model, min(n_resamples, 999), seed, metric, cache_dir)
+    lap("pooled_models")
+    ns = sorted({int(n) for n in corr["n"].dropna() if n >= MIN_N})
+    small_n = pd.DataFrame([small_n_row(n, n_resamples) for n in ns])
+    collinearity = dist[dist["lang"] != "en"][list(PREDICTORS)].corr(method="spearman")
+    for name, table in (("drops.csv", drops), ("distances.csv", dist), ("correlations.csv", corr),
+                        ("mixed_models.csv", pd.concat([pd.DataFrame([primary]), mixed], ignore_index=True)
+                         .reindex(columns=MODEL_COLUMNS)), ("small_n.csv", small_n)):
+        with atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False)
+    if len(effects):
+        with atomic_path(out / "effects.csv") as tmp:
+            effects.to_csv(tmp, index=False)
+        with atomic_path(out / "after_intermediate.csv") as tmp:
+            after.to_csv(tmp, index=False)
+    ctx = dict(corr=corr, drops=drops, dist=dist, mixed=mixed, primary=primary, after=after, effects=effects,
+               primary_model=model, model_note=model_note, collinearity=collinearity, scores=scores,
+               set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,
+               seed=seed, inputs=display_paths or [str(p) for p in paths], timings=timings, small_n=small_n,
+               sensitivity=sens, retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
+    ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
+    lap("plots")
+    report.write_report(out, ctx)
+    lap("report")
+    return ctx
+
+
+def fmt(v, spec=".2f") -> str:
+    """A number for a table; empty for missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return format(v, spec)

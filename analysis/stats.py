@@ -1,0 +1,231 @@
+"""Statistics for one (distance, dependent variable) pair over 5-40 languages, right at small n.
+
+Use: `measure_association(x, y, log_size, langs, n_resamples, seed)` -> dict of every statistic below;
+`small_n_table(ns, n_resamples)` -> smallest attainable p and critical |rho| per n.
+
+- rho (Spearman, primary), r (Pearson), tau-b (Kendall): scipy.stats; vectorized kernels here for the resampling.
+- p-values: two-sided permutation tests that permute ONE sample (y; x is closed over), statistic |coefficient|:
+  `scipy.stats.permutation_test((y,), ..., permutation_type="pairings")`. That enumerates all n! orders -- an exact
+  test -- whenever n! <= n_resamples (n <= 7 at the default 9,999), else draws n_resamples random orders
+  (p = (count + 1) / (n_resamples + 1)). Passing both samples would permute both ((n!)^2 arrangements, never exact).
+  The smallest attainable p is 2/n! without ties (1/60 at n = 5): at n = 5 only |rho| = 1 reaches p < 0.05.
+- 95% intervals: Fisher z; for rho with the Bonett-Wright variance (1 + rho^2/2)/(n - 3) (Bonett & Wright 2000,
+  Psychometrika 65:23-28), for r 1/(n - 3), for tau-b Fieller's 0.437/(n - 4). Below n = 8 no interval ("n too
+  small"): the bootstrap is degenerate there and the normal approximation poor.
+- Theil-Sen slope of y on x with its 95% interval (scipy.stats.theilslopes), reported per +0.1 distance: the fit that
+  goes with a rank statistic, at any n >= 5.
+- Size adjustment (log pretraining size z, languages with a size only): partial Spearman (ranks of x and y
+  residualized on the rank of z) with a Freedman-Lane permutation p (Freedman & Lane 1983: permute the residuals of
+  the reduced model y ~ z, refit y* ~ x + z, statistic |t| of x); the size-adjusted OLS slope of y on x with its
+  Freedman-Lane p at any n >= 5, and with HC3 standard errors and a t reference (`use_t=True`; statsmodels' robust
+  covariances default to a normal reference) only from n = 10.
+- Leave-one-language-out: the largest change in rho and whose removal causes it.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import warnings
+
+import numpy as np
+from scipy import stats
+
+MIN_N = 5  # fewer languages: no coefficient (a rank correlation on 4 points can only be +-1, +-0.8, ...)
+MIN_N_CI = 8  # fewer: no interval ("n too small")
+MIN_N_OLS = 10  # fewer: no HC3 OLS columns (Freedman-Lane p only)
+COEFFICIENTS = {"pearson": "pearson_r", "spearman": "spearman_rho", "kendall": "kendall_tau"}
+PER = 0.1  # slopes are reported per +0.1 distance
+LEVEL = 0.95
+
+
+def _rank(a, axis=-1):
+    return stats.rankdata(a, axis=axis)
+
+
+def pearson_stat(x, y, axis=-1):
+    """Pearson r along `axis`, vectorized over the other axes; equals scipy.stats.pearsonr's statistic."""
+    x, y = np.moveaxis(np.asarray(x, float), axis, -1), np.moveaxis(np.asarray(y, float), axis, -1)
+    xc = x - x.mean(-1, keepdims=True)
+    yc = y - y.mean(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (xc * yc).sum(-1) / np.sqrt((xc * xc).sum(-1) * (yc * yc).sum(-1))
+    return np.clip(r, -1.0, 1.0)
+
+
+def spearman_stat(x, y, axis=-1):
+    """Spearman rho = Pearson on average ranks, vectorized; equals scipy.stats.spearmanr's statistic."""
+    return pearson_stat(_rank(x, axis), _rank(y, axis), axis)
+
+
+def kendall_stat(x, y, axis=-1):
+    """Kendall tau-b, vectorized over leading axes (scipy.stats.kendalltau is not); equals its statistic."""
+    x, y = np.moveaxis(np.asarray(x, float), axis, -1), np.moveaxis(np.asarray(y, float), axis, -1)
+    concordance = np.zeros(np.broadcast_shapes(x.shape, y.shape)[:-1])
+    tx = np.zeros_like(concordance)
+    ty = np.zeros_like(concordance)
+    for i in range(x.shape[-1]):
+        sx = np.sign(x[..., i:i + 1] - x)  # (..., n): sign of x_i - x_j
+        sy = np.sign(y[..., i:i + 1] - y)
+        concordance += (sx * sy).sum(-1)
+        tx += np.abs(sx).sum(-1)
+        ty += np.abs(sy).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return concordance / np.sqrt(tx * ty)
+
+
+def is_exact(n: int, n_resamples: int) -> bool:
+    """Whether a one-sample permutation test over n values enumerates all n! orders."""
+    return math.factorial(n) <= n_resamples
+
+
+def correlation_permutation_p(x, y, n_resamples: int, rng) -> np.ndarray:
+    """Two-sided p of (r, rho, tau): share of orders of y with |coefficient| >= the observed one (y permuted only)."""
+    x = np.asarray(x, float)
+
+    def statistic(y_, axis=-1):
+        return np.abs(np.stack([pearson_stat(x, y_, axis), spearman_stat(x, y_, axis),
+                                kendall_stat(x, y_, axis)], axis=-1))
+
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.permutation_test((np.asarray(y, float),), statistic, permutation_type="pairings",
+                                     vectorized=True, n_resamples=n_resamples, alternative="greater", rng=rng)
+    return np.asarray(res.pvalue, float)
+
+
+def fisher_ci(coef: float, n: int, kind: str = "spearman", level: float = LEVEL) -> tuple[float, float]:
+    """Fisher-z interval: Bonett-Wright variance for rho, 1/(n-3) for r, Fieller 0.437/(n-4) for tau; NaN below 8."""
+    if n < MIN_N_CI or coef is None or not np.isfinite(coef):
+        return math.nan, math.nan
+    var = {"spearman": (1 + coef ** 2 / 2) / (n - 3), "pearson": 1 / (n - 3), "kendall": 0.437 / (n - 4)}[kind]
+    z = math.atanh(float(np.clip(coef, -1 + 1e-12, 1 - 1e-12)))
+    q = stats.norm.ppf(0.5 + level / 2)
+    return math.tanh(z - q * math.sqrt(var)), math.tanh(z + q * math.sqrt(var))
+
+
+def _ols_t(Y, X):
+    """Classical OLS t of column 1 for every row of Y (B, n) on the fixed design X (n, k)."""
+    XtX_inv = np.linalg.inv(X.T @ X)
+    beta = Y @ (XtX_inv @ X.T).T  # (B, k)
+    resid = Y - beta @ X.T
+    s2 = (resid ** 2).sum(-1) / (X.shape[0] - X.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return beta[..., 1] / np.sqrt(s2 * XtX_inv[1, 1])
+
+
+def freedman_lane_p(y, x, z, n_resamples: int, rng) -> float:
+    """Freedman-Lane permutation p of the x coefficient in y ~ 1 + x + z: permute the residuals of y ~ 1 + z.
+
+    Statistic |t| of x; all n! orders when n! <= n_resamples (exact in the sense of the procedure), else a sample.
+    """
+    y, x, z = (np.asarray(a, float) for a in (y, x, z))
+    Z = np.column_stack([np.ones_like(z), z])
+    fitted = Z @ np.linalg.lstsq(Z, y, rcond=None)[0]
+    resid = y - fitted
+    X = np.column_stack([np.ones_like(x), x, z])
+
+    def statistic(e, axis=-1):
+        e = np.moveaxis(e, axis, -1)
+        return np.abs(_ols_t(fitted + e, X))
+
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(stats.permutation_test((resid,), statistic, permutation_type="pairings", vectorized=True,
+                                            n_resamples=n_resamples, alternative="greater", rng=rng).pvalue)
+
+
+def partial_spearman(x, y, z) -> float:
+    """Spearman rho of x and y with the rank of z partialled out (Pearson of the residualized ranks)."""
+    rz = np.column_stack([np.ones(len(z)), _rank(z)])
+    res = lambda v: v - rz @ np.linalg.lstsq(rz, v, rcond=None)[0]  # noqa: E731
+    return float(pearson_stat(res(_rank(x)), res(_rank(y))))
+
+
+def ols_hc3(x, y, z) -> dict:
+    """y ~ 1 + x + z with HC3 standard errors and a t reference (statsmodels, use_t=True); R^2 the x adds."""
+    import statsmodels.api as sm
+
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = sm.OLS(y, sm.add_constant(np.column_stack([x, z]))).fit(cov_type="HC3", use_t=True)
+        size_only = sm.OLS(y, sm.add_constant(z)).fit()
+    return {"ols_slope": float(full.params[1]), "ols_se_hc3": float(full.bse[1]), "ols_p_hc3": float(full.pvalues[1]),
+            "ols_r2": float(full.rsquared), "ols_delta_r2": float(full.rsquared - size_only.rsquared)}
+
+
+def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
+    """All statistics for one (distance x, dependent variable y) pair over languages. x, y, log_size: (n,)."""
+    x, y, log_size = (np.asarray(a, float) for a in (x, y, log_size))
+    out = {"n": len(x)}
+    if len(x) < MIN_N:
+        out["note"] = f"n = {len(x)} < {MIN_N}: no coefficient (too few languages)"
+        return out
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        out["note"] = "constant distance or dependent variable: no coefficient"
+        return out
+    rng_perm, rng_partial, rng_fl = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    out["pearson_r"] = float(stats.pearsonr(x, y).statistic)
+    out["spearman_rho"] = float(stats.spearmanr(x, y).statistic)
+    out["kendall_tau"] = float(stats.kendalltau(x, y).statistic)
+    p = correlation_permutation_p(x, y, n_resamples, rng_perm)
+    out["p_exact"] = is_exact(len(x), n_resamples)
+    notes = []
+    if len(x) < MIN_N_CI:
+        notes.append(f"n = {len(x)} < {MIN_N_CI}: no interval (n too small)")
+    for j, name in enumerate(("pearson", "spearman", "kendall")):
+        out[f"p_{name}"] = float(p[j])
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = fisher_ci(out[COEFFICIENTS[name]], len(x), name)
+    ts = stats.theilslopes(y, x, alpha=LEVEL)
+    out["theil_sen_per_0.1"], out["theil_sen_low_per_0.1"], out["theil_sen_high_per_0.1"] = (
+        PER * float(ts.slope), PER * float(ts.low_slope), PER * float(ts.high_slope))
+    loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(len(x))])
+    k = int(np.nanargmax(np.abs(loo - out["spearman_rho"])))
+    out["loo_max_delta_rho"], out["loo_lang"] = float(loo[k] - out["spearman_rho"]), langs[k]
+    sized = ~np.isnan(log_size)
+    out["n_sized"] = int(sized.sum())
+    if out["n_sized"] < MIN_N:
+        notes.append(f"only {out['n_sized']} languages with a pretraining size: no size adjustment")
+        out["note"] = "; ".join(notes)
+        return out
+    xs, ys, zs = x[sized], y[sized], log_size[sized]
+    out["partial_spearman"] = partial_spearman(xs, ys, zs)
+    out["p_partial"] = freedman_lane_p(_rank(ys), _rank(xs), _rank(zs), n_resamples, rng_partial)
+    X = np.column_stack([np.ones_like(xs), xs, zs])
+    out["adj_slope_per_0.1"] = PER * float(np.linalg.lstsq(X, ys, rcond=None)[0][1])
+    out["p_adj_slope_fl"] = freedman_lane_p(ys, xs, zs, n_resamples, rng_fl)
+    if out["n_sized"] >= MIN_N_OLS:
+        out.update(ols_hc3(xs, ys, zs))
+    else:
+        notes.append(f"{out['n_sized']} sized languages < {MIN_N_OLS}: no HC3 OLS (Freedman-Lane p only)")
+    if notes:
+        out["note"] = "; ".join(notes)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def spearman_null(n: int) -> tuple[np.ndarray, bool]:
+    """|rho| under the null for n untied ranks: all n! orders for n <= 9, else 200,000 seeded random orders."""
+    base = np.arange(n, dtype=float)
+    if n <= 9:
+        perms = np.array(list(itertools.permutations(range(n))), dtype=float)
+        exact = True
+    else:
+        rng = np.random.default_rng(0)
+        perms = rng.permuted(np.tile(base, (200_000, 1)), axis=1)
+        exact = False
+    d2 = ((perms - base) ** 2).sum(1)
+    return np.abs(1 - 6 * d2 / (n * (n * n - 1))), exact
+
+
+def small_n_row(n: int, n_resamples: int, alpha: float = 0.05) -> dict:
+    """Smallest attainable two-sided p and critical |rho| at alpha for the test as run (untied ranks)."""
+    null, exact_null = spearman_null(n)
+    exact = is_exact(n, n_resamples)
+    min_p = 2 / math.factorial(n) if exact else max(2 / math.factorial(n), 1 / (n_resamples + 1))
+    values = np.sort(np.unique(np.round(null, 10)))
+    tail = np.array([(null >= v - 1e-9).mean() for v in values])  # P(|rho*| >= v)
+    ok = values[tail <= alpha]
+    return {"n": n, "test": "exact" if exact else f"{n_resamples} random orders", "min_p": min_p,
+            "critical_rho": float(ok.min()) if len(ok) else math.nan,
+            "critical_from": "all n! orders" if exact_null else "200,000 random orders"}
