@@ -40,24 +40,31 @@ MODEL_COLUMNS = ["model", "intermediate_task", "dv", "distance", "pool", "tasks"
 def fit_mixedlm(formula: str, data: pd.DataFrame, cell: str | None = None):
     """(fit, method, clean): MixedLM by REML with groups = language (and a (language, cell) component if given).
 
-    clean is False when the optimizer reported non-convergence or raised a ConvergenceWarning other than "on the
-    boundary" (a variance component at 0: mixed_effect flags that itself).
+    Optimizers are tried in turn until one converges cleanly: no non-convergence and no ConvergenceWarning other than
+    "on the boundary" (a variance component at 0: mixed_effect flags that itself). If none does, the fit with the
+    highest likelihood is returned with clean = False.
     """
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     kw = {"re_formula": "1", "vc_formula": {"cell": f"0 + C({cell})"}} if cell else {}
-    errors = []
-    for method in MIXEDLM_METHODS:
+    errors, best = [], None
+    for method in MIXEDLM_METHODS:  # the first clean fit wins; else the best likelihood, flagged
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fit = smf.mixedlm(formula, data, groups=data["lang"], **kw).fit(reml=True, method=method)
-            warned = any(issubclass(w.category, ConvergenceWarning) and "boundary" not in str(w.message)
-                         for w in caught)  # "on the boundary": a variance component at 0, flagged separately
-            return fit, method, bool(fit.converged) and not warned
         except (ValueError, np.linalg.LinAlgError) as e:
             errors.append(f"{method}: {e}")
+            continue
+        warned = any(issubclass(w.category, ConvergenceWarning) and "boundary" not in str(w.message)
+                     for w in caught)  # "on the boundary": a variance component at 0, flagged separately
+        if bool(fit.converged) and not warned:
+            return fit, method, True
+        if best is None or fit.llf > best[0].llf:
+            best = (fit, method, False)
+    if best is not None:
+        return best
     raise np.linalg.LinAlgError("MixedLM failed: " + "; ".join(errors))
 
 

@@ -12,8 +12,8 @@ Use: `measure_association(x, y, log_size, langs, n_resamples, seed)` -> dict of 
 - 95% intervals: Fisher z; for rho with the Bonett-Wright variance (1 + rho^2/2)/(n - 3) (Bonett & Wright 2000,
   Psychometrika 65:23-28), for r 1/(n - 3), for tau-b Fieller's 0.437/(n - 4). Below n = 8 no interval ("n too
   small"): the bootstrap is degenerate there and the normal approximation poor.
-- Theil-Sen slope of y on x with its 95% interval (scipy.stats.theilslopes), reported per +0.1 distance: the fit that
-  goes with a rank statistic, at any n >= 5.
+- Theil-Sen slope of y on x (scipy.stats.theilslopes), reported per +0.1 distance: the fit that goes with a rank
+  statistic, at any n >= 5; its 95% interval from n = 8.
 - Size adjustment (log pretraining size z, languages with a size only): partial Spearman (ranks of x and y
   residualized on the rank of z) with a Freedman-Lane permutation p (Freedman & Lane 1983: permute the residuals of
   the reduced model y ~ z, refit y* ~ x + z, statistic |t| of x); the size-adjusted OLS slope of y on x with its
@@ -177,8 +177,10 @@ def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
         out[f"p_{name}"] = float(p[j])
         out[f"{name}_ci_low"], out[f"{name}_ci_high"] = fisher_ci(out[COEFFICIENTS[name]], len(x), name)
     ts = stats.theilslopes(y, x, alpha=LEVEL)
-    out["theil_sen_per_0.1"], out["theil_sen_low_per_0.1"], out["theil_sen_high_per_0.1"] = (
-        PER * float(ts.slope), PER * float(ts.low_slope), PER * float(ts.high_slope))
+    out["theil_sen_per_0.1"] = PER * float(ts.slope)
+    small = len(x) < MIN_N_CI  # like the correlation intervals: none below n = 8
+    out["theil_sen_low_per_0.1"] = math.nan if small else PER * float(ts.low_slope)
+    out["theil_sen_high_per_0.1"] = math.nan if small else PER * float(ts.high_slope)
     loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(len(x))])
     k = int(np.nanargmax(np.abs(loo - out["spearman_rho"])))
     out["loo_max_delta_rho"], out["loo_lang"] = float(loo[k] - out["spearman_rho"]), langs[k]
