@@ -65,7 +65,8 @@ def baseline_paragraph(ctx) -> list[str]:
             f"(score(en) - score(L), points), pooled over the parallel test sets "
             f"({_names(primary_tasks())}).** ")
     if not np.isfinite(r.get("coef_per_0.1", np.nan)):
-        return [head + f"Not estimable on these inputs: {r.get('note', '')} (tasks present: {tasks or 'none'})."]
+        return [head + f"Not estimable on these inputs: {r.get('note', '')} (tasks present: {tasks or 'none'})."
+                + (" " + ctx["model_note"] if ctx["model_note"] else "")]
     grows = r["ci_low_per_0.1"] > 0 and r["p_perm"] < 0.05
     verdict = ("the drop grows with distance" if grows else
                "no reliable change of the drop with distance is detected")
