@@ -186,10 +186,12 @@ def after_intermediate_models(effects: pd.DataFrame, dist: pd.DataFrame, distanc
                 rows.append({**row, "n_obs": len(sub), "n_langs": sub["lang"].nunique(),
                              "note": f"fewer than {MIN_N} languages"})
                 continue
-            rhs = " + ".join(["C(target)"] + (["C(inter)"] + [f"d_{o}" for o in inters if o != name]
-                                              if len(inters) > 1 else []))
-            # seeds (or several intermediate tasks) share a cell's baseline mean: a (language, target) component
-            target_var = "target" if sub.duplicated(["lang", "target"]).any() else None
+            several_targets = sub["target"].nunique() > 1
+            rhs = " + ".join((["C(target)"] if several_targets else ["1"])
+                             + (["C(inter)"] + [f"d_{o}" for o in inters if o != name] if len(inters) > 1 else []))
+            # seeds (or several intermediate tasks) share a cell's baseline mean: a (language, target) component;
+            # with one target task that cell is the language itself (the random intercept)
+            target_var = "target" if several_targets and sub.duplicated(["lang", "target"]).any() else None
             res = mixed_effect(sub, "effect", rhs, mask=(sub["inter"] == name).to_numpy(), cell=target_var,
                                n_resamples=n_resamples, seed=[*np.atleast_1d(seed), k])
             rows.append({**row, **res})

@@ -114,9 +114,9 @@ def retrieval_lines(ctx) -> list[str]:
         if not dists:
             continue
         best = max(dists, key=lambda p: abs(dists[p]))
-        better = "better" if abs(r["rho_size"]) > abs(dists[best]) else "less well"
+        than = "better than any distance" if abs(r["rho_size"]) > abs(dists[best]) else f"less well than {best} distance"
         out.append(f"- {display(r['task'])} measures how well the pretrained encoder aligns translations, not task "
-                   f"transfer; it is reported separately. Pretraining size predicts it {better} than any distance "
+                   f"transfer; it is reported separately. Pretraining size predicts it {than} "
                    f"(rho = {r['rho_size']:.2f} with log size, n = {r['n']}, vs {dists[best]:.2f} with {best} "
                    f"distance, the strongest).")
     return out
@@ -132,7 +132,10 @@ def after_first_screen(ctx) -> list[str]:
     L += [f"**Primary test (pre-specified): the effect of intermediate training, score_after(L) - score_base(L), "
           f"against {PRIMARY['distance']} distance, pooled over target tasks and every seed** (mixed model: "
           "effect ~ distance x intermediate task + target task + (1 | language) + (1 | language:target task); "
-          "language-level permutation p).", ""]
+          f"language-level permutation p; target tasks: the parallel ones, {_names(primary_tasks())}).", ""]
+    if after.empty:
+        L.append("- No intermediate-task runs on those target tasks: the primary test needs them. The effects on the "
+                 "other tasks are in Appendix A2 and effects.csv.")
     for _, r in after.iterrows():
         est, lo, hi = r["coef_per_0.1"], r["ci_low_per_0.1"], r["ci_high_per_0.1"]
         note = f". Fit flag: {r['note']}" if isinstance(r["note"], str) else ""
@@ -149,7 +152,8 @@ def after_first_screen(ctx) -> list[str]:
     for (model, inter, task, split), g in effects.groupby(["model", "intermediate_task", "target_task", "split"]):
         rows.append({"model": model, "intermediate": inter, "target": f"{display(task)} ({split})",
                      "languages": g["lang"].nunique(), "seeds": int(g.groupby("lang").size().max()),
-                     "mean effect (points)": f"{g['effect'].mean():+.2f}"})
+                     "mean effect (points)": f"{g['effect'].mean():+.2f}",
+                     "in the pooled test": "yes" if task in primary_tasks() else "no (not a parallel task)"})
     L += [_table(pd.DataFrame(rows)), ""]
     return L
 

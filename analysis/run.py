@@ -159,8 +159,9 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     primary = pooled_drop_model(drops, dist, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_perm,
                                 seed=seed, pool="parallel (primary)")
     mixed = pooled_models(drops, dist, min(n_resamples, 999), seed)
-    after = (after_intermediate_models(effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
-             if len(effects) else pd.DataFrame(columns=MODEL_COLUMNS))
+    pooled_effects = effects[effects["target_task"].isin(primary_tasks())]  # as for the baselines: parallel tasks
+    after = (after_intermediate_models(pooled_effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
+             if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
     sens = sensitivity(drops, dist, model, min(n_resamples, 999), seed, metric, cache_dir)
     lap("pooled_models")
     ns = sorted({int(n) for n in corr["n"].dropna() if n >= MIN_N})

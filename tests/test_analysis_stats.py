@@ -223,3 +223,23 @@ def test_non_convergence_and_boundary_are_flagged():
     res = M.mixed_effect(data, "abs_drop", "C(task)", n_resamples=99, seed=0)
     assert isinstance(res.get("note"), str) and ("boundary" in res["note"] or "converge" in res["note"]
                                                  or "MixedLM failed" in res["note"])
+
+
+def test_after_intermediate_model_equals_statsmodels_with_the_cell_component():
+    from analysis import simulate as sim
+    from analysis.scores import seed_effects
+    from data.tasks import TASKS
+
+    langs = [lang for lang in TASKS["xnli"].langs if lang != "en"][:9]
+    design = sim.Design(distances=dict(zip(langs, np.linspace(0.3, 0.7, 9))), n_seeds=3,
+                        tasks={"xnli": tuple(langs), "xquad": tuple(x for x in TASKS["xquad"].langs if x in langs)})
+    frame = sim.simulate_results(design, np.random.default_rng(4))
+    res = sim.analyse(frame, design, 99).iloc[0]
+    e = seed_effects(frame.assign(value=frame["value"].astype(float)))
+    e = e.assign(distance=e["lang"].map(design.distances), target=e["target_task"] + "/" + e["split"])
+    assert res["n_obs"] == len(e) == 3 * (9 + 6) and res["n_seeds"] == 3
+    fit = smf.mixedlm("effect ~ C(target) + distance", e, groups=e["lang"], re_formula="1",
+                      vc_formula={"cell": "0 + C(target)"}).fit(reml=True, method=res["method"])
+    assert res["coef_per_0.1"] == pytest.approx(0.1 * fit.params["distance"], rel=1e-4)
+    assert res["se_per_0.1"] == pytest.approx(0.1 * fit.bse["distance"], rel=1e-3)
+    assert res["cell_var"] == pytest.approx(float(np.asarray(fit.vcomp)[0]), rel=1e-3, abs=1e-6)
