@@ -51,6 +51,11 @@ def _names(tasks) -> str:
     return ", ".join(display(t) for t in tasks)
 
 
+def _pool_names(tasks: str) -> str:
+    """'mlqa/test xnli/test' -> 'MLQA, XNLI' (test sets as the publications name them)."""
+    return ", ".join(display(t.split("/")[0]) for t in str(tasks).split())
+
+
 def _test_set(task: str) -> str:
     t = TASKS[task]
     if t.kind == "retrieval":
@@ -60,7 +65,7 @@ def _test_set(task: str) -> str:
 
 def baseline_paragraph(ctx) -> list[str]:
     r, model = ctx["primary"], ctx["primary_model"]
-    tasks = r.get("tasks", "")
+    tasks = _pool_names(r.get("tasks", ""))
     head = (f"**Primary test (pre-specified): {model}, {PRIMARY['distance']} distance, zero-shot drop "
             f"(score(en) - score(L), points), pooled over the parallel test sets "
             f"({_names(primary_tasks())}).** ")
@@ -99,7 +104,7 @@ def baseline_table(ctx) -> pd.DataFrame:
                      "p (perm.)": _p(x["p_spearman"]), "partial rho (size)": _f(x["partial_spearman"]),
                      "points per +0.1 [95% CI]": f"{unit} {slope}" if np.isfinite(x["spearman_rho"]) else "-"})
     if np.isfinite(r.get("coef_per_0.1", np.nan)):
-        rows.append({"task": "**pooled (primary)**", "test set": "parallel: " + r["tasks"],
+        rows.append({"task": "**pooled (primary)**", "test set": "parallel: " + _pool_names(r["tasks"]),
                      "n": f"{r['n_langs']} languages", "rho [95% CI]": "", "p (perm.)": _p(r["p_perm"]),
                      "partial rho (size)": "",
                      "points per +0.1 [95% CI]": "drop " + _ci(r["coef_per_0.1"], r["ci_low_per_0.1"],
@@ -198,7 +203,7 @@ def write_report(out, ctx) -> str:
           f"Dependent variables: " + "; ".join(f"`{k}`: {v}" for k, v in DV_DESCRIPTIONS.items())
           + ". rel_drop is abs_drop times 100/score(en) within an experiment, so its rank statistics are those of "
           "abs_drop: it is only in drops.csv. Predictors: the URIEL+ distances and `different_script` (1 when the "
-          "language's main script is not Latin). p BH: Benjamini-Hochberg within (model, intermediate task, "
+          "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). p BH: Benjamini-Hochberg within (model, intermediate task, "
           f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
           f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}. Non-parallel test sets (PAN-X, UD-POS, "
           "TyDiQA) differ in difficulty across languages: their drops mix distance with test difficulty.", ""]
