@@ -41,9 +41,9 @@ def _display(path) -> str:
 def power(args) -> None:
     from analysis.distances import english_distances
     from analysis.simulate import format_power, power_table, xtreme_design
-    from data.tasks import TARGET_TASKS, TASKS
+    from data.tasks import TASKS, target_tasks
 
-    langs = sorted({lang for t in TARGET_TASKS for lang in TASKS[t].langs})
+    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
     design = xtreme_design(english_distances(langs, args.metric, args.cache_dir), seed_sd=args.seed_sd)
     t0 = time.perf_counter()
     table = power_table(design, reps=args.power_reps, seed=args.seed)

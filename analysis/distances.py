@@ -209,7 +209,7 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
         with atomic_path(path) as tmp:
             cached.to_csv(tmp, index=False)
     out = cached.set_index("lang").loc[langs].reset_index()
-    out["thin_coverage"] = out["thin_coverage"].fillna("").astype(str)
+    out["thin_coverage"] = out["thin_coverage"].astype(object).fillna("").astype(str)
     return out
 
 

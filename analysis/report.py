@@ -210,7 +210,7 @@ def write_report(out, ctx) -> str:
     for (model, inter, dv), g in corr.groupby(["model", "intermediate_task", "dv"], sort=False):
         L += [f"#### {model} | intermediate: {inter} | {dv}", ""]
         t = pd.DataFrame({
-            "task/split": [f"{display(a)}/{b}" for a, b in zip(g["target_task"], g["split"])],
+            "task/split": g["target_task"] + "/" + g["split"],  # the registry's names, as in correlations.csv
             "predictor": g["predictor"], "n": g["n"],
             "rho [95% CI]": [_ci(r, a, b) for r, a, b in zip(g["spearman_rho"], g["spearman_ci_low"],
                                                             g["spearman_ci_high"])],

@@ -25,7 +25,7 @@ from analysis.models import MODEL_COLUMNS, after_intermediate_models, pooled_dro
 from analysis.scores import EXPERIMENT, compute_drops, dependent_variables, load_scores, seed_effects
 from analysis.stats import MIN_N, measure_association, small_n_row
 from common.io import atomic_path
-from data.tasks import TARGET_TASKS, TASKS
+from data.tasks import TASKS, target_tasks
 
 PRIMARY = {"model": "XLM-R Large", "distance": "syntactic", "dv": "abs_drop"}
 SCRIPT = "different_script"  # 1 - shares_script_with_en: a predictor like the distances (positive = farther)
@@ -40,7 +40,7 @@ CORR_COLUMNS = [*EXPERIMENT, "dv", "predictor", "n", "spearman_rho", "spearman_c
 
 def primary_tasks() -> list[str]:
     """The pooled primary test's tasks: parallel test sets (the same items in every language), not retrieval."""
-    return [t for t in TARGET_TASKS if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
+    return [t for t in target_tasks() if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
 
 
 def choose_primary_model(drops: pd.DataFrame, wanted: str = PRIMARY["model"]) -> tuple[str, str]:
@@ -86,7 +86,7 @@ def pooled_models(drops, dist, n_resamples: int, seed: int) -> pd.DataFrame:
     """Exploratory pooled fits: every model x predictor, over the parallel tasks and over every drop task."""
     rows = []
     base = drops[drops["intermediate_task"] == "none"]
-    drop_tasks = [t for t in TARGET_TASKS if TASKS[t].kind != "retrieval"]
+    drop_tasks = [t for t in target_tasks() if TASKS[t].kind != "retrieval"]
     for m, model in enumerate(dict.fromkeys(base["model"])):
         for j, d in enumerate(PREDICTORS):
             for pool, tasks in (("parallel", primary_tasks()), ("all drop tasks", drop_tasks)):

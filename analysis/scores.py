@@ -3,7 +3,7 @@
 Use: `scores, set_aside, notes = load_scores(paths)`; `drops, left_out = compute_drops(scores)`;
 `effects = seed_effects(raw)` (the after-intermediate design: one row per intermediate-task seed).
 
-Task names: a target task is a registry row of data/tasks.py with `target=True` (TARGET_TASKS); published files may
+Task names: a target task is a registry row of data/tasks.py with `target=True` (target_tasks()); results may
 use its `display_name` (XNLI, PAWS-X, ...). Other registry tasks are English-only: noted and not analysed. Each task
 is analysed on `analysed_metric(task)` -- the registry's `primary_metric`, chosen in this one place. One cell =
 (model, intermediate_task, target_task, split, metric, lang); where sources disagree on a cell, the first source in
@@ -26,7 +26,7 @@ import pandas as pd
 from analysis.distances import URIEL_CODES
 from data.examples import DataError
 from data.results import read_results
-from data.tasks import TARGET_TASKS, TASKS
+from data.tasks import TASKS, target_tasks
 
 # Which source wins a disputed cell: first match of these prefixes; a source matching none (your own run
 # directory) ranks before all of them. Reasons in results/published/README.md.
@@ -54,7 +54,7 @@ def analysed_metric(task: str) -> str:
 def task_names() -> dict[str, str]:
     """Name in a results file -> registry name: every registry name, and each target task's display name."""
     names = {name: name for name in TASKS}
-    names.update({TASKS[t].display_name: t for t in TARGET_TASKS if TASKS[t].display_name})
+    names.update({TASKS[t].display_name: t for t in target_tasks() if TASKS[t].display_name})
     return names
 
 
@@ -79,13 +79,13 @@ def read_target_rows(paths) -> tuple[pd.DataFrame, list[str]]:
         where = f"line {row['line']}"
         if row["target_task"] not in names:
             raise DataError(row["file"], where, f"unknown target_task {row['target_task']!r}: expected one of "
-                            f"{', '.join(TARGET_TASKS)} (or their published display names), or another task of "
+                            f"{', '.join(target_tasks())} (or their published display names), or another task of "
                             "data/tasks.py (English-only: noted and skipped)")
         if row["lang"] not in URIEL_CODES:
             raise DataError(row["file"], where, f"unknown language code {row['lang']!r}: expected an ISO 639-1 "
                             f"code of an XTREME language ({', '.join(sorted(URIEL_CODES))})")
     df["target_task"] = df["target_task"].map(names)
-    english_only = ~df["target_task"].isin(TARGET_TASKS)  # e.g. mnli dev scores from evaluate.py
+    english_only = ~df["target_task"].isin(target_tasks())  # e.g. mnli dev scores from evaluate.py
     if english_only.any():
         counts = df[english_only].groupby("target_task").size()
         notes.append("Not analysed (English-only tasks, no zero-shot languages): "

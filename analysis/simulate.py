@@ -30,7 +30,7 @@ import pandas as pd
 from analysis.models import after_intermediate_models
 from analysis.scores import analysed_metric, seed_effects
 from data.results import COLUMNS
-from data.tasks import TARGET_TASKS, TASKS
+from data.tasks import TASKS, target_tasks
 
 
 @dataclass
@@ -50,7 +50,7 @@ def xtreme_design(dist: pd.DataFrame, distance: str = "syntactic", **kw) -> Desi
     """The parallel target tasks of data/tasks.py with their registry languages that have a distance."""
     d = dist.set_index("lang")[distance].dropna().to_dict()
     tasks = {t: tuple(lang for lang in TASKS[t].langs if lang != "en" and lang in d)
-             for t in TARGET_TASKS if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"}
+             for t in target_tasks() if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"}
     langs = sorted({lang for ls in tasks.values() for lang in ls})
     return Design(distances={lang: d[lang] for lang in langs}, tasks=tasks, **kw)
 
@@ -151,7 +151,7 @@ def main(argv=None) -> None:
     p.add_argument("--effect", type=float, default=1.0, help="planted points per +0.1 distance")
     p.add_argument("--cache-dir", default=None)
     args = p.parse_args(argv)
-    langs = sorted({lang for t in TARGET_TASKS for lang in TASKS[t].langs})
+    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
     design = xtreme_design(english_distances(langs, cache_dir=args.cache_dir), planted={"mnli": args.effect})
     frame = simulate_results(design, np.random.default_rng(0))
     if args.write:

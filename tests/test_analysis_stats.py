@@ -225,6 +225,7 @@ def test_non_convergence_and_boundary_are_flagged():
                                                  or "MixedLM failed" in res["note"])
 
 
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")  # boundary fits
 def test_after_intermediate_model_equals_statsmodels_with_the_cell_component():
     from analysis import simulate as sim
     from analysis.scores import seed_effects

@@ -69,7 +69,6 @@ def toy_task(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="correlate.py keeps its own target list until the analysis/ rewrite lands")
 def test_a_new_target_task_needs_only_a_row_a_reader_and_a_recipe(tmp_path, toy_task):
     data_dir, run_dir = tmp_path / "data", tmp_path / "run"
     write_toy_data(data_dir)
