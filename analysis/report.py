@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.covariates import SIZE_MEASURE
+from analysis.covariates import SIZE_MEASURE, uses_cc100
 from analysis.run import PREDICTORS, PRIMARY, primary_tasks
 from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
 from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
@@ -176,6 +176,9 @@ def write_report(out, ctx) -> str:
               "drop tracks distance from English, but not whether intermediate-task training changes that -- that "
               "half needs your own runs (`python correlate.py runs/results.csv --with-published`). The baseline "
               "answer:", ""]
+    unsized = [m for m in dict.fromkeys(drops["model"]) if not uses_cc100(m)]
+    non_parallel = [t for t in dict.fromkeys(drops["target_task"])
+                    if not TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
     base = baseline_paragraph(ctx) + [""]
     table = baseline_table(ctx)
     base += ["![summary](summary.png)" if "summary.png" in ctx["plots"] and not after_mode else "", ""]
@@ -183,8 +186,9 @@ def write_report(out, ctx) -> str:
     base += retrieval_lines(ctx)
     base += ["", "Rank statistics: Spearman rho with a two-sided permutation p (one sample permuted; exact when all "
              "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
-             f"{MIN_N_CI}). Partial rho: controlling for {SIZE_MEASURE} (XLM-R rows; mBERT has no Wikipedia size "
-             "here, so none). Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. Only the "
+             f"{MIN_N_CI}). Partial rho: controlling for {SIZE_MEASURE}, for models pretrained on CC-100"
+             + (f" (none for {', '.join(unsized)}: not pretrained on CC-100, and no Wikipedia sizes are shipped)"
+                if unsized else "") + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. Only the "
              "pooled row is the pre-specified test; the per-task rows and everything in the appendix are "
              "exploratory.", ""]
     if after_mode:
@@ -205,8 +209,9 @@ def write_report(out, ctx) -> str:
           "abs_drop: it is only in drops.csv. Predictors: the URIEL+ distances and `different_script` (1 when the "
           "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). p BH: Benjamini-Hochberg within (model, intermediate task, "
           f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
-          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}. Non-parallel test sets (PAN-X, UD-POS, "
-          "TyDiQA) differ in difficulty across languages: their drops mix distance with test difficulty.", ""]
+          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}."
+          + (f" Non-parallel test sets ({_names(non_parallel)}) differ in difficulty across languages: their drops "
+             "mix distance with test difficulty." if non_parallel else ""), ""]
     for (model, inter, dv), g in corr.groupby(["model", "intermediate_task", "dv"], sort=False):
         L += [f"#### {model} | intermediate: {inter} | {dv}", ""]
         t = pd.DataFrame({

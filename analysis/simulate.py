@@ -10,8 +10,8 @@ distances from analysis/distances.py); per target task an English score (85) and
 `drop_per_0.1` points per +0.1 distance plus a per-(task, language) scatter (sd 2 points); per intermediate task a
 mean effect (`mean_effect` points) plus the planted slope (`planted[task]` points per +0.1 distance, centred at the
 mean distance) plus a language deviation (sd `lang_sd`, shared by the language's tasks); every run (baseline or
-intermediate, every seed) adds seed noise (sd `seed_sd`: 0.8 points by default, the size of XNLI's fine-tuning seed
-spread; change it to your own). The simulated rows go through the same seed_effects -> after_intermediate_models path
+intermediate, every seed) adds seed noise (sd `seed_sd`: 0.8 points by default, an assumption: set it from the seed
+spread of your own runs, `correlate.py --power --seed-sd`). The simulated rows go through the same seed_effects -> after_intermediate_models path
 as real runs (analysis/scores.py, analysis/models.py).
 
 Measured (validate): over many simulated studies, how often the 95% interval covers the planted slope (close to 95%),
