@@ -257,8 +257,11 @@ def write_report(out, ctx) -> str:
     L += [f"- `--metric cosine` cannot change any rank-based result (rho, its p and interval, partial rho, Theil-Sen "
           "ranks): angular and cosine distances are both monotone in the cosine similarity, so they order languages "
           "identically. Slopes per +0.1 and the mixed models do change scale.",
-          "- Pretraining size in bytes instead of characters: rerun with the CC-100 GiB column of distances.csv; "
-          "the report uses characters because bytes count a Hindi or Chinese letter three times.",
+          "- Pretraining size in bytes (log CC-100 GiB) instead of characters, partial rho on "
+          f"{PRIMARY['distance']} distance: " + ("; ".join(
+              f"{display(r['task'])} {r['bytes']:.2f} (characters: {r['characters']:.2f}, n = {r['n']})"
+              for r in ctx["size_in_bytes"]) or "no task to compare") + ". Characters are reported because bytes "
+          "count a Hindi or Chinese letter three times.",
           "- urielplus's own imputation (knn/softimpute over the URIEL+ databases) is not run: distances use known "
           "features only; thin coverage is flagged in A5.", ""]
     L += ["### A5. Distances and covariates", "",

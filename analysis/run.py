@@ -129,6 +129,27 @@ def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: st
     return rows
 
 
+def size_in_bytes(drops, dist, model: str) -> list[dict]:
+    """Partial rho on the primary distance with log CC-100 GiB (bytes) instead of characters, per primary task."""
+    from analysis.covariates import CC100_GIB, uses_cc100
+    from analysis.stats import partial_spearman
+
+    rows = []
+    if not uses_cc100(model):
+        return rows
+    d = dist.set_index("lang")[PRIMARY["distance"]]
+    base = drops[(drops["model"] == model) & (drops["intermediate_task"] == "none")]
+    for (task, split), g in base[base["target_task"].isin(primary_tasks())].groupby(["target_task", "split"]):
+        g = g[g["lang"].isin(CC100_GIB) & d.reindex(g["lang"]).notna().to_numpy()]
+        if len(g) < MIN_N:
+            continue
+        x, y = d.loc[g["lang"]].to_numpy(float), g[PRIMARY["dv"]].to_numpy(float)
+        rows.append({"task": task, "split": split, "n": len(g),
+                     "bytes": partial_spearman(x, y, np.log([CC100_GIB[lang] for lang in g["lang"]])),
+                     "characters": partial_spearman(x, y, [log_pretraining_size(model, lang) for lang in g["lang"]])})
+    return rows
+
+
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings)."""
@@ -162,7 +183,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     pooled_effects = effects[effects["target_task"].isin(primary_tasks())]  # as for the baselines: parallel tasks
     after = (after_intermediate_models(pooled_effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
              if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
-    sens = sensitivity(drops, dist, model, min(n_resamples, 999), seed, metric, cache_dir)
+    sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir)
     lap("pooled_models")
     ns = sorted({int(n) for n in corr["n"].dropna() if n >= MIN_N})
     small_n = pd.DataFrame([small_n_row(n, n_resamples) for n in ns])
@@ -181,7 +202,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                primary_model=model, model_note=model_note, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,
                seed=seed, inputs=display_paths or [str(p) for p in paths], timings=timings, small_n=small_n,
-               sensitivity=sens, retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
+               sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model), retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)
