@@ -123,6 +123,13 @@ def test_size_covariate_is_characters_for_xlmr_and_absent_for_mbert(default_run)
     assert corr.loc[corr["model"] == "mBERT", "partial_spearman"].isna().all()
     assert "script" not in set(corr["predictor"])  # URIEL's script-type distance is gone ...
     assert dist.loc["bg", "different_script"] == 1 and dist.loc["de", "different_script"] == 0  # ... a flag instead
+    # sensitivity: partial rho with bytes instead of characters, by the partial-correlation formula
+    drops = pd.read_csv(out / "drops.csv")
+    xnli = drops[(drops["model"] == "XLM-R Large") & (drops["target_task"] == "xnli")]
+    rho = stats.spearmanr(np.column_stack([dist.loc[xnli["lang"], "syntactic"], xnli["abs_drop"],
+                                           np.log(dist.loc[xnli["lang"], "cc100_gib"])])).statistic
+    partial = (rho[0, 1] - rho[0, 2] * rho[1, 2]) / np.sqrt((1 - rho[0, 2] ** 2) * (1 - rho[1, 2] ** 2))
+    assert f"XNLI {partial:.2f} (characters: 0.83, n = 14)" in (out / "report.md").read_text()
 
 
 def test_default_run_resolves_disputed_cells_by_source_and_reports_them(default_run):
