@@ -6,10 +6,10 @@ log_cc100_gichars); `log_pretraining_size(model, lang)` -> the size covariate fo
 Pretraining size. CC-100 sizes are given in GiB of UTF-8 text (XLM-R paper, Conneau et al. 2020, Table 6; the
 transcription in REFERENCE.md). Bytes overstate languages whose letters take more than one byte: Cyrillic, Greek,
 Arabic and Hebrew letters take 2 bytes, Georgian, the Indic scripts, Thai, Myanmar and CJK/Hangul 3 (Unicode
-Standard, section 3.9: code points U+0080-07FF take 2 bytes, U+0800-FFFF 3). The covariate is therefore approximate characters:
-`cc100_gichars = cc100_gib / bytes per letter of the language's main script`, and its log. Spaces, digits and
-punctuation are 1 byte in every script, so for non-Latin scripts this understates characters somewhat; it removes the
-2-3x byte inflation, which is the bulk of the bias. Yoruba is not in CC-100: no size (never imputed).
+Standard, section 3.9: code points U+0080-07FF take 2 bytes, U+0800-FFFF 3). The covariate is therefore approximate
+characters: `cc100_gichars = cc100_gib / bytes per letter of the language's main script`, and its log. Spaces,
+digits and punctuation are 1 byte in every script, so for non-Latin scripts this understates characters somewhat; it
+removes the 2-3x byte inflation, which is the bulk of the bias. Yoruba is not in CC-100: no size (never imputed).
 
 mBERT was trained on Wikipedia, not CC-100, so CC-100 sizes are not a covariate for mBERT rows. No per-language
 Wikipedia size for mBERT's 2018 dump is shipped here yet (no source we could verify and cite): mBERT rows get no size

@@ -169,7 +169,8 @@ def _compute(u, langs: list[str], codes: str = "macrolanguage") -> pd.DataFrame:
                     row[d] = float("nan")
         known = (u.data[1][index[code]] > -1).any(-1)
         row["known_typological"] = int(known.sum())
-        thin = [f"{row['known_typological']} known typological features"] if row["known_typological"] < THIN_KNOWN else []
+        thin = ([f"{row['known_typological']} known typological features"]
+                if row["known_typological"] < THIN_KNOWN else [])
         for d, prefix in TYPOLOGICAL_PREFIXES.items():
             mask = np.char.startswith(feats, prefix)
             row[f"shared_{d}"] = shared = int((known & known_en & mask).sum())

@@ -119,7 +119,8 @@ def retrieval_lines(ctx) -> list[str]:
         if not dists:
             continue
         best = max(dists, key=lambda p: abs(dists[p]))
-        than = "better than any distance" if abs(r["rho_size"]) > abs(dists[best]) else f"less well than {best} distance"
+        than = ("better than any distance" if abs(r["rho_size"]) > abs(dists[best])
+                else f"less well than {best} distance")
         out.append(f"- {display(r['task'])} measures how well the pretrained encoder aligns translations, not task "
                    f"transfer; it is reported separately. Pretraining size predicts it {than} "
                    f"(rho = {r['rho_size']:.2f} with log size, n = {r['n']}, vs {dists[best]:.2f} with {best} "
@@ -188,7 +189,8 @@ def write_report(out, ctx) -> str:
              "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
              f"{MIN_N_CI}). Partial rho: controlling for {SIZE_MEASURE}, for models pretrained on CC-100"
              + (f" (none for {', '.join(unsized)}: not pretrained on CC-100, and no Wikipedia sizes are shipped)"
-                if unsized else "") + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. Only the "
+                if unsized else "") + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. "
+             "Only the "
              "pooled row is the pre-specified test; the per-task rows and everything in the appendix are "
              "exploratory.", ""]
     if after_mode:
@@ -204,10 +206,11 @@ def write_report(out, ctx) -> str:
         sn["critical_rho"] = sn["critical_rho"].map(lambda v: _f(v, ".3f"))
         L += [_table(sn.rename(columns={"min_p": "smallest p", "critical_rho": "critical |rho| (alpha 0.05)"})), ""]
     L += ["### A2. Every test (exploratory)", "",
-          f"Dependent variables: " + "; ".join(f"`{k}`: {v}" for k, v in DV_DESCRIPTIONS.items())
+          "Dependent variables: " + "; ".join(f"`{k}`: {v}" for k, v in DV_DESCRIPTIONS.items())
           + ". rel_drop is abs_drop times 100/score(en) within an experiment, so its rank statistics are those of "
           "abs_drop: it is only in drops.csv. Predictors: the URIEL+ distances and `different_script` (1 when the "
-          "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). p BH: Benjamini-Hochberg within (model, intermediate task, "
+          "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). "
+          "p BH: Benjamini-Hochberg within (model, intermediate task, "
           f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
           f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}."
           + (f" Non-parallel test sets ({_names(non_parallel)}) differ in difficulty across languages: their drops "
@@ -252,11 +255,12 @@ def write_report(out, ctx) -> str:
                      .map(lambda v: _f(v, ".3g") if isinstance(v, float) else v).astype(object).fillna("")), ""]
     L += ["### A4. Sensitivity", ""]
     for s in ctx["sensitivity"]:
-        L.append(f"- Primary test with {s['variant']}: {_ci(s['coef_per_0.1'], s['ci_low_per_0.1'], s['ci_high_per_0.1'], '+.2f')} "
+        est = _ci(s["coef_per_0.1"], s["ci_low_per_0.1"], s["ci_high_per_0.1"], "+.2f")
+        L.append(f"- Primary test with {s['variant']}: {est} "
                  f"points per +0.1, permutation p = {_p(s['p_perm'])}, {s['n_langs']} languages.")
-    L += [f"- `--metric cosine` cannot change any rank-based result (rho, its p and interval, partial rho, Theil-Sen "
-          "ranks): angular and cosine distances are both monotone in the cosine similarity, so they order languages "
-          "identically. Slopes per +0.1 and the mixed models do change scale.",
+    L += ["- `--metric cosine` cannot change any rank-based result (rho, tau, their p-values and intervals, partial "
+          "rho and its p): angular and cosine distances are both monotone in the cosine similarity, so they order languages "
+          "identically. Slopes per +0.1 (Theil-Sen, OLS, mixed models) do change scale.",
           "- Pretraining size in bytes (log CC-100 GiB) instead of characters, partial rho on "
           f"{PRIMARY['distance']} distance: " + ("; ".join(
               f"{display(r['task'])} {r['bytes']:.2f} (characters: {r['characters']:.2f}, n = {r['n']})"

@@ -202,7 +202,8 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                primary_model=model, model_note=model_note, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,
                seed=seed, inputs=display_paths or [str(p) for p in paths], timings=timings, small_n=small_n,
-               sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model), retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
+               sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model),
+               retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)

@@ -11,8 +11,8 @@ distances from analysis/distances.py); per target task an English score (85) and
 mean effect (`mean_effect` points) plus the planted slope (`planted[task]` points per +0.1 distance, centred at the
 mean distance) plus a language deviation (sd `lang_sd`, shared by the language's tasks); every run (baseline or
 intermediate, every seed) adds seed noise (sd `seed_sd`: 0.8 points by default, an assumption: set it from the seed
-spread of your own runs, `correlate.py --power --seed-sd`). The simulated rows go through the same seed_effects -> after_intermediate_models path
-as real runs (analysis/scores.py, analysis/models.py).
+spread of your own runs, `correlate.py --power --seed-sd`). The simulated rows go through the same
+seed_effects -> after_intermediate_models path as real runs (analysis/scores.py, analysis/models.py).
 
 Measured (validate): over many simulated studies, how often the 95% interval covers the planted slope (close to 95%),
 how often the language-level permutation p < 0.05 when nothing is planted (at most 5% plus Monte Carlo error), and

@@ -227,7 +227,8 @@ def good_rows():
     (lambda rows: rows.pop(0), r"bad.csv:line 2: no English score for model='m'.*target_task='xnli'"),
     (lambda rows: rows.__setitem__(1, [*rows[1][:7], "nan", "runs/a"]), r"bad.csv:line 3: value 'nan' is not a finite"),
     (lambda rows: rows.append([*rows[1][:7], 60, "runs/a"]), r"bad.csv:line 8: value 60.0 contradicts 80.0 .*line 3"),
-    (lambda rows: rows.__setitem__(0, ["m", "none", "NLI", *rows[0][3:]]), r"bad.csv:line 2: unknown target_task 'NLI'"),
+    (lambda rows: rows.__setitem__(0, ["m", "none", "NLI", *rows[0][3:]]),
+     r"bad.csv:line 2: unknown target_task 'NLI'"),
 ])
 def test_bad_input_names_file_and_line(tmp_path, mutate, message):
     rows = good_rows()
@@ -279,3 +280,18 @@ def test_analysis_imports_no_model_or_training_code():
         mods = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         mods |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not mods & {"xlmr", "train", "evaluate", "retrieval", "config", "study"}, (path.name, mods)
+
+
+def test_cosine_metric_cannot_change_rank_results(tmp_path, cache_dir):
+    path = write_results(tmp_path / "r.csv", good_rows() + [["m", "none", "xnli", "1", "es", "dev", "accuracy", 81,
+                                                             "runs/a"]])
+    got = {}
+    for metric in ("angular", "cosine"):
+        c.main([str(path), "--out", str(tmp_path / metric), "--cache-dir", str(cache_dir), "--n-resamples", "999",
+                "--no-plots", "--metric", metric])
+        got[metric] = pd.read_csv(tmp_path / metric / "correlations.csv")
+    a, b = got["angular"], got["cosine"]
+    for col in ("spearman_rho", "kendall_tau", "p_spearman", "spearman_ci_low", "partial_spearman", "p_partial"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-12, err_msg=col)
+    syn = (a["predictor"] == "syntactic").to_numpy()
+    assert not np.allclose(a.loc[syn, "theil_sen_per_0.1"], b.loc[syn, "theil_sen_per_0.1"])  # slopes rescale
