@@ -66,15 +66,17 @@ def summary_figure(plt, out: Path, ctx) -> str:
             colors.append("C3")
         title = f"{model}: zero-shot drop per +0.1 syntactic distance (95% CI)"
         xlabel = "drop, points per +0.1 syntactic distance (Theil-Sen per task; mixed model pooled)"
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(labels), 2) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.5, max(0.45 * len(labels) + 1.8, 3.0)))
     ys = np.arange(len(labels))[::-1]
     finite = np.abs(est[np.isfinite(est)])
     lim = 2.5 * (finite.max() if len(finite) else 1.0) + 1.0  # intervals of n = 5 tasks span +-100: clip, mark
+    clipped = False
     for y, e, l, h, c, lab in zip(ys, est, lo, hi, colors, labels):
         l, h = (e, e) if not (np.isfinite(l) and np.isfinite(h)) else (l, h)
         ax.plot([max(l, -lim), min(h, lim)], [y, y], color=c, lw=2)
         for end, side in ((l, -1), (h, 1)):
             if side * end > lim:
+                clipped = True
                 ax.plot([side * lim], [y], marker=">" if side > 0 else "<", color=c, ms=6)
         ax.plot([e], [y], marker="D" if lab.startswith("pooled") else "o", color=c, ms=7)
     ax.set_xlim(-lim * 1.05, lim * 1.05)
@@ -82,8 +84,9 @@ def summary_figure(plt, out: Path, ctx) -> str:
     ax.set_yticks(ys, labels, fontsize=9)
     ax.set_xlabel(xlabel, fontsize=9)
     ax.set_title(title + ("\ngrey: non-parallel test sets (difficulty differs by language)"
-                          if "0.6" in colors else "") + "; arrows: interval continues", fontsize=9)
-    fig.subplots_adjust(left=0.33, right=0.97, bottom=0.2, top=0.85)
+                          if "0.6" in colors else "") + ("; arrows: the interval continues" if clipped else ""),
+                 fontsize=9)
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=0.18, top=0.82)
     _save(fig, out / "summary.png")
     plt.close(fig)
     return "summary.png"
