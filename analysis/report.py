@@ -170,6 +170,12 @@ def write_report(out, ctx) -> str:
     L = ["# Linguistic distance from English and the zero-shot drop, before and after intermediate training", ""]
     if after_mode:
         L += after_first_screen(ctx)
+    elif (drops["intermediate_task"] != "none").any():
+        inters = sorted(set(drops["intermediate_task"]) - {"none"})
+        L += [f"**What these inputs can answer.** They include intermediate-task runs ({', '.join(inters)}) but no "
+              "baseline runs (intermediate_task = none) of the same model, task and split, so the effect of "
+              "intermediate training cannot be computed: add the baseline rows (or `--with-published` when the "
+              "model is a published one). What they can answer is how the drop tracks distance:", ""]
     else:
         models = list(dict.fromkeys(drops["model"]))
         L += [f"**What these inputs can answer.** These are baseline results only (intermediate_task = none; "

@@ -295,3 +295,13 @@ def test_cosine_metric_cannot_change_rank_results(tmp_path, cache_dir):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-12, err_msg=col)
     syn = (a["predictor"] == "syntactic").to_numpy()
     assert not np.allclose(a.loc[syn, "theil_sen_per_0.1"], b.loc[syn, "theil_sen_per_0.1"])  # slopes rescale
+
+
+def test_intermediate_runs_without_baselines_are_said_to_need_them(tmp_path, cache_dir):
+    rows = [[*r[:1], "mnli", *r[2:]] for r in good_rows()]
+    path = write_results(tmp_path / "r.csv", rows)
+    c.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
+            "--no-plots"])
+    lines = [line for line in (tmp_path / "out" / "report.md").read_text().splitlines() if line]
+    assert lines[1].startswith("**What these inputs can answer.** They include intermediate-task runs (mnli) but no "
+                               "baseline runs")
