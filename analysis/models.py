@@ -130,8 +130,12 @@ def mixed_effect(data: pd.DataFrame, dv: str, null_rhs: str, distance: str = "di
     y = data[dv].to_numpy(float)
     per_lang = data.groupby("lang")[distance].first().reindex(langs).to_numpy(float)
     perms, exact = language_permutations(len(langs), n_resamples, np.random.default_rng(seed))
-    observed = gls_z(y, A, (per_lang[idx] * mask)[None, :], V)[0]
-    z = gls_z(y, A, per_lang[perms][:, idx] * mask, V)
+    try:
+        observed = gls_z(y, A, (per_lang[idx] * mask)[None, :], V)[0]
+        z = gls_z(y, A, per_lang[perms][:, idx] * mask, V)
+    except np.linalg.LinAlgError as e:  # a singular covariance or design: no permutation p, said so
+        notes.append(f"no permutation p ({e})")
+        return {**out, "p_perm": math.nan, "note": "; ".join(notes)}
     hits = int((np.abs(z) >= abs(observed) * (1 - 1e-9)).sum())
     out.update(p_perm=hits / len(perms) if exact else (hits + 1) / (len(perms) + 1), p_exact=exact,
                n_perm=len(perms), z_gls=float(observed))

@@ -173,8 +173,9 @@ def compute_drops(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
                 continue
             row = {**exp, "lang": lang, "score": r["value"], "n_seeds": r["n_seeds"], "source": r["source"]}
             if not retrieval:
-                en = values["en"]
-                row.update(score_en=en, abs_drop=en - r["value"], rel_drop=100 * (1 - r["value"] / en))
+                en = values["en"]  # rel_drop is undefined when score(en) is 0 (NaN, noted in the report)
+                row.update(score_en=en, abs_drop=en - r["value"],
+                           rel_drop=100 * (1 - r["value"] / en) if en != 0 else np.nan)
             if base is not None and lang in base:
                 row["score_baseline"] = base[lang]
                 row["effect"] = r["value"] - base[lang]
@@ -186,7 +187,12 @@ def compute_drops(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
             rows.append(row)
     cols = [*EXPERIMENT, "lang", "score_en", "score", "abs_drop", "rel_drop", "score_baseline", "effect",
             "drop_change", "n_seeds", "source"]
-    return pd.DataFrame(rows).reindex(columns=cols), left_out
+    drops = pd.DataFrame(rows).reindex(columns=cols)
+    zero = drops[(drops["score_en"] == 0)].groupby(EXPERIMENT, sort=False).size()
+    for key in zero.index:
+        left_out.append({**dict(zip(EXPERIMENT, key)), "lang": "en",
+                         "reason": "score(en) = 0: rel_drop undefined (NaN); abs_drop is analysed"})
+    return drops, left_out
 
 
 def dependent_variables(exp_rows: pd.DataFrame) -> list[str]:

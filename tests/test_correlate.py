@@ -305,3 +305,14 @@ def test_intermediate_runs_without_baselines_are_said_to_need_them(tmp_path, cac
     lines = [line for line in (tmp_path / "out" / "report.md").read_text().splitlines() if line]
     assert lines[1].startswith("**What these inputs can answer.** They include intermediate-task runs (mnli) but no "
                                "baseline runs")
+
+
+def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir):
+    rows = [[*r[:7], 0 if r[4] == "en" else v, r[8]] for r, v in zip(good_rows(), [0, 10, 0, 20, 5, 0])]
+    path = write_results(tmp_path / "r.csv", rows)
+    c.main([str(path), "--with-published", "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir),
+            "--n-resamples", "99", "--no-plots"])  # study.py collect's command line
+    drops = pd.read_csv(tmp_path / "out" / "drops.csv")
+    mine = drops[drops["model"] == "m"]
+    assert mine["rel_drop"].isna().all() and list(mine["abs_drop"]) == [-10.0, 0.0, -20.0, -5.0, 0.0]
+    assert "| m | none | xnli | dev | en | score(en) = 0: rel_drop undefined" in (tmp_path / "out" / "report.md").read_text()
