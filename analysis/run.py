@@ -12,12 +12,12 @@ variable) across its task x predictor grid.
 """
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.covariates import log_pretraining_size, size_table
 from analysis.distances import DISTANCES, english_distances
@@ -76,8 +76,6 @@ def association_table(drops: pd.DataFrame, dist: pd.DataFrame, n_resamples: int,
                                                   for lang in sorted(set(g_dv["lang"]) - set(langs)))})
     out = pd.DataFrame(rows).reindex(columns=CORR_COLUMNS)
     for _, fam in out[out["p_spearman"].notna()].groupby(["model", "intermediate_task", "dv"], sort=False):
-        from scipy import stats
-
         out.loc[fam.index, "p_spearman_bh"] = stats.false_discovery_control(fam["p_spearman"].to_numpy(float))
     return out
 
@@ -97,8 +95,6 @@ def pooled_models(drops, dist, n_resamples: int, seed: int) -> pd.DataFrame:
 
 def retrieval_summary(drops: pd.DataFrame, dist: pd.DataFrame, model: str) -> list[dict]:
     """Per retrieval task of a model: rho of the score with log pretraining size and with each predictor."""
-    from scipy import stats
-
     out = []
     d = dist.set_index("lang")
     for (task, split), g in drops[(drops["model"] == model) & (drops["intermediate_task"] == "none")].groupby(
@@ -210,9 +206,3 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     lap("report")
     return ctx
 
-
-def fmt(v, spec=".2f") -> str:
-    """A number for a table; empty for missing."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return format(v, spec)
