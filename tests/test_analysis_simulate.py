@@ -62,11 +62,13 @@ def test_two_intermediate_tasks_get_their_own_slopes():
     assert res.loc["squad_v1", "coef_per_0.1"] == pytest.approx(-1.0, abs=0.3)
 
 
+@pytest.mark.slow
 def test_coverage_of_95_intervals_fast():
     out = sim.validate(small_design(planted={"mnli": 1.0}), n_studies=60, n_resamples=99, seed=0)
     assert abs(out["coverage"] - 0.95) <= tolerance(60), out
 
 
+@pytest.mark.slow
 def test_null_false_positive_rate_fast():
     out = sim.validate(small_design(planted={"mnli": 0.0}), n_studies=60, n_resamples=99, seed=1)
     assert out["rejection_rate"] <= 0.05 + tolerance(60), out
@@ -82,6 +84,7 @@ def test_coverage_and_false_positive_rate_large():
     assert null["rejection_rate"] <= 0.05 + tolerance(600), null
 
 
+@pytest.mark.slow
 def test_power_table_rises_with_effect_and_prints():
     d = small_design()
     table = sim.power_table(d, seeds=(2,), n_langs=(10,), effects=(0.0, 3.0), reps=8, n_resamples=99, seed=0)
@@ -103,6 +106,7 @@ def test_power_flag_prints_the_table(monkeypatch, capsys):
     assert "Power of the after-intermediate test" in out and "correlate.py --power: 2 cells x 3 studies" in out
 
 
+@pytest.mark.slow
 def test_simulated_results_file_gives_the_after_intermediate_first_screen(tmp_path, distance_cache):
     d = small_design(planted={"mnli": 1.0})
     path = tmp_path / "sim.csv"

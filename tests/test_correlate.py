@@ -57,6 +57,7 @@ def tables(markdown: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ the default run
+@pytest.mark.slow
 def test_report_opens_with_what_the_inputs_can_answer_then_the_primary_answer(default_run):
     out, r = default_run
     assert "tests (" in r.stdout and r.stderr == ""
@@ -76,6 +77,7 @@ def test_report_opens_with_what_the_inputs_can_answer_then_the_primary_answer(de
     assert lines.index("## Appendix") < 25  # the first screen is short; everything else follows
 
 
+@pytest.mark.slow
 def test_report_has_no_duplicated_tables_and_no_post_hoc_strongest(default_run):
     out, _ = default_run
     report = (out / "report.md").read_text()
@@ -85,6 +87,7 @@ def test_report_has_no_duplicated_tables_and_no_post_hoc_strongest(default_run):
     assert "per unit distance" not in report
 
 
+@pytest.mark.slow
 def test_primary_numbers_equal_independent_computations(default_run):
     out, _ = default_run
     drops = pd.read_csv(out / "drops.csv")
@@ -112,6 +115,7 @@ def test_primary_numbers_equal_independent_computations(default_run):
     assert primary["n_langs"] == pool["lang"].nunique() and primary["n_obs"] == len(pool)
 
 
+@pytest.mark.slow
 def test_size_covariate_is_characters_for_xlmr_and_absent_for_mbert(default_run):
     out, _ = default_run
     dist = pd.read_csv(out / "distances.csv").set_index("lang")
@@ -132,6 +136,7 @@ def test_size_covariate_is_characters_for_xlmr_and_absent_for_mbert(default_run)
     assert f"XNLI {partial:.2f} (characters: 0.83, n = 14)" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_default_run_resolves_disputed_cells_by_source_and_reports_them(default_run):
     out, _ = default_run
     drops = pd.read_csv(out / "drops.csv")
@@ -142,6 +147,7 @@ def test_default_run_resolves_disputed_cells_by_source_and_reports_them(default_
     assert "| 62.9 (PaddlePaddle/ERNIE" in report and "| 70.6 (tensorflow/tfhub.dev" in report
 
 
+@pytest.mark.slow
 def test_default_run_lists_left_out_languages_and_small_n_limits(default_run):
     out, _ = default_run
     report = (out / "report.md").read_text()
@@ -153,6 +159,7 @@ def test_default_run_lists_left_out_languages_and_small_n_limits(default_run):
     assert "| 5 | exact | 0.0167 | 1.000 |" in report
 
 
+@pytest.mark.slow
 def test_plots_are_real_images(default_run):
     out, _ = default_run
     pngs = sorted(out.glob("*.png"))
@@ -175,6 +182,7 @@ def intermediate_run(cache_dir, tmp_path_factory):
     return out, R.run([FIXTURES / "intermediate.csv"], out, n_resamples=N_RESAMPLES, cache_dir=cache_dir)
 
 
+@pytest.mark.slow
 def test_intermediate_rows_give_effect_and_drop_change(intermediate_run):
     _, ctx = intermediate_run
     d = ctx["drops"]
@@ -189,6 +197,7 @@ def test_intermediate_rows_give_effect_and_drop_change(intermediate_run):
 
 
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")  # boundary fits
+@pytest.mark.slow
 def test_intermediate_results_give_the_after_intermediate_first_screen(intermediate_run):
     out, ctx = intermediate_run
     lines = [line for line in (out / "report.md").read_text().splitlines() if line]
@@ -282,6 +291,7 @@ def test_analysis_imports_no_model_or_training_code():
         assert not mods & {"xlmr", "train", "evaluate", "retrieval", "config", "study"}, (path.name, mods)
 
 
+@pytest.mark.slow
 def test_cosine_metric_cannot_change_rank_results(tmp_path, cache_dir):
     path = write_results(tmp_path / "r.csv", good_rows() + [["m", "none", "xnli", "1", "es", "dev", "accuracy", 81,
                                                              "runs/a"]])
@@ -297,6 +307,7 @@ def test_cosine_metric_cannot_change_rank_results(tmp_path, cache_dir):
     assert not np.allclose(a.loc[syn, "theil_sen_per_0.1"], b.loc[syn, "theil_sen_per_0.1"])  # slopes rescale
 
 
+@pytest.mark.slow
 def test_intermediate_runs_without_baselines_are_said_to_need_them(tmp_path, cache_dir):
     rows = [[*r[:1], "mnli", *r[2:]] for r in good_rows()]
     path = write_results(tmp_path / "r.csv", rows)
@@ -307,6 +318,7 @@ def test_intermediate_runs_without_baselines_are_said_to_need_them(tmp_path, cac
                                "baseline runs")
 
 
+@pytest.mark.slow
 def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir):
     rows = [[*r[:7], 0 if r[4] == "en" else v, r[8]] for r, v in zip(good_rows(), [0, 10, 0, 20, 5, 0])]
     path = write_results(tmp_path / "r.csv", rows)

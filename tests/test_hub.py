@@ -373,6 +373,7 @@ def run_download(argv, cache_dir: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_download_from_an_offline_cache_lays_out_a_data_dir_that_check_accepts(cache, tmp_path):
     out = tmp_path / "DATA"
     done = run_download(["--tasks", "tatoeba,hellaswag", "--source", "hub", "--langs", "en,de,fr", "--out", str(out)],

@@ -346,6 +346,7 @@ def test_a_key_written_twice_in_a_yaml_file_is_refused(tmp_path):
     assert "found the key 'x' twice" in config_error([SMOKE], ["data.task_data_dirs={x: a, x: b}"])
 
 
+@pytest.mark.slow
 def test_train_cli_refuses_a_bad_value_before_writing_anything(tmp_path):
     run_dir = tmp_path / "run"
     p = subprocess.run([sys.executable, "train.py", "--cfg", SMOKE, f"train.out_dir={run_dir}",
@@ -504,6 +505,7 @@ def _damage(path: Path, how: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["truncated", "random", "pickle payload", "missing key", "tampered shape"])
+@pytest.mark.slow
 def test_resume_from_a_damaged_checkpoint_is_one_line_naming_it(crashed_run, tmp_path, how):
     run_dir = copy_run(crashed_run, tmp_path / "run")
     ckpt = run_dir / "intermediate" / "checkpoint.pt"
@@ -515,6 +517,7 @@ def test_resume_from_a_damaged_checkpoint_is_one_line_naming_it(crashed_run, tmp
     assert not (REPO / "PWNED_BY_CHECKPOINT").exists()
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_does_not_repeat_replayed_steps_in_metrics(crashed_run, tmp_path):
     run_dir = copy_run(crashed_run, tmp_path / "run")
     before = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -527,6 +530,7 @@ def test_resume_after_sigkill_does_not_repeat_replayed_steps_in_metrics(crashed_
         assert logged == list(range(1, steps + 1)), (phase, logged)
 
 
+@pytest.mark.slow
 def test_unreadable_tokenizer_or_missing_train_file_is_refused_before_config_yaml(tmp_path):
     garbage = tmp_path / "spm.model"
     garbage.write_text("not a sentencepiece model")
@@ -540,6 +544,7 @@ def test_unreadable_tokenizer_or_missing_train_file_is_refused_before_config_yam
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_malformed_train_file_is_one_line_and_a_plain_rerun_starts_afresh(tmp_path):
     data = shutil.copytree(REPO / "tests/fixtures/train/data", tmp_path / "data")
     train_file = data / "sst2" / "SST-2" / "train.tsv"
@@ -553,6 +558,7 @@ def test_malformed_train_file_is_one_line_and_a_plain_rerun_starts_afresh(tmp_pa
     assert p.returncode == 0, p.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_results_folder_is_refused_before_training(tmp_path):
     folder = tmp_path / "shared_results"
     folder.mkdir()
@@ -562,6 +568,7 @@ def test_results_folder_is_refused_before_training(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_nan_weights_stop_training_with_one_line_and_no_results(tmp_path):
     from xlmr.checkpoint import save_pretrained
     from xlmr.model import XLMRConfig, XLMREncoder

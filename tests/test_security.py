@@ -94,6 +94,7 @@ def test_long_symlink_chain_tar_cannot_write_outside_its_folder(tmp_path):
     assert "nothing was extracted" in line
 
 
+@pytest.mark.slow
 def test_link_to_a_link_that_escapes_is_refused_and_nothing_is_extracted(tmp_path):
     # d -> . is harmless on its own; d2 -> d/.. is "." lexically but the parent folder on disk
     evil = _tar([("file", "x-final/en/train.tsv", b"id\tsentence1\tsentence2\tlabel\n"),
@@ -106,6 +107,7 @@ def test_link_to_a_link_that_escapes_is_refused_and_nothing_is_extracted(tmp_pat
                                      "data/downloads/x-final.tar.gz"]
 
 
+@pytest.mark.slow
 def test_ccg_lay_out_moves_no_symlink_into_the_data_folder(tmp_path):
     # The link points inside the scratch folder where it is unpacked (so the unpacking checks pass), but once
     # moved to DATA/ccg/ it would point at tmp_path/outside.tsv, which data.check would then read as training data.
@@ -157,6 +159,7 @@ def _zeros_tar(name: str, size: int) -> bytes:
     ("sst2", SST2_PATH, _zeros_zip, "SST-2/train.tsv"),
     ("pawsx", PAWSX_PATH, _zeros_tar, "x-final/en/train.tsv"),
 ], ids=["zip", "tar.gz"])
+@pytest.mark.slow
 def test_compression_bomb_is_refused_before_anything_is_written(tmp_path, task, path, build, member):
     bomb = build(member, 256 << 20)  # 256 MiB of zeros in about 250 KB
     assert len(bomb) < 1 << 20
@@ -168,6 +171,7 @@ def test_compression_bomb_is_refused_before_anything_is_written(tmp_path, task, 
     assert not (tmp_path / task).exists()
 
 
+@pytest.mark.slow
 def test_total_unpacked_size_is_bounded_and_the_bound_is_configurable(tmp_path):
     text = b"sentence\tlabel\n" + b"a fine film\t1\n" * 5000  # 70 KB, compresses ~100x: under the ratio floor
     archive = make_zip({"SST-2/train.tsv": text, "SST-2/dev.tsv": text})

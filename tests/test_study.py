@@ -61,6 +61,7 @@ def attempts(out: Path) -> dict[str, list]:
 
 
 # --- plan ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_plan_of_phang2020_lists_every_job_with_gpu_hours_the_total_and_the_throughput_source(tmp_path):
     p = run_study("plan", PHANG, "--out-dir", tmp_path)
     assert p.returncode == 0, p.stderr
@@ -94,6 +95,7 @@ def test_plan_of_phang2020_lists_every_job_with_gpu_hours_the_total_and_the_thro
         assert command in readme
 
 
+@pytest.mark.slow
 def test_plan_uses_a_measured_throughput_and_says_where_it_came_from(tmp_path, monkeypatch, capsys):
     bench = tmp_path / "gpu_throughput.json"
     bench.write_text(json.dumps({"train_tokens_per_s": 40_000, "device": "NVIDIA H100", "date": "2026-11-29"}))
@@ -140,6 +142,7 @@ def study_variant(tmp_path, **change) -> Path:
     ({"seeds": [0, "one"]}, "seeds must be a list of integers"),
     ({"overrides": ["target.lrr=1"]}, "job mnli/none/s0: unknown config key target.lrr"),
 ])
+@pytest.mark.slow
 def test_bad_study_config_is_one_line_error_before_anything_runs(tmp_path, change, message):
     out = tmp_path / "out"
     commands = [["run", "--launcher", "slurm"]] + ([["plan"], ["run", "--launcher", "local"]] if "intermediate" in change else [])
@@ -150,6 +153,7 @@ def test_bad_study_config_is_one_line_error_before_anything_runs(tmp_path, chang
         assert not out.exists()  # nothing planned, run or submitted
 
 
+@pytest.mark.slow
 def test_unreachable_partition_passes_slurms_own_error_in_one_line_and_submits_nothing(tmp_path):
     need_slurm()
     before = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout
@@ -238,6 +242,7 @@ def test_every_training_run_writes_tensorboard_scalars_equal_to_its_metrics_json
 
 
 # --- bench/bench_gpu.py ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_bench_gpu_without_a_gpu_exits_with_a_clear_message():
     import torch
 
@@ -389,6 +394,7 @@ def test_a_training_job_runs_under_torchrun_with_several_gpus_and_resumes_a_star
     assert isinstance(study.SlurmJob(), submitit.helpers.Checkpointable)  # requeued on preemption or timeout
 
 
+@pytest.mark.slow
 def test_status_shows_a_failed_job_with_its_last_error_line(tmp_path):
     cfg = study_variant(tmp_path, intermediate=["mnli"], targets=["pawsx"], baselines=False, target_overrides={},
                         overrides=yaml.safe_load((ROOT / SMOKE).read_text())["overrides"] + ["data.data_dir=nowhere"])

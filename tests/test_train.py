@@ -196,6 +196,7 @@ def test_every_task_kind_trains_and_scores_end_to_end(tmp_path, name):
     assert all(0 <= float(r["value"]) <= 100 for r in rows)
 
 
+@pytest.mark.slow
 def test_bad_override_fails_before_training_with_one_clear_message(tmp_path):
     p = run_train(["--cfg", SMOKE, *out_args(tmp_path / "bad"), "target.lr=fast"])
     assert p.returncode != 0
