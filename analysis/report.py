@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.covariates import SIZE_MEASURE, uses_cc100
+from analysis.covariates import SIZE_MEASURES, pretraining_corpus
 from analysis.run import PREDICTORS, PRIMARY, primary_tasks
 from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
 from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
@@ -183,7 +183,7 @@ def write_report(out, ctx) -> str:
               "drop tracks distance from English, but not whether intermediate-task training changes that -- that "
               "half needs your own runs (`python correlate.py runs/results.csv --with-published`). The baseline "
               "answer:", ""]
-    unsized = [m for m in dict.fromkeys(drops["model"]) if not uses_cc100(m)]
+    unsized = [m for m in dict.fromkeys(drops["model"]) if pretraining_corpus(m) is None]
     non_parallel = [t for t in dict.fromkeys(drops["target_task"])
                     if not TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
     base = baseline_paragraph(ctx) + [""]
@@ -193,9 +193,10 @@ def write_report(out, ctx) -> str:
     base += retrieval_lines(ctx)
     base += ["", "Rank statistics: Spearman rho with a two-sided permutation p (one sample permuted; exact when all "
              "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
-             f"{MIN_N_CI}). Partial rho: controlling for {SIZE_MEASURE}, for models pretrained on CC-100"
-             + (f" (none for {', '.join(unsized)}: not pretrained on CC-100, and no Wikipedia sizes are shipped)"
-                if unsized else "") + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. "
+             f"{MIN_N_CI}). Partial rho: controlling for pretraining size -- for XLM-R models (CC-100) the "
+             f"{SIZE_MEASURES['cc100']}, for mBERT (Wikipedia) the {SIZE_MEASURES['wikipedia']}"
+             + (f" (none for {', '.join(unsized)}: pretraining corpus unknown from the model name)" if unsized else "")
+             + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. "
              "Only the "
              "pooled row is the pre-specified test; the per-task rows and everything in the appendix are "
              "exploratory.", ""]
@@ -279,12 +280,15 @@ def write_report(out, ctx) -> str:
           "sources combined per feature by union, no imputation. Macrolanguages use the macrolanguage code (ara, "
           "zho, msa, est, swa, fas); A4 reruns the primary test on the standard varieties. URIEL+'s `script` "
           "distance is not used (it describes script type over a language's history: Bulgarian equals German). "
-          f"Size: {SIZE_MEASURE}; Yoruba is not in CC-100.", ""]
+          f"Size for XLM-R rows: {SIZE_MEASURES['cc100']}; Yoruba is not in CC-100. Size for mBERT rows: "
+          f"{SIZE_MEASURES['wikipedia']} (wiki_tokens; analysis/wikipedia_sizes.csv says what each number counts).",
+          ""]
     d = dist.copy()
-    for c in (*PREDICTORS, "log_cc100_gichars", "cc100_gichars"):
+    for c in (*PREDICTORS, "log_cc100_gichars", "cc100_gichars", "log_wiki_tokens"):
         if c in d:
             d[c] = d[c].map(lambda v: _f(v, ".3f"))
-    keep = ["lang", "uriel_code", *PREDICTORS, "script", "cc100_gib", "cc100_gichars", "thin_coverage"]
+    keep = ["lang", "uriel_code", *PREDICTORS, "script", "cc100_gib", "cc100_gichars", "wiki_tokens",
+            "thin_coverage"]
     L += [_table(d[[c for c in keep if c in d]].astype(object).fillna("")), ""]
     L += ["Collinearity (Spearman rho between predictors over the languages analysed): the distances are strongly "
           "correlated, so a correlation with one does not single it out.", "",

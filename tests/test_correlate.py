@@ -116,15 +116,24 @@ def test_primary_numbers_equal_independent_computations(default_run):
 
 
 @pytest.mark.slow
-def test_size_covariate_is_characters_for_xlmr_and_absent_for_mbert(default_run):
+def test_size_covariate_is_characters_for_xlmr_and_wikipedia_tokens_for_mbert(default_run):
     out, _ = default_run
     dist = pd.read_csv(out / "distances.csv").set_index("lang")
     assert dist.loc["hi", "cc100_gichars"] == pytest.approx(20.2 / 3)  # Devanagari: 3 bytes per letter
     assert dist.loc["ru", "cc100_gichars"] == pytest.approx(278.0 / 2) and dist.loc["de", "cc100_gichars"] == 66.6
     assert log_pretraining_size("XLM-R Large", "hi") == pytest.approx(np.log(20.2 / 3))
-    assert np.isnan(log_pretraining_size("mBERT", "hi")) and np.isnan(log_pretraining_size("XLM-R Large", "yo"))
+    assert np.isnan(log_pretraining_size("XLM-R Large", "yo"))
+    assert dist.loc["hi", "wiki_tokens"] == 43_915_945  # mBERT: Wikipedia word tokens
     corr = pd.read_csv(out / "correlations.csv")
-    assert corr.loc[corr["model"] == "mBERT", "partial_spearman"].isna().all()
+    # mBERT's partial rho controls for log Wikipedia tokens: the partial-correlation formula on its XNLI rows
+    drops = pd.read_csv(out / "drops.csv")
+    mx = drops[(drops["model"] == "mBERT") & (drops["target_task"] == "xnli")]
+    rho = stats.spearmanr(np.column_stack([dist.loc[mx["lang"], "syntactic"], mx["abs_drop"],
+                                           dist.loc[mx["lang"], "wiki_tokens"]])).statistic
+    want = (rho[0, 1] - rho[0, 2] * rho[1, 2]) / np.sqrt((1 - rho[0, 2] ** 2) * (1 - rho[1, 2] ** 2))
+    row = corr[(corr["model"] == "mBERT") & (corr["target_task"] == "xnli") & (corr["predictor"] == "syntactic")
+               & (corr["dv"] == "abs_drop")].iloc[0]
+    assert row["partial_spearman"] == pytest.approx(want) and row["n_sized"] == len(mx)
     assert "script" not in set(corr["predictor"])  # URIEL's script-type distance is gone ...
     assert dist.loc["bg", "different_script"] == 1 and dist.loc["de", "different_script"] == 0  # ... a flag instead
     # sensitivity: partial rho with bytes instead of characters, by the partial-correlation formula
