@@ -4,6 +4,7 @@ Run:
     python correlate.py                                  # the published baselines in results/published/
     python correlate.py runs/results.csv --with-published --out results/correlation/mine
     python correlate.py --power                          # size the after-intermediate study before renting GPUs
+    python correlate.py --spm xlmr/sentencepiece.bpe.model --data-dir datasets   # + tokenizer covariates
 
 Input: results CSVs in the schema of data/results.py (evaluate.py / retrieval.py rows, or the published files).
 Output (--out, default results/correlation/): report.md -- its first screen answers the question (what the inputs
@@ -65,6 +66,9 @@ def main(argv=None) -> None:
     p.add_argument("--matrix", action="store_true",
                    help="also write distance_matrix_<distance>.csv (language x language, the languages analysed); "
                         "the genetic matrix takes about a minute the first time, then comes from the cache")
+    p.add_argument("--spm", default=None, help="sentencepiece model: with --data-dir, adds tokenizer fertility "
+                   "and vocabulary overlap with English per language (appendix, tokenizer*.csv)")
+    p.add_argument("--data-dir", default=None, help="the tasks' data folder (data/tasks.py layout), for --spm")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=int, default=40, help="simulated studies per power-table cell")
     p.add_argument("--seed-sd", type=float, default=0.8, help="--power: seed sd of a score, points")
@@ -78,7 +82,8 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     try:
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
-                  not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths])
+                  not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
+                  spm=args.spm, data_dir=args.data_dir)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

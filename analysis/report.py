@@ -9,6 +9,8 @@ tasks, languages, n) is computed from the inputs, so the same code describes a u
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -164,6 +166,39 @@ def after_first_screen(ctx) -> list[str]:
     return L
 
 
+def tokenizer_lines(ctx) -> list[str]:
+    """Appendix A5's tokenizer covariates: fertility and overlap with English per language, their association with
+    the primary model's drop; or how to compute them."""
+    if ctx.get("tokenizer") is None:
+        return ["Tokenizer covariates (fertility, vocabulary overlap with English): not computed; run with "
+                "`--spm SENTENCEPIECE_MODEL --data-dir DATA_DIR` to add them.", ""]
+    tok, assoc = ctx["tokenizer"], ctx["tokenizer_associations"]
+    L = [f"Tokenizer covariates from `{Path(str(ctx['spm'])).name}` on the tasks' text under the data folder "
+         "(analysis/tokenization.py): fertility = sentencepiece pieces per whitespace word (per non-space character "
+         "for zh, ja, th: not comparable, so left out of the fertility rows below); overlap = share of the "
+         "language's piece types that occur in the English text of the same task. Per language "
+         "(tokenizer.csv has the token-weighted overlap and the counts):", ""]
+    if len(tok):
+        t = tok[["task", "split", "lang", "unit", "fertility", "overlap_types"]].copy()
+        t["fertility"] = t["fertility"].map(lambda v: _f(v, ".2f"))
+        t["overlap_types"] = t["overlap_types"].map(lambda v: _f(v, ".3f"))
+        L += [_table(t.rename(columns={"overlap_types": "overlap with English (types)"})), ""]
+    if assoc is not None and len(assoc):
+        L += [f"Association with {ctx['primary_model']}'s {PRIMARY['dv']} (exploratory): rho of the covariate with "
+              f"the drop (permutation p), and the partial rho of {PRIMARY['distance']} distance and the drop "
+              "controlling for the covariate (Freedman-Lane p).", ""]
+        L += [_table(pd.DataFrame({
+            "task/split": assoc["target_task"] + "/" + assoc["split"], "covariate": assoc["covariate"],
+            "n": assoc["n"], "rho with drop (p)": [f"{_f(r)} ({_p(p)})" if np.isfinite(r) else "" for r, p in
+                                                  zip(assoc["rho_with_drop"], assoc["p_rho"])],
+            f"rho {PRIMARY['distance']}": assoc["rho_distance_drop"].map(_f),
+            "partial rho given covariate (p FL)": [f"{_f(r)} ({_p(p)})" if np.isfinite(r) else "" for r, p in
+                                                   zip(assoc["partial_rho_distance"], assoc["p_partial"])],
+            "note": assoc["note"].astype(object).fillna("")})), ""]
+    L += [f"- {n}" for n in ctx["tokenizer_notes"]] + ([""] if ctx["tokenizer_notes"] else [])
+    return L
+
+
 def write_report(out, ctx) -> str:
     corr, drops, dist = ctx["corr"], ctx["drops"], ctx["dist"]
     after_mode = len(ctx["effects"]) > 0
@@ -293,6 +328,7 @@ def write_report(out, ctx) -> str:
     L += ["Collinearity (Spearman rho between predictors over the languages analysed): the distances are strongly "
           "correlated, so a correlation with one does not single it out.", "",
           _table(ctx["collinearity"].map(_f).reset_index().rename(columns={"index": "predictor"})), ""]
+    L += tokenizer_lines(ctx)
     L += ["### A6. Data notes", ""]
     L += [f"- {n}" for n in ctx["notes"]]
     per_task = drops.groupby(["model", "intermediate_task", "target_task", "split"]).size()

@@ -146,9 +146,60 @@ def size_in_bytes(drops, dist, model: str) -> list[dict]:
     return rows
 
 
+TOKENIZER_COVARIATES = ("fertility", "overlap_types")
+
+
+def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resamples: int, seed: int) -> pd.DataFrame:
+    """Per baseline task of `model` with tokenizer covariates: rho of each covariate with the drop (permutation p)
+    and the partial rho of the primary distance and the drop controlling for it (Freedman-Lane p).
+
+    Fertility of the CHARACTER_LANGS (zh, ja, th) counts pieces per character, not per word: left out of the
+    fertility rows (said in `left_out`); the overlap uses every language.
+    """
+    from analysis.stats import _rank, correlation_permutation_p, freedman_lane_p, partial_spearman
+    from analysis.tokenization import CHARACTER_LANGS
+
+    d = dist.set_index("lang")[PRIMARY["distance"]]
+    base = drops[(drops["model"] == model) & (drops["intermediate_task"] == "none") & drops[PRIMARY["dv"]].notna()]
+    rows = []
+    for i, ((task, split), g) in enumerate(base.groupby(["target_task", "split"], sort=False)):
+        t = tok[tok["task"] == task].set_index("lang")
+        for j, cov in enumerate(TOKENIZER_COVARIATES):
+            skip = set(CHARACTER_LANGS) if cov == "fertility" else set()
+            k = g[g["lang"].isin(t.index) & ~g["lang"].isin(skip) & d.reindex(g["lang"]).notna().to_numpy()]
+            row = {"model": model, "target_task": task, "split": split, "covariate": cov, "n": len(k),
+                   "langs": " ".join(k["lang"]),
+                   "left_out": " ".join(sorted(set(g["lang"]) & skip & set(t.index)))}
+            if len(k) < MIN_N:
+                rows.append({**row, "note": f"n = {len(k)} < {MIN_N}: no coefficient"})
+                continue
+            c = t.loc[k["lang"], cov].to_numpy(float)
+            y = k[PRIMARY["dv"]].to_numpy(float)
+            x = d.loc[k["lang"]].to_numpy(float)
+            rng = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, i, j]).spawn(2)]
+            row["rho_with_drop"] = float(stats.spearmanr(c, y).statistic)
+            row["p_rho"] = float(correlation_permutation_p(c, y, n_resamples, rng[0])[1])
+            row["rho_distance_drop"] = float(stats.spearmanr(x, y).statistic)
+            ranks = np.column_stack([np.ones(len(k)), _rank(x), _rank(c)])
+            if np.linalg.matrix_rank(ranks) < 3:
+                row["note"] = "distance and covariate have the same ranks: no partial rho"
+            else:
+                row["partial_rho_distance"] = partial_spearman(x, y, c)
+                row["p_partial"] = freedman_lane_p(_rank(y), _rank(x), _rank(c), n_resamples, rng[1])
+            rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=["model", "target_task", "split", "covariate", "n", "rho_with_drop",
+                                               "p_rho", "rho_distance_drop", "partial_rho_distance", "p_partial",
+                                               "langs", "left_out", "note"])
+
+
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
-        plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None) -> dict:
-    """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings)."""
+        plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None, spm=None,
+        data_dir=None) -> dict:
+    """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
+
+    With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
+    language (analysis/tokenization.py) and their association with the primary model's drop (tokenizer.csv,
+    tokenizer_associations.csv, the report's appendix)."""
     from analysis import plots as plotting
     from analysis import report
 
@@ -159,6 +210,14 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
         nonlocal t
         timings[name], t = time.perf_counter() - t, time.perf_counter()
 
+    if (spm is None) != (data_dir is None):
+        raise ValueError("tokenizer covariates need both a sentencepiece model (--spm) and a data folder (--data-dir)")
+    if spm is not None:  # bad inputs fail before any work
+        from analysis.tokenization import load_spm
+
+        load_spm(spm)
+        if not Path(data_dir).is_dir():
+            raise ValueError(f"{data_dir}: no such data folder (--data-dir)")
     scores, set_aside, notes, kept = load_scores(paths)
     drops, left_out = compute_drops(scores)
     if drops.empty:
@@ -181,6 +240,17 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
              if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir)
     lap("pooled_models")
+    tok, tok_assoc, tok_notes = None, None, []
+    if spm is not None and data_dir is not None:
+        from analysis.tokenization import tokenizer_covariates
+
+        tasks = [t for t in dict.fromkeys(drops["target_task"]) if TASKS[t].kind != "retrieval"]
+        tok, tok_notes = tokenizer_covariates(spm, data_dir, tasks)
+        tok_assoc = tokenizer_associations(drops, dist, tok, model, n_resamples, seed)
+        for name, table in (("tokenizer.csv", tok), ("tokenizer_associations.csv", tok_assoc)):
+            with atomic_path(out / name) as tmp:
+                table.to_csv(tmp, index=False)
+        lap("tokenizer")
     ns = sorted({int(n) for n in corr["n"].dropna() if n >= MIN_N})
     small_n = pd.DataFrame([small_n_row(n, n_resamples) for n in ns])
     collinearity = dist[dist["lang"] != "en"][list(PREDICTORS)].corr(method="spearman")
@@ -199,7 +269,8 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,
                seed=seed, inputs=display_paths or [str(p) for p in paths], timings=timings, small_n=small_n,
                sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model),
-               retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm)
+               retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
+               tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)

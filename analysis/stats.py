@@ -191,6 +191,12 @@ def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
         out["note"] = "; ".join(notes)
         return out
     xs, ys, zs = x[sized], y[sized], log_size[sized]
+    ranks = np.column_stack([np.ones_like(xs), _rank(xs), _rank(zs)])
+    raw = np.column_stack([np.ones_like(xs), xs, zs])
+    if np.ptp(ys) == 0 or min(np.linalg.matrix_rank(ranks), np.linalg.matrix_rank(raw)) < 3:
+        notes.append("distance and size are collinear (or constant) over the sized languages: no size adjustment")
+        out["note"] = "; ".join(notes)
+        return out
     out["partial_spearman"] = partial_spearman(xs, ys, zs)
     out["p_partial"] = freedman_lane_p(_rank(ys), _rank(xs), _rank(zs), n_resamples, rng_partial)
     X = np.column_stack([np.ones_like(xs), xs, zs])

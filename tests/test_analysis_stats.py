@@ -244,3 +244,12 @@ def test_after_intermediate_model_equals_statsmodels_with_the_cell_component():
     assert res["coef_per_0.1"] == pytest.approx(0.1 * fit.params["distance"], rel=1e-4)
     assert res["se_per_0.1"] == pytest.approx(0.1 * fit.bse["distance"], rel=1e-3)
     assert res["cell_var"] == pytest.approx(float(np.asarray(fit.vcomp)[0]), rel=1e-3, abs=1e-6)
+
+
+def test_distance_and_size_with_the_same_ranks_give_no_size_adjustment_and_a_reason():
+    # mBERT's MLQA: six languages whose syntactic distance and Wikipedia size rank identically (reversed)
+    x = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    size = np.log([946e6, 689e6, 269e6, 180e6, 169e6, 44e6])
+    out = S.measure_association(x, np.array([3.0, 5.0, 4.0, 9.0, 8.0, 12.0]), size, list("abcdef"), 99, 0)
+    assert np.isfinite(out["spearman_rho"]) and "partial_spearman" not in out
+    assert "distance and size are collinear" in out["note"]
