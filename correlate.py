@@ -47,9 +47,11 @@ def power(args) -> None:
     langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
     design = xtreme_design(english_distances(langs, args.metric, args.cache_dir), seed_sd=args.seed_sd)
     t0 = time.perf_counter()
-    table = power_table(design, reps=args.power_reps, seed=args.seed)
-    print(format_power(table, design, args.power_reps))
-    print(f"correlate.py --power: {len(table)} cells x {args.power_reps} studies in {time.perf_counter() - t0:.0f} s")
+    reps = args.power_reps or (100 if args.power_method == "means" else 40)
+    table = power_table(design, reps=reps, seed=args.seed, method=args.power_method)
+    print(format_power(table, design, reps, args.power_method))
+    print(f"correlate.py --power: {len(table)} cells x {reps} studies ({args.power_method}) "
+          f"in {time.perf_counter() - t0:.0f} s")
 
 
 def main(argv=None) -> None:
@@ -70,7 +72,11 @@ def main(argv=None) -> None:
                    "and vocabulary overlap with English per language (appendix, tokenizer*.csv)")
     p.add_argument("--data-dir", default=None, help="the tasks' data folder (data/tasks.py layout), for --spm")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
-    p.add_argument("--power-reps", type=int, default=40, help="simulated studies per power-table cell")
+    p.add_argument("--power-reps", type=int, default=None,
+                   help="simulated studies per power-table cell (default 100; 40 with --power-method mixed)")
+    p.add_argument("--power-method", choices=("means", "mixed"), default="means",
+                   help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
+                        "model the report runs (about 8 minutes with 40 studies per cell)")
     p.add_argument("--seed-sd", type=float, default=0.8, help="--power: seed sd of a score, points")
     args = p.parse_args(argv)
     if args.power:

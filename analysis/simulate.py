@@ -16,11 +16,15 @@ seed_effects -> after_intermediate_models path as real runs (analysis/scores.py,
 
 Measured (validate): over many simulated studies, how often the 95% interval covers the planted slope (close to 95%),
 how often the language-level permutation p < 0.05 when nothing is planted (at most 5% plus Monte Carlo error), and
-the probability of detection (p < 0.05) for each cell of the power grid.
+the probability of detection (p < 0.05) for each cell of the power grid (power_table). The power grid's default test
+is means_test -- the language effects' slope on distance with the same language-level permutation p, about 60 times
+cheaper than the mixed model and in agreement with it on the same studies (the tests check it); `method="mixed"`
+runs the full model (`correlate.py --power --power-method mixed --power-reps 40`: about 8 minutes on 2 cores).
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -113,9 +117,71 @@ def validate(design: Design, n_studies: int, n_resamples: int = 199, seed: int =
             "not_converged": flagged}
 
 
+def study_effects(frame: pd.DataFrame, inter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lang, target, effect) per non-English intermediate-task row of a simulated study: score_after(seed) minus the
+    mean over seeds of the baseline score -- seed_effects's definition (analysis/scores.py), in numpy for the power
+    grid's thousands of studies (tests/test_analysis_simulate.py checks the two agree)."""
+    v = frame["value"].to_numpy(float)
+    lang = frame["lang"].to_numpy(str)
+    target = (frame["target_task"] + "/" + frame["split"]).to_numpy(str)
+    codes, _ = pd.factorize(pd.Series(target) + "|" + pd.Series(lang))
+    base = (frame["intermediate_task"] == "none").to_numpy()
+    mean = np.bincount(codes[base], v[base], minlength=codes.max() + 1) / np.maximum(
+        np.bincount(codes[base], minlength=codes.max() + 1), 1)
+    has_base = np.bincount(codes[base], minlength=codes.max() + 1) > 0
+    rows = (frame["intermediate_task"] == inter).to_numpy() & (lang != "en") & has_base[codes]
+    return lang[rows], target[rows], v[rows] - mean[codes[rows]]
+
+
+def language_effects(frame: pd.DataFrame, inter: str) -> pd.Series:
+    """Per language, the intermediate task's effect with the target tasks' means removed: the language coefficients
+    of the additive least-squares fit effect ~ C(language) + C(target task) over every seed row (study_effects)."""
+    lang, target, effect = study_effects(frame, inter)
+    langs, li = np.unique(lang, return_inverse=True)
+    targets, ti = np.unique(target, return_inverse=True)
+    X = np.zeros((len(effect), len(langs) + len(targets) - 1))
+    X[np.arange(len(effect)), li] = 1.0
+    rest = ti > 0
+    X[np.flatnonzero(rest), len(langs) + ti[rest] - 1] = 1.0
+    beta = np.linalg.lstsq(X, effect, rcond=None)[0]
+    return pd.Series(beta[:len(langs)], index=langs)
+
+
+def means_test(frame: pd.DataFrame, design: Design, inter: str = "mnli", n_resamples: int = 999, rng=None) -> dict:
+    """The power path's test: OLS slope of the language effects (language_effects) on distance, with a language-level
+    permutation p (distances permuted among languages; all L! orders when L! <= n_resamples). It is the mixed
+    model's test with the language as the unit and equal weights: same effective n (languages), same permutation
+    scheme; tests/test_analysis_simulate.py checks it agrees with the mixed model on the same studies."""
+    y = language_effects(frame, inter)
+    d = np.array([design.distances[lang] for lang in y.index])
+    dc, yc = d - d.mean(), y.to_numpy() - y.to_numpy().mean()
+    sxx = float(dc @ dc)
+    rng = rng if rng is not None else np.random.default_rng()
+    exact = math.factorial(len(d)) <= n_resamples
+    perms = (np.array(list(itertools.permutations(range(len(d))))) if exact
+             else rng.permuted(np.tile(np.arange(len(d)), (n_resamples, 1)), axis=1))
+    observed = abs(float(dc @ yc))
+    stats_ = np.abs(dc[perms] @ yc)
+    hits = int((stats_ >= observed * (1 - 1e-9)).sum())
+    return {"coef_per_0.1": 0.1 * float(dc @ yc) / sxx, "n_langs": len(d),
+            "p_perm": hits / len(perms) if exact else (hits + 1) / (len(perms) + 1)}
+
+
+POWER_METHODS = ("means", "mixed")
+
+
 def power_table(design: Design, seeds=(1, 3, 5), n_langs=(6, 10, 15), effects=(0.0, 0.5, 1.0, 2.0),
-                reps: int = 40, n_resamples: int = 199, seed: int = 0) -> pd.DataFrame:
-    """P(language-level permutation p < 0.05) per (seeds, languages, planted effect per +0.1 distance)."""
+                reps: int = 100, n_resamples: int | None = None, seed: int = 0, method: str = "means") -> pd.DataFrame:
+    """P(language-level permutation p < 0.05) per (seeds, languages, planted effect per +0.1 distance).
+
+    method "means" (default, about 5 ms a study): means_test; "mixed" (about 0.3 s a study): the full
+    after-intermediate mixed model (analyse), as the report runs it. n_resamples: permutations per study (default
+    999 for means, 199 for mixed). mc_se: the Monte Carlo SE of p_detect, sqrt(p (1 - p) / reps),
+    at least 1 / reps (so a cell at 0 or 1 does not read as exact).
+    """
+    if method not in POWER_METHODS:
+        raise ValueError(f"unknown power method {method!r}: expected one of {', '.join(POWER_METHODS)}")
+    n_resamples = n_resamples or (999 if method == "means" else 199)
     rng = np.random.default_rng(seed)
     rows = []
     for s in seeds:
@@ -124,23 +190,30 @@ def power_table(design: Design, seeds=(1, 3, 5), n_langs=(6, 10, 15), effects=(0
                 hits = 0
                 for i in range(reps):
                     d = subset(replace(design, n_seeds=s, planted={"mnli": eff}), k, rng)
-                    res = analyse(simulate_results(d, rng), d, n_resamples, seed=[seed, s, k, i])
-                    hits += bool((res["p_perm"] < 0.05).iloc[0])
+                    frame = simulate_results(d, rng)
+                    if method == "means":
+                        p = means_test(frame, d, "mnli", n_resamples, np.random.default_rng([seed, s, k, i]))["p_perm"]
+                    else:
+                        p = analyse(frame, d, n_resamples, seed=[seed, s, k, i])["p_perm"].iloc[0]
+                    hits += bool(p < 0.05)
                 p = hits / reps
                 rows.append({"seeds": s, "languages": min(k, len(design.distances)), "effect_per_0.1": eff,
                              "p_detect": p, "mc_se": math.sqrt(max(p * (1 - p), 1 / reps) / reps)})
     return pd.DataFrame(rows)
 
 
-def format_power(table: pd.DataFrame, design: Design, reps: int) -> str:
-    """The power table as text: rows (seeds, languages), columns the planted effect."""
-    wide = table.pivot_table(index=["seeds", "languages"], columns="effect_per_0.1", values="p_detect")
+def format_power(table: pd.DataFrame, design: Design, reps: int, method: str = "means") -> str:
+    """The power table as text: rows (seeds, languages), columns the planted effect, each cell 'p (MC SE)'."""
+    cells = table.assign(cell=[f"{p:.2f} ({se:.2f})" for p, se in zip(table["p_detect"], table["mc_se"])])
+    wide = cells.pivot(index=["seeds", "languages"], columns="effect_per_0.1", values="cell")
     wide.columns = [f"{c:g} pt/0.1" for c in wide.columns]
-    head = (f"Power of the after-intermediate test (language-level permutation p < 0.05), {reps} simulated studies "
-            f"per cell (Monte Carlo SE up to {0.5 / math.sqrt(reps):.2f}); target tasks: "
+    test = ("the language-effects permutation test (means_test; `--power-method mixed` runs the full mixed model)"
+            if method == "means" else "the full after-intermediate mixed model's language-level permutation test")
+    head = (f"Power of the after-intermediate test (permutation p < 0.05): probability of detection (Monte Carlo SE) "
+            f"over {reps} simulated studies per cell, by {test}; target tasks: "
             f"{', '.join(TASKS[t].display_name or t for t in design.tasks)}; seed sd {design.seed_sd} points, language "
             f"sd {design.lang_sd}; one intermediate task. Column 0 is the false-positive rate.")
-    return head + "\n" + wide.to_string(float_format=lambda v: f"{v:.2f}")
+    return head + "\n" + wide.to_string()
 
 
 def main(argv=None) -> None:

@@ -99,11 +99,13 @@ def test_power_flag_prints_the_table(monkeypatch, capsys):
     monkeypatch.setattr(sim, "xtreme_design", lambda dist, **kw: d)
     monkeypatch.setattr("analysis.distances.english_distances", lambda *a, **k: pd.DataFrame({"lang": ["de"]}))
     real = sim.power_table
-    monkeypatch.setattr(sim, "power_table", lambda design, reps, seed: real(design, seeds=(1,), n_langs=(6,),
-                                                                           effects=(0.0, 2.0), reps=reps, seed=seed))
+    monkeypatch.setattr(sim, "power_table", lambda design, reps, seed, method: real(
+        design, seeds=(1,), n_langs=(6,), effects=(0.0, 2.0), reps=reps, seed=seed, method=method))
     correlate.main(["--power", "--power-reps", "3"])
     out = capsys.readouterr().out
-    assert "Power of the after-intermediate test" in out and "correlate.py --power: 2 cells x 3 studies" in out
+    assert "Power of the after-intermediate test" in out and "correlate.py --power: 2 cells x 3 studies (means)" in out
+    assert "by the language-effects permutation test" in out
+    assert out.count("(0.33)") == 2  # each cell's MC SE: sqrt(max(p (1 - p), 1/3) / 3) = 0.33 for 3 studies
 
 
 @pytest.mark.slow
@@ -120,3 +122,70 @@ def test_simulated_results_file_gives_the_after_intermediate_first_screen(tmp_pa
     assert first[2].startswith("- sim-xlmr | mnli: the effect changes by ") and "points per +0.1 syntactic" in first[2]
     after = pd.read_csv(tmp_path / "out" / "after_intermediate.csv")
     assert after["n_langs"].iloc[0] == 10 and after["n_seeds"].iloc[0] == 2
+
+
+# ------------------------------------------------------------------------------------- the power grid's cheap test
+def test_study_effects_equal_seed_effects():
+    from analysis.scores import seed_effects
+
+    d = small_design(planted={"mnli": 1.0, "squad_v1": 0.0})
+    frame = sim.simulate_results(d, np.random.default_rng(5))
+    lang, target, effect = sim.study_effects(frame, "mnli")
+    ref = seed_effects(frame.assign(value=frame["value"].astype(float)))
+    ref = ref[ref["intermediate_task"] == "mnli"]
+    got = sorted(zip(target, lang, np.round(effect, 9)))
+    want = sorted(zip(ref["target_task"] + "/" + ref["split"], ref["lang"], np.round(ref["effect"], 9)))
+    assert got == want and len(got) == 2 * (10 + 7)  # 2 seeds x (XNLI + XQuAD languages)
+
+
+def test_means_test_equals_the_mixed_model_slope_on_a_balanced_design():
+    # one target task, every language and seed present: the GLS slope of a language-level covariate is the OLS
+    # slope of the language means, whatever the variance components
+    langs = [lang for lang in TASKS["xnli"].langs if lang != "en"][:8]
+    d = sim.Design(distances=dict(zip(langs, np.linspace(0.3, 0.7, 8))), tasks={"xnli": tuple(langs)}, n_seeds=3,
+                   planted={"mnli": 1.0})
+    frame = sim.simulate_results(d, np.random.default_rng(7))
+    mixed = sim.analyse(frame, d, 99)["coef_per_0.1"].iloc[0]
+    assert sim.means_test(frame, d, n_resamples=99)["coef_per_0.1"] == pytest.approx(mixed, rel=1e-4)
+
+
+def test_means_test_p_is_exact_over_all_language_orders():
+    import itertools
+
+    langs = [lang for lang in TASKS["xnli"].langs if lang != "en"][:6]
+    d = sim.Design(distances=dict(zip(langs, [0.3, 0.5, 0.35, 0.6, 0.45, 0.7])), tasks={"xnli": tuple(langs)},
+                   n_seeds=2, planted={"mnli": 2.0})
+    frame = sim.simulate_results(d, np.random.default_rng(8))
+    y = sim.language_effects(frame, "mnli")
+    x = np.array([d.distances[lang] for lang in y.index])
+    slopes = [abs(np.polyfit(x[list(p)], y.to_numpy(), 1)[0]) for p in itertools.permutations(range(6))]
+    want = np.mean(np.array(slopes) >= abs(np.polyfit(x, y.to_numpy(), 1)[0]) * (1 - 1e-9))
+    assert sim.means_test(frame, d, n_resamples=720)["p_perm"] == pytest.approx(want)
+
+
+@pytest.mark.slow
+def test_means_test_agrees_with_the_mixed_model_on_the_same_studies():
+    d = small_design()
+    for eff in (0.0, 1.5):
+        rng = np.random.default_rng(int(eff * 10))
+        decisions = []
+        for i in range(25):
+            study = replace_planted(d, eff)
+            frame = sim.simulate_results(study, rng)
+            p_mixed = sim.analyse(frame, study, 199, seed=i)["p_perm"].iloc[0]
+            p_means = sim.means_test(frame, study, n_resamples=999, rng=np.random.default_rng(i))["p_perm"]
+            decisions.append((p_mixed < 0.05, p_means < 0.05))
+        decisions = np.array(decisions)
+        assert (decisions[:, 0] == decisions[:, 1]).mean() >= 0.88, (eff, decisions.mean(0))
+        assert abs(decisions[:, 0].mean() - decisions[:, 1].mean()) <= 0.12, (eff, decisions.mean(0))
+
+
+def replace_planted(design, eff):
+    from dataclasses import replace
+
+    return replace(design, planted={"mnli": eff})
+
+
+def test_unknown_power_method_is_refused():
+    with pytest.raises(ValueError, match="unknown power method 'fast'"):
+        sim.power_table(small_design(), reps=1, method="fast")

@@ -125,13 +125,13 @@ def test_size_covariate_is_characters_for_xlmr_and_wikipedia_tokens_for_mbert(de
     assert np.isnan(log_pretraining_size("XLM-R Large", "yo"))
     assert dist.loc["hi", "wiki_tokens"] == 43_915_945  # mBERT: Wikipedia word tokens
     corr = pd.read_csv(out / "correlations.csv")
-    # mBERT's partial rho controls for log Wikipedia tokens: the partial-correlation formula on its XNLI rows
+    # mBERT's partial rho controls for log Wikipedia tokens: the partial-correlation formula on its XQuAD rows
     drops = pd.read_csv(out / "drops.csv")
-    mx = drops[(drops["model"] == "mBERT") & (drops["target_task"] == "xnli")]
+    mx = drops[(drops["model"] == "mBERT") & (drops["target_task"] == "xquad")]
     rho = stats.spearmanr(np.column_stack([dist.loc[mx["lang"], "syntactic"], mx["abs_drop"],
                                            dist.loc[mx["lang"], "wiki_tokens"]])).statistic
     want = (rho[0, 1] - rho[0, 2] * rho[1, 2]) / np.sqrt((1 - rho[0, 2] ** 2) * (1 - rho[1, 2] ** 2))
-    row = corr[(corr["model"] == "mBERT") & (corr["target_task"] == "xnli") & (corr["predictor"] == "syntactic")
+    row = corr[(corr["model"] == "mBERT") & (corr["target_task"] == "xquad") & (corr["predictor"] == "syntactic")
                & (corr["dv"] == "abs_drop")].iloc[0]
     assert row["partial_spearman"] == pytest.approx(want) and row["n_sized"] == len(mx)
     assert "script" not in set(corr["predictor"])  # URIEL's script-type distance is gone ...
