@@ -71,6 +71,9 @@ def main(argv=None) -> None:
     p.add_argument("--spm", default=None, help="sentencepiece model: with --data-dir, adds tokenizer fertility "
                    "and vocabulary overlap with English per language (appendix, tokenizer*.csv)")
     p.add_argument("--data-dir", default=None, help="the tasks' data folder (data/tasks.py layout), for --spm")
+    p.add_argument("--sensitivity-imputed", action="store_true",
+                   help="also run the primary test on distances from urielplus's own imputation of missing features "
+                        "(appendix A4; about a minute the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=int, default=None,
                    help="simulated studies per power-table cell (default 100; 40 with --power-method mixed)")
@@ -89,7 +92,7 @@ def main(argv=None) -> None:
     try:
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
-                  spm=args.spm, data_dir=args.data_dir)
+                  spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

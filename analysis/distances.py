@@ -5,6 +5,7 @@ Run:
     python -m analysis.distances --metric cosine de ja
     python -m analysis.distances --matrix results/distances   # language x language matrices (genetic is slow)
     python -m analysis.distances --codes standard      # the standard-variety codes for macrolanguages (sensitivity)
+    python -m analysis.distances --imputed de kk       # on urielplus's imputed features (sensitivity; ~1 minute)
 
 What is computed (urielplus 1.3.2, `URIELPlus().new_distance(distance, ["eng", code])`):
 - distances: syntactic (`S_` features), phonological (`P_`), inventory (`INV_`), featural (all typological
@@ -74,6 +75,8 @@ URIEL_CODES = {
 # Sensitivity: the standard variety instead of the macrolanguage (`codes="standard"`); other codes as above.
 STANDARD_VARIETY_CODES = {"ar": "arb", "zh": "cmn", "ms": "zsm", "et": "ekk", "sw": "swh", "fa": "pes"}
 CODE_SETS = ("macrolanguage", "standard")
+# Sensitivity: urielplus's own imputation of missing typological features (impute_urielplus; `imputed=True`).
+IMPUTATION = {"strategy": "knn", "k": 10}
 _URIEL_FILES = ("family_features.npz", "features.npz", "geocoord_features.npz", "script_features.npz")
 
 
@@ -146,10 +149,43 @@ def load_urielplus(cache_dir: str | os.PathLike | None = None):
     return u
 
 
-def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage") -> Path:
+def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage", imputed: bool = False) -> Path:
     key = json.dumps([metadata.version("urielplus"), metric, DISTANCES, URIEL_CODES, THIN_KNOWN, THIN_SHARED]
-                     + ([STANDARD_VARIETY_CODES] if codes == "standard" else []), sort_keys=True)
-    return cache_dir / "uriel" / f"english_distances_{metric}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.csv"
+                     + ([STANDARD_VARIETY_CODES] if codes == "standard" else [])
+                     + ([IMPUTATION] if imputed else []), sort_keys=True)
+    stem = "english_distances_imputed" if imputed else "english_distances"
+    return cache_dir / "uriel" / f"{stem}_{metric}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.csv"
+
+
+def impute_urielplus(u, work_dir) -> None:
+    """Fill the missing typological features of a loaded URIELPlus in place with urielplus's own imputation: its
+    aggregation (union over sources, then its genetic fill from parent languages), its k-nearest-neighbour imputer
+    (scikit-learn KNNImputer with keep_empty_features, through `_standard_impute`) with k = IMPUTATION["k"], its
+    rounding for union data, -1 for what stays unknown -- the steps of `imputation_interface(strategy="knn")`.
+
+    The public `knn_imputation()` / `imputation_interface(..., hyperparameter_range=...)` first chooses k by
+    cross-validation, which fails in urielplus 1.3.2 (its joblib workers do not see the scikit-learn names it loads
+    lazily: "'NoneType' object is not callable"; in threads, a KeyError on its per-fold quantile keys), and its
+    softimpute needs fancyimpute, not installed; so k is fixed and the quality evaluation is not run. Nothing is
+    written into the install (work_dir receives any file urielplus writes). About a minute on 2 cores:
+    `english_distances(..., imputed=True)` caches the distances.
+    """
+    from urielplus import urielplus_imputation as ui
+
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    with _quiet():
+        ui._load_imputation_dependencies(IMPUTATION["strategy"])
+        frame = u._make_csv(str(work_dir), file="features.npz")  # aggregates data[1] (union + genetic fill)
+        langs, feats = frame["language"].to_numpy(), frame.columns[1:]
+        X, feature_types = u._preprocess_data(frame.drop(columns="language"))
+        imputed = u._standard_impute(X=X, imputer_class=ui.KNNImputer, strategy="knn",
+                                     hyperparameter=IMPUTATION["k"], feature_types=feature_types,
+                                     file_path_to_save_npz=str(work_dir))
+        u._apply_ewave_restriction_if_enabled(imputed, langs.astype(str), feats, idx=1)
+        if u.get_aggregation() == "U":
+            imputed = np.round(imputed)
+    imputed = np.where(np.isnan(imputed), -1.0, imputed)
+    u.data[1] = imputed.reshape(imputed.shape[0], imputed.shape[1], 1)
 
 
 def _compute(u, langs: list[str], codes: str = "macrolanguage") -> pd.DataFrame:
@@ -182,12 +218,14 @@ def _compute(u, langs: list[str], codes: str = "macrolanguage") -> pd.DataFrame:
 
 
 def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLike | None = None,
-                      uriel=None, codes: str = "macrolanguage") -> pd.DataFrame:
+                      uriel=None, codes: str = "macrolanguage", imputed: bool = False) -> pd.DataFrame:
     """English-to-L distances and coverage, one row per language (in the given order).
 
     Columns: lang, uriel_code, the DISTANCES (NaN where undefined), known_typological, shared_<distance> for the
     typological distances, thin_coverage (empty, or why the coverage is thin). Languages not yet in the cache are
-    computed (with `uriel`, a URIELPlus from load_urielplus, when given) and added to it.
+    computed (with `uriel`, a URIELPlus from load_urielplus, when given) and added to it. imputed=True: on the
+    features completed by urielplus's imputation (impute_urielplus, run on a fresh load unless `uriel` is given,
+    which must then already be imputed); its own cache file. The coverage columns then count imputed features.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown distance metric {metric!r}: expected one of {METRICS}")
@@ -195,11 +233,15 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
     for lang in langs:
         uriel_code(lang, codes)  # unknown codes fail before any work
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = _cache_file(cache_dir, metric, codes)
+    path = _cache_file(cache_dir, metric, codes, imputed)
     cached = pd.read_csv(path, keep_default_na=True) if path.exists() else pd.DataFrame(columns=["lang"])
     missing = [lang for lang in langs if lang not in set(cached["lang"])]
     if missing:
-        u = uriel if uriel is not None else load_urielplus(cache_dir)
+        u = uriel
+        if u is None:
+            u = load_urielplus(cache_dir)
+            if imputed:
+                impute_urielplus(u, cache_dir / "uriel" / "imputation")
         previous = u.get_distance_metric()
         u.set_distance_metric(metric)
         try:
@@ -264,6 +306,7 @@ def main(argv=None) -> None:
     p.add_argument("--matrix", metavar="OUT_DIR", help="write distance_matrix_<distance>.csv files here")
     p.add_argument("--codes", choices=CODE_SETS, default="macrolanguage",
                    help="macrolanguage codes (default) or the standard varieties (ar -> arb, zh -> cmn, ...)")
+    p.add_argument("--imputed", action="store_true", help="on features completed by urielplus's own imputation")
     args = p.parse_args(argv)
     langs = args.langs or sorted(URIEL_CODES)
     try:
@@ -273,7 +316,8 @@ def main(argv=None) -> None:
                     m.to_csv(tmp)
             print(f"wrote {len(DISTANCES)} matrices ({len(langs)} languages) to {args.matrix}")
         else:
-            print(english_distances(langs, args.metric, args.cache_dir, codes=args.codes).to_string(index=False))
+            print(english_distances(langs, args.metric, args.cache_dir, codes=args.codes,
+                                    imputed=args.imputed).to_string(index=False))
     except ValueError as e:
         sys.exit(f"analysis.distances: {e}")
 

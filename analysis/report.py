@@ -308,8 +308,12 @@ def write_report(out, ctx) -> str:
               f"{display(r['task'])} {r['bytes']:.2f} (characters: {r['characters']:.2f}, n = {r['n']})"
               for r in ctx["size_in_bytes"]) or "no task to compare") + ". Characters are reported because bytes "
           "count a Hindi or Chinese letter three times.",
-          "- urielplus's own imputation (knn/softimpute over the URIEL+ databases) is not run: distances use known "
-          "features only; thin coverage is flagged in A5.", ""]
+          ("- urielplus's own imputation: see its row above (missing typological features filled by urielplus's "
+           "k-nearest-neighbour imputation over all URIEL+ languages; the reported distances use known features only)."
+           if ctx.get("sensitivity_imputed") else
+           "- urielplus's own imputation of missing features is not run by default (about a minute): "
+           "`--sensitivity-imputed` adds the primary test on imputed distances here; the reported distances use "
+           "known features only, and thin coverage is flagged in A5."), ""]
     L += ["### A5. Distances and covariates", "",
           f"URIEL+ (urielplus) {ctx['metric']} distances from English; data: the URIEL data shipped with urielplus, "
           "sources combined per feature by union, no imputation. Macrolanguages use the macrolanguage code (ara, "

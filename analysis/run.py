@@ -113,11 +113,20 @@ def retrieval_summary(drops: pd.DataFrame, dist: pd.DataFrame, model: str) -> li
     return out
 
 
-def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: str, cache_dir) -> list[dict]:
-    """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...)."""
+def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: str, cache_dir,
+                imputed: bool = False) -> list[dict]:
+    """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...) and, with
+    `imputed`, on distances from urielplus's own imputation of missing features (analysis/distances.py
+    impute_urielplus; about a minute the first time, then cached)."""
+    from analysis.distances import IMPUTATION
+
+    variants = [("macrolanguage codes (as reported)", dist),
+                ("standard-variety codes", english_distances(list(dist["lang"]), metric, cache_dir, codes="standard"))]
+    if imputed:
+        variants.append((f"urielplus imputation ({IMPUTATION['strategy']}, k = {IMPUTATION['k']})",
+                         english_distances(list(dist["lang"]), metric, cache_dir, imputed=True)))
     rows = []
-    alt = english_distances(list(dist["lang"]), metric, cache_dir, codes="standard")
-    for name, table in (("macrolanguage codes (as reported)", dist), ("standard-variety codes", alt)):
+    for name, table in variants:
         r = pooled_drop_model(drops, table, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_resamples,
                               seed=seed)
         rows.append({"variant": name, **{k: r.get(k) for k in ("n_langs", "coef_per_0.1", "ci_low_per_0.1",
@@ -194,7 +203,7 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
 
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None, spm=None,
-        data_dir=None) -> dict:
+        data_dir=None, sensitivity_imputed: bool = False) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
 
     With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
@@ -238,7 +247,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     pooled_effects = effects[effects["target_task"].isin(primary_tasks())]  # as for the baselines: parallel tasks
     after = (after_intermediate_models(pooled_effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
              if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
-    sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir)
+    sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
     lap("pooled_models")
     tok, tok_assoc, tok_notes = None, None, []
     if spm is not None and data_dir is not None:
@@ -270,7 +279,8 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                seed=seed, inputs=display_paths or [str(p) for p in paths], timings=timings, small_n=small_n,
                sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model),
                retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
-               tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir)
+               tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir,
+               sensitivity_imputed=sensitivity_imputed)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)

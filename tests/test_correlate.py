@@ -142,7 +142,11 @@ def test_size_covariate_is_characters_for_xlmr_and_wikipedia_tokens_for_mbert(de
     rho = stats.spearmanr(np.column_stack([dist.loc[xnli["lang"], "syntactic"], xnli["abs_drop"],
                                            np.log(dist.loc[xnli["lang"], "cc100_gib"])])).statistic
     partial = (rho[0, 1] - rho[0, 2] * rho[1, 2]) / np.sqrt((1 - rho[0, 2] ** 2) * (1 - rho[1, 2] ** 2))
-    assert f"XNLI {partial:.2f} (characters: 0.83, n = 14)" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert f"XNLI {partial:.2f} (characters: 0.83, n = 14)" in report
+    assert "for mBERT (Wikipedia) the log Wikipedia size in word tokens" in report
+    assert "`--sensitivity-imputed` adds the primary test on imputed distances" in report  # opt-in, said so
+    assert "Tokenizer covariates (fertility, vocabulary overlap with English): not computed" in report
 
 
 @pytest.mark.slow
@@ -337,3 +341,27 @@ def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir):
     mine = drops[drops["model"] == "m"]
     assert mine["rel_drop"].isna().all() and list(mine["abs_drop"]) == [-10.0, 0.0, -20.0, -5.0, 0.0]
     assert "| m | none | xnli | dev | en | score(en) = 0: rel_drop undefined" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_sensitivity_imputed_adds_the_primary_test_on_imputed_distances(monkeypatch):
+    langs = ["de", "es", "fr", "ru", "hi", "ar", "zh", "tr", "vi", "el"]
+    rng = np.random.default_rng(0)
+    dist = pd.DataFrame({"lang": langs, "syntactic": np.linspace(0.3, 0.7, len(langs))})
+    drops = pd.DataFrame([{"model": "XLM-R Large", "intermediate_task": "none", "target_task": t, "split": "test",
+                           "lang": lang, "abs_drop": 30 * d + rng.normal(0, 1)}
+                          for t in ("xnli", "xquad") for lang, d in zip(langs, dist["syntactic"])])
+    imputed = dist.assign(syntactic=dist["syntactic"].to_numpy()[[1, 0, 3, 2, 5, 4, 7, 6, 9, 8]])
+    seen = []
+
+    def fake(langs_, metric, cache_dir, codes="macrolanguage", imputed_=False, **kw):
+        seen.append((codes, kw.get("imputed", imputed_)))
+        return imputed if kw.get("imputed") else dist
+
+    monkeypatch.setattr(R, "english_distances", fake)
+    rows = R.sensitivity(drops, dist, "XLM-R Large", 99, 0, "angular", None)
+    assert [r["variant"] for r in rows] == ["macrolanguage codes (as reported)", "standard-variety codes"]
+    rows = R.sensitivity(drops, dist, "XLM-R Large", 99, 0, "angular", None, imputed=True)
+    assert rows[2]["variant"] == "urielplus imputation (knn, k = 10)" and seen[-1] == ("macrolanguage", True)
+    want = R.pooled_drop_model(drops, imputed, "XLM-R Large", R.primary_tasks(), "syntactic", n_resamples=99, seed=0)
+    assert rows[2]["coef_per_0.1"] == pytest.approx(want["coef_per_0.1"]) and rows[2]["n_langs"] == 10
+    assert rows[2]["coef_per_0.1"] != pytest.approx(rows[0]["coef_per_0.1"])

@@ -149,3 +149,42 @@ def test_read_only_install_works_and_is_never_written(tmp_path):
     finally:
         for p in [pkg, *pkg.rglob("*")]:
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+# ------------------------------------------------------------------------ sensitivity: urielplus's own imputation
+@pytest.mark.slow
+def test_imputed_distances_have_their_own_cache_and_impute_once(tmp_path, monkeypatch):
+    """The imputation replaced by a stand-in (Kazakh's features := English's): the imputed table comes from the
+    imputed features, is cached apart from the reported one, and is not recomputed."""
+    calls = []
+
+    def stand_in(u, work_dir):
+        calls.append(work_dir)
+        index = {str(code): i for i, code in enumerate(u.langs[1])}
+        u.data[1][index["kaz"]] = u.data[1][index["eng"]]
+
+    monkeypatch.setattr(dd, "impute_urielplus", stand_in)
+    plain = dd.english_distances(["kk"], "angular", tmp_path).set_index("lang")
+    imputed = dd.english_distances(["kk"], "angular", tmp_path, imputed=True).set_index("lang")
+    assert plain.loc["kk", "known_typological"] == 14 and plain.loc["kk", "syntactic"] > 0
+    assert imputed.loc["kk", "syntactic"] == 0.0 and imputed.loc["kk", "known_typological"] > 14
+    assert len(calls) == 1 and calls[0] == tmp_path / "uriel" / "imputation"
+    assert dd._cache_file(tmp_path, "angular", imputed=True) != dd._cache_file(tmp_path, "angular")
+    monkeypatch.setattr(dd, "load_urielplus", lambda *a, **k: pytest.fail("urielplus loaded for cached languages"))
+    again = dd.english_distances(["kk"], "angular", tmp_path, imputed=True).set_index("lang")
+    assert again.loc["kk", "syntactic"] == 0.0 and len(calls) == 1
+
+
+@pytest.mark.slow
+def test_urielplus_knn_imputation_on_two_languages(tmp_path):
+    """The real imputation (about a minute): every feature of German and Kazakh known afterwards; the distances as
+    urielplus's new_distance gives them on the imputed features (values checked by hand on urielplus 1.3.2)."""
+    table = dd.english_distances(["de", "kk"], "angular", tmp_path, imputed=True).set_index("lang")
+    plain = dd.english_distances(["de", "kk"], "angular", tmp_path).set_index("lang")
+    assert table.loc["kk", "known_typological"] == 289 and plain.loc["kk", "known_typological"] == 14
+    assert table.loc["de", "syntactic"] == pytest.approx(0.3882, abs=1e-4)
+    assert plain.loc["de", "syntactic"] == pytest.approx(0.3582, abs=1e-4)
+    assert table.loc["kk", "syntactic"] == pytest.approx(0.7593, abs=1e-4)
+    import urielplus
+
+    assert not list((Path(urielplus.__file__).parent / "database").glob("*.npz"))  # nothing written into the install
