@@ -13,9 +13,10 @@ plus correlations.csv, mixed_models.csv, drops.csv, distances.csv, small_n.csv (
 after_intermediate.csv with intermediate-task runs) and PNG figures. Every file is written atomically.
 
 The analysis lives in analysis/: scores.py (reading, reconciliation, dependent variables), distances.py (URIEL+),
-covariates.py (pretraining size, script), stats.py (per-test statistics), models.py (pooled mixed models and the
-language-level permutation test), simulate.py (the after-intermediate design validated by simulation), run.py (the
-pre-specified primary test and the pipeline), report.py, plots.py.
+covariates.py (pretraining size, script), tokenization.py (fertility, overlap with English), stats.py (per-test
+statistics), models.py (pooled mixed models and the language-level permutation test), simulate.py (the
+after-intermediate design validated by simulation), run.py (the pre-specified primary test and the pipeline),
+report.py, plots.py.
 """
 from __future__ import annotations
 

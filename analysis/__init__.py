@@ -3,7 +3,8 @@ distance from English. Imports task facts from data/tasks.py and nothing from mo
 
     scores.py      results files -> one score per cell -> drops, effects (per seed)
     distances.py   URIEL+ distances from English (python -m analysis.distances)
-    covariates.py  pretraining size in characters, the shared-script flag
+    covariates.py  pretraining size (CC-100 characters for XLM-R, Wikipedia tokens for mBERT), the shared-script flag
+    tokenization.py  tokenizer fertility and vocabulary overlap with English (correlate.py --spm --data-dir)
     stats.py       per-test statistics, right at n = 5-15
     models.py      pooled mixed models with a language-level permutation p
     simulate.py    the after-intermediate design validated by simulation; the power table

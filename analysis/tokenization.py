@@ -136,7 +136,7 @@ def tokenizer_covariates(spm_path, data_dir, tasks=None, splits=SPLITS) -> tuple
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--spm", required=True, help="sentencepiece model file (e.g. the checkpoint's sentencepiece.bpe.model)")
+    p.add_argument("--spm", required=True, help="sentencepiece model file (e.g. a checkpoint's sentencepiece.bpe.model)")
     p.add_argument("--data-dir", required=True, help="the data folder (data/tasks.py layout)")
     p.add_argument("--tasks", nargs="*", help="target tasks (default: every one with text under --data-dir)")
     args = p.parse_args(argv)

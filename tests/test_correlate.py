@@ -350,18 +350,18 @@ def test_sensitivity_imputed_adds_the_primary_test_on_imputed_distances(monkeypa
     drops = pd.DataFrame([{"model": "XLM-R Large", "intermediate_task": "none", "target_task": t, "split": "test",
                            "lang": lang, "abs_drop": 30 * d + rng.normal(0, 1)}
                           for t in ("xnli", "xquad") for lang, d in zip(langs, dist["syntactic"])])
-    imputed = dist.assign(syntactic=dist["syntactic"].to_numpy()[[1, 0, 3, 2, 5, 4, 7, 6, 9, 8]])
+    imputed_table = dist.assign(syntactic=dist["syntactic"].to_numpy()[[1, 0, 3, 2, 5, 4, 7, 6, 9, 8]])
     seen = []
 
-    def fake(langs_, metric, cache_dir, codes="macrolanguage", imputed_=False, **kw):
-        seen.append((codes, kw.get("imputed", imputed_)))
-        return imputed if kw.get("imputed") else dist
+    def fake(langs_, metric, cache_dir, codes="macrolanguage", imputed=False):
+        seen.append((codes, imputed))
+        return imputed_table if imputed else dist
 
     monkeypatch.setattr(R, "english_distances", fake)
     rows = R.sensitivity(drops, dist, "XLM-R Large", 99, 0, "angular", None)
     assert [r["variant"] for r in rows] == ["macrolanguage codes (as reported)", "standard-variety codes"]
     rows = R.sensitivity(drops, dist, "XLM-R Large", 99, 0, "angular", None, imputed=True)
     assert rows[2]["variant"] == "urielplus imputation (knn, k = 10)" and seen[-1] == ("macrolanguage", True)
-    want = R.pooled_drop_model(drops, imputed, "XLM-R Large", R.primary_tasks(), "syntactic", n_resamples=99, seed=0)
+    want = R.pooled_drop_model(drops, imputed_table, "XLM-R Large", R.primary_tasks(), "syntactic", n_resamples=99, seed=0)
     assert rows[2]["coef_per_0.1"] == pytest.approx(want["coef_per_0.1"]) and rows[2]["n_langs"] == 10
     assert rows[2]["coef_per_0.1"] != pytest.approx(rows[0]["coef_per_0.1"])
