@@ -173,6 +173,8 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
     rows = []
     for i, ((task, split), g) in enumerate(base.groupby(["target_task", "split"], sort=False)):
         t = tok[tok["task"] == task].set_index("lang")
+        if t.empty:  # no text for this task under the data folder (the notes say so)
+            continue
         for j, cov in enumerate(TOKENIZER_COVARIATES):
             skip = set(CHARACTER_LANGS) if cov == "fertility" else set()
             k = g[g["lang"].isin(t.index) & ~g["lang"].isin(skip) & d.reindex(g["lang"]).notna().to_numpy()]
