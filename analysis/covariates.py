@@ -56,7 +56,6 @@ CORPUS_NAMES = {"cc100": ("xlm-r", "xlmr", "xlm-roberta"),
 SIZE_MEASURES = {
     "cc100": "log CC-100 size in approximate Gi characters (GiB / UTF-8 bytes per letter of the main script)",
     "wikipedia": "log Wikipedia size in word tokens (2020-10-01 dump, mayhewsw/multilingual-data-stats wiki.csv)"}
-SIZE_MEASURE = SIZE_MEASURES["cc100"]
 
 
 def pretraining_corpus(model: str) -> str | None:

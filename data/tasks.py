@@ -661,11 +661,6 @@ def target_tasks() -> tuple[str, ...]:
     return tuple(t.name for t in TASKS.values() if t.target)
 
 
-def intermediate_tasks() -> tuple[str, ...]:
-    """The English intermediate tasks, sorted (read at call time)."""
-    return tuple(sorted(t.name for t in TASKS.values() if not t.target))
-
-
 def parse_langs(value: str) -> list[str]:
     """A command line's comma-separated languages: "de, fr" -> ["de", "fr"]."""
     return [x.strip() for x in value.split(",") if x.strip()]

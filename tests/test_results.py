@@ -85,6 +85,10 @@ def test_append_refuses_published_layout_file(tmp_path):
 @pytest.mark.parametrize("field, raw, message", [
     ("value", "abc", "line 3: value 'abc' is not a number"),
     ("value", "NaN", "line 3: value 'NaN' is not a finite number"),
+    ("value", "inf", "line 3: value 'inf' is not a finite number"),
+    ("value", "8_0", "line 3: value '8_0' is not a number"),  # Python's float() would read 80
+    ("value", "٨٠", "line 3: value '٨٠' is not a number"),  # Arabic-Indic digits: float() would read 80
+    ("seed", "1_0", "line 3: seed '1_0' is not an integer"),  # int() would read 10
     ("value", "", "line 3: empty 'value'"),
     ("value", "101", "line 3: value 101.0 is outside 0-100"),
     ("model", "", "line 3: empty 'model'"),
