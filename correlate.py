@@ -46,13 +46,22 @@ def power(args) -> None:
     from data.tasks import TASKS, target_tasks
 
     langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
-    design = xtreme_design(english_distances(langs, args.metric, args.cache_dir), seed_sd=args.seed_sd)
+    dist = english_distances(langs, args.metric, args.cache_dir)
+    design = xtreme_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
     t0 = time.perf_counter()
-    reps = args.power_reps or (100 if args.power_method == "means" else 40)
+    reps = args.power_reps or (400 if args.power_method == "means" else 40)
     table = power_table(design, reps=reps, seed=args.seed, method=args.power_method)
     print(format_power(table, design, reps, args.power_method))
     print(f"correlate.py --power: {len(table)} cells x {reps} studies ({args.power_method}) "
           f"in {time.perf_counter() - t0:.0f} s")
+    if args.misspecification:  # analysis/scenarios.py: the primary test under realistic misspecification
+        from analysis.scenarios import format_panel, panel, real_world
+
+        world = real_world(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
+        t0 = time.perf_counter()
+        print("\n" + format_panel(panel(world, args.panel_reps, seed=args.seed), world))
+        print(f"correlate.py --misspecification: {args.panel_reps} studies per cell in "
+              f"{time.perf_counter() - t0:.0f} s")
 
 
 def main(argv=None) -> None:
@@ -77,11 +86,24 @@ def main(argv=None) -> None:
                         "(appendix A4; about a minute the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=int, default=None,
-                   help="simulated studies per power-table cell (default 100; 40 with --power-method mixed)")
+                   help="simulated studies per power-table cell (default 400; 40 with --power-method mixed)")
     p.add_argument("--power-method", choices=("means", "mixed"), default="means",
                    help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
                         "model the report runs (about 8 minutes with 40 studies per cell)")
     p.add_argument("--seed-sd", type=float, default=0.8, help="--power: seed sd of a score, points")
+    p.add_argument("--lang-sd", type=float, default=0.5,
+                   help="--power: sd of a language's own deviation in the intermediate-task effect, points (it "
+                        "dominates power: set it from your pilot runs)")
+    p.add_argument("--misspecification", action="store_true",
+                   help="--power: also print the misspecification panel (analysis/scenarios.py: FPR, coverage and "
+                        "power of the after-intermediate primary test when runs misbehave)")
+    p.add_argument("--panel-reps", type=int, default=100,
+                   help="--misspecification: simulated studies per cell (default 100; bench/bench_scenarios.py 400)")
+    p.add_argument("--keep-diverged", action="store_true",
+                   help="keep runs the diverged-run check flags (analysis/after.py DIVERGED; default: left out)")
+    p.add_argument("--pair-published-baseline", action="store_true",
+                   help="pair your own intermediate-task runs with a PUBLISHED baseline where you have none (refused "
+                        "by default: the effect would mix in every pipeline difference; the report names the source)")
     args = p.parse_args(argv)
     if args.power:
         return power(args)
@@ -93,7 +115,8 @@ def main(argv=None) -> None:
     try:
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
-                  spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed)
+                  spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed,
+                  keep_diverged=args.keep_diverged, pair_published=args.pair_published_baseline)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

@@ -49,8 +49,8 @@ def summary_figure(plt, out: Path, ctx) -> str:
         labels = [f"{r.model} | {r.intermediate_task}" for r in a.itertuples()]
         est, lo, hi = (a[c].to_numpy(float) for c in ("coef_per_0.1", "ci_low_per_0.1", "ci_high_per_0.1"))
         colors = ["C0"] * len(a)
-        title = "Intermediate-task effect: change per +0.1 syntactic distance (pooled, 95% CI)"
-        xlabel = "effect change, points per +0.1 distance"
+        title = "After intermediate training: change of the drop per +0.1 syntactic distance (95% CI)"
+        xlabel = "drop change, points per +0.1 distance (size held fixed; < 0: far languages gain more)"
     else:
         g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["dv"] == "abs_drop")
                  & (corr["predictor"] == "syntactic") & corr["spearman_rho"].notna()]

@@ -131,30 +131,20 @@ def retrieval_lines(ctx) -> list[str]:
 
 
 def after_first_screen(ctx) -> list[str]:
-    after, effects = ctx["after"], ctx["effects"]
+    effects = ctx["effects"]
     inters = sorted(effects["intermediate_task"].unique())
     L = [f"**What these inputs can answer.** They include intermediate-task runs ({', '.join(inters)}; models "
-         f"{', '.join(dict.fromkeys(effects['model']))}) with their baselines, so this first screen answers the "
-         "after-intermediate question: does intermediate-task training change zero-shot results differently for "
-         "languages far from English? The baseline answer (drop against distance) is in Appendix A0.", ""]
-    L += [f"**Primary test (pre-specified): the effect of intermediate training, score_after(L) - score_base(L), "
-          f"against {PRIMARY['distance']} distance, pooled over target tasks and every seed** (mixed model: "
-          "effect ~ distance x intermediate task + target task + (1 | language) + (1 | language:target task); "
-          f"language-level permutation p; target tasks: the parallel ones, {_names(primary_tasks())}).", ""]
-    if after.empty:
-        L.append("- No intermediate-task runs on those target tasks: the primary test needs them. The effects on the "
-                 "other tasks are in Appendix A2 and effects.csv.")
-    for _, r in after.iterrows():
-        est, lo, hi = r["coef_per_0.1"], r["ci_low_per_0.1"], r["ci_high_per_0.1"]
-        note = f". Fit flag: {r['note']}" if isinstance(r["note"], str) else ""
-        if not np.isfinite(est):
-            L.append(f"- {r['model']} | {r['intermediate_task']}: not estimable ({r['note']}).")
-            continue
-        sig = lo > 0 or hi < 0
-        L.append(f"- {r['model']} | {r['intermediate_task']}: the effect changes by {est:+.2f} points per +0.1 "
-                 f"{PRIMARY['distance']} distance (95% CI {lo:+.2f} to {hi:+.2f}; language-level permutation p = "
-                 f"{_p(r['p_perm'])}; {r['n_langs']} languages, up to {r['n_seeds']} seeds)"
-                 + ("" if sig else ": no reliable dependence on distance") + note + ".")
+         f"{', '.join(dict.fromkeys(effects['model']))}) with "
+         + ("baselines, some of them published (named below)" if len(ctx.get("published_pairings", ())) else
+            "their own baselines")
+         + ", so this first screen answers the after-intermediate question: does intermediate-task training change "
+         "the zero-shot loss differently for languages far from English? The baseline answer (drop against "
+         "distance) is in Appendix A0.", ""]
+    # --- after-intermediate hook: the primary test per intermediate task (analysis/after.py)
+    from analysis.after import first_screen_lines
+
+    L += first_screen_lines(ctx, PRIMARY["distance"], _names(primary_tasks()))
+    # --- end of hook
     L += ["", "![summary](summary.png)" if "summary.png" in ctx["plots"] else "", ""]
     rows = []
     for (model, inter, task, split), g in effects.groupby(["model", "intermediate_task", "target_task", "split"]):
@@ -209,8 +199,8 @@ def write_report(out, ctx) -> str:
         inters = sorted(set(drops["intermediate_task"]) - {"none"})
         L += [f"**What these inputs can answer.** They include intermediate-task runs ({', '.join(inters)}) but no "
               "baseline runs (intermediate_task = none) of the same model, task and split, so the effect of "
-              "intermediate training cannot be computed: add the baseline rows (or `--with-published` when the "
-              "model is a published one). What they can answer is how the drop tracks distance:", ""]
+              "intermediate training cannot be computed: add your own baseline rows (a published baseline pairs "
+              "only with `--with-published --pair-published-baseline`). What they can answer is how the drop tracks distance:", ""]
     else:
         models = list(dict.fromkeys(drops["model"]))
         L += [f"**What these inputs can answer.** These are baseline results only (intermediate_task = none; "
@@ -288,13 +278,10 @@ def write_report(out, ctx) -> str:
             "p perm": m["p_perm"].map(_p), "p Wald": m["p_wald"].map(_p),
             "converged": m["converged"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "**no**")),
             "note": m["note"].astype(object).fillna("")})), ""]
-    if after_mode and len(ctx["after"]):
-        a = ctx["after"]
-        L += ["After-intermediate fits (the first screen's numbers): lang_var, cell_var, resid_var are the variance "
-              "components (language, language x target task, residual).", "",
-              _table(a[["model", "intermediate_task", "n_obs", "n_langs", "n_seeds", "coef_per_0.1", "se_per_0.1",
-                        "p_perm", "p_wald", "lang_var", "cell_var", "resid_var", "converged", "method"]]
-                     .map(lambda v: _f(v, ".3g") if isinstance(v, float) else v).astype(object).fillna("")), ""]
+    if after_mode:  # --- after-intermediate hook (analysis/after.py)
+        from analysis.after import appendix_lines
+
+        L += appendix_lines(ctx)
     L += ["### A4. Sensitivity", ""]
     for s in ctx["sensitivity"]:
         est = _ci(s["coef_per_0.1"], s["ci_low_per_0.1"], s["ci_high_per_0.1"], "+.2f")
@@ -366,7 +353,8 @@ def write_report(out, ctx) -> str:
         L += ["Per predictor (no URIEL feature shared with English: no distance; left out of that predictor's "
               "tests):", ""] + [f"- {d}: {', '.join(v)}" for d, v in missing.items()] + [""]
     L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
-          "drops.csv, distances.csv, small_n.csv" + (", effects.csv, after_intermediate.csv" if after_mode else "")
+          "drops.csv, distances.csv, small_n.csv" + (", effects.csv, after_intermediate.csv (the first screen's tests), "
+                                                    "after_pooled.csv, diverged_runs.csv" if after_mode else "")
           + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
     text = "\n".join(L) + "\n"
     atomic_write_text(out / "report.md", text)

@@ -21,7 +21,7 @@ from scipy import stats
 
 from analysis.covariates import log_pretraining_size, size_table
 from analysis.distances import DISTANCES, english_distances
-from analysis.models import MODEL_COLUMNS, after_intermediate_models, pooled_drop_model
+from analysis.models import MODEL_COLUMNS, pooled_drop_model
 from analysis.scores import EXPERIMENT, compute_drops, dependent_variables, load_scores, seed_effects
 from analysis.stats import MIN_N, measure_association, small_n_row
 from common.io import atomic_path
@@ -205,7 +205,8 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
 
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None, spm=None,
-        data_dir=None, sensitivity_imputed: bool = False) -> dict:
+        data_dir=None, sensitivity_imputed: bool = False, keep_diverged: bool = False,
+        pair_published: bool = False) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
 
     With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
@@ -229,7 +230,23 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
         load_spm(spm)
         if not Path(data_dir).is_dir():
             raise ValueError(f"{data_dir}: no such data folder (--data-dir)")
-    scores, set_aside, notes, kept = load_scores(paths)
+    # --- after-intermediate hook (analysis/after.py): diverged runs out before averaging; own runs pair only with
+    # own baselines unless pair_published
+    from analysis import after as aft
+
+    diverged = []
+
+    def screen(df):
+        df, bad = aft.drop_diverged(df, keep_diverged)
+        diverged.append(bad)
+        return df
+
+    scores, set_aside, notes, kept = load_scores(paths, screen=screen)
+    diverged = diverged[0]
+    pairings = aft.published_pairings(kept)
+    if len(pairings) and not pair_published:
+        raise ValueError(aft.pairing_error(pairings))
+    # --- end of hook
     drops, left_out = compute_drops(scores)
     if drops.empty:
         raise ValueError(f"no non-English scores to analyse in {', '.join(map(str, paths))}")
@@ -246,9 +263,12 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     primary = pooled_drop_model(drops, dist, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_perm,
                                 seed=seed, pool="parallel (primary)")
     mixed = pooled_models(drops, dist, min(n_resamples, 999), seed)
-    pooled_effects = effects[effects["target_task"].isin(primary_tasks())]  # as for the baselines: parallel tasks
-    after = (after_intermediate_models(pooled_effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
-             if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
+    # --- after-intermediate hook: the primary test per intermediate task and the pooled comparison (analysis/after.py)
+    after_rows = aft.run_rows(kept, primary_tasks())
+    after = aft.primary_tests(after_rows, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
+    after_pooled = aft.pooled_comparison(after_rows, dist, PRIMARY["distance"], n_resamples=min(n_perm, 999),
+                                         seed=seed)
+    # --- end of hook
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
     lap("pooled_models")
     tok, tok_assoc, tok_notes = None, None, []
@@ -273,8 +293,10 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     if len(effects):
         with atomic_path(out / "effects.csv") as tmp:
             effects.to_csv(tmp, index=False)
-        with atomic_path(out / "after_intermediate.csv") as tmp:
-            after.to_csv(tmp, index=False)
+        for name, table in (("after_intermediate.csv", after), ("after_pooled.csv", after_pooled),
+                            ("diverged_runs.csv", diverged)):
+            with atomic_path(out / name) as tmp:
+                table.to_csv(tmp, index=False)
     ctx = dict(corr=corr, drops=drops, dist=dist, mixed=mixed, primary=primary, after=after, effects=effects,
                primary_model=model, model_note=model_note, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,
@@ -282,7 +304,8 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model),
                retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
                tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir,
-               sensitivity_imputed=sensitivity_imputed)
+               sensitivity_imputed=sensitivity_imputed, after_pooled=after_pooled, diverged=diverged,
+               keep_diverged=keep_diverged, published_pairings=pairings)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)

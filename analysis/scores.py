@@ -105,13 +105,18 @@ def read_target_rows(paths) -> tuple[pd.DataFrame, list[str]]:
     return df[df["metric"] == analysed].copy(), notes
 
 
-def load_scores(paths) -> tuple[pd.DataFrame, pd.DataFrame, list[str], pd.DataFrame]:
+def load_scores(paths, screen=None) -> tuple[pd.DataFrame, pd.DataFrame, list[str], pd.DataFrame]:
     """Validated, name-mapped scores on each task's analysed metric, one row per cell.
+
+    `screen`: a function rows -> rows applied before anything is averaged (analysis/run.py passes the diverged-run
+    check of analysis/after.py).
 
     Returns (scores, set_aside, notes, kept): scores has CELL + value, n_seeds, source, file, line; set_aside has
     the rows a preferred source overruled; kept has one row per (cell, seed) of the winning source.
     """
     df, notes = read_target_rows(paths)
+    if screen is not None:
+        df = screen(df)
     df["rank"] = df["source"].map(source_rank)
     best = df.groupby(CELL)["rank"].transform("min")
     kept = df[df["rank"] == best]
