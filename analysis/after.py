@@ -74,22 +74,26 @@ def diverged_runs(df: pd.DataFrame) -> pd.DataFrame:
     """The runs DIVERGED's rule flags, one row each: the run, the English score checked (split), the cell median,
     scaled MAD and runs. `df`: results rows (data/results.py columns; seed empty = no run identity, never checked)."""
     cols = [*RUN, "split", "english", "cell_median", "cell_mad", "cell_runs"]
-    en = df[(df["lang"] == "en") & (df["seed"].astype(str) != "")]
-    if en.empty:
-        return pd.DataFrame(columns=cols)
-    cell = RUN[:3]
-    has_dev = (en["split"] == "dev").groupby([en[c] for c in cell]).transform("any")
-    en = en[en["split"] == np.where(has_dev, "dev", "test")]
-    per_run = en.groupby([*cell, "seed", "split"], sort=False)["value"].mean().reset_index()
-    g = per_run.groupby(cell, sort=False)["value"]
-    per_run["cell_runs"] = g.transform("size")
-    per_run["cell_median"] = g.transform("median")
-    per_run["cell_mad"] = MAD_SCALE * (per_run["value"] - per_run["cell_median"]).abs().groupby(
-        [per_run[c] for c in cell]).transform("median")
-    below = per_run["cell_median"] - per_run["value"]
-    bad = per_run[(per_run["cell_runs"] >= DIVERGED["min_runs"]) & (below > DIVERGED["points"])
-                  & (below > DIVERGED["mads"] * per_run["cell_mad"])]
-    return bad.rename(columns={"value": "english"}).reindex(columns=cols).reset_index(drop=True)
+    en = (df["lang"].to_numpy(object) == "en") & (df["seed"].astype(str).to_numpy(object) != "")
+    cells: dict = {}  # (model, intermediate, target) -> split -> seed -> [English scores]
+    for m, i, t, sp, s, v in zip(*(df[c].astype(str).to_numpy(object)[en] for c in (*RUN[:3], "split", "seed")),
+                                 df["value"].to_numpy(float)[en]):
+        cells.setdefault((m, i, t), {}).setdefault(sp, {}).setdefault(s, []).append(v)
+    rows = []
+    for key, splits in cells.items():
+        split = "dev" if "dev" in splits else "test"
+        if split not in splits or len(splits[split]) < DIVERGED["min_runs"]:
+            continue
+        per_run = {s: float(np.mean(v)) for s, v in splits[split].items()}
+        values = np.array(list(per_run.values()))
+        med = float(np.median(values))
+        mad = MAD_SCALE * float(np.median(np.abs(values - med)))
+        for s, v in per_run.items():
+            below = med - v
+            if below > DIVERGED["points"] and below > DIVERGED["mads"] * mad:
+                rows.append({**dict(zip(RUN[:3], key)), "seed": s, "split": split, "english": v, "cell_median": med,
+                             "cell_mad": mad, "cell_runs": len(per_run)})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def drop_diverged(df: pd.DataFrame, keep: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -97,9 +101,9 @@ def drop_diverged(df: pd.DataFrame, keep: bool = False) -> tuple[pd.DataFrame, p
     bad = diverged_runs(df)
     if keep or bad.empty:
         return df, bad
-    key = df[RUN].astype(str).agg("|".join, axis=1)
-    drop = set(bad[RUN].astype(str).agg("|".join, axis=1))
-    return df[~key.isin(drop)].reset_index(drop=True), bad
+    drop = set(map(tuple, bad[RUN].astype(str).to_numpy(object)))
+    hit = np.array([k in drop for k in zip(*(df[c].astype(str).to_numpy(object) for c in RUN))], bool)
+    return df[~hit].reset_index(drop=True), bad
 
 
 def diverged_rule() -> str:
@@ -148,25 +152,34 @@ def run_rows(kept: pd.DataFrame, tasks) -> pd.DataFrame:
 
     cols = ["model", "intermediate_task", "target_task", "split", "metric", "seed", "run", "lang", "effect",
             "drop_change", "en_effect", "base_en_var", "base_en_n"]
-    k = kept[kept["target_task"].isin(list(tasks))]
-    cell = ["model", "target_task", "split", "metric"]
-    base = k[k["intermediate_task"] == "none"].groupby([*cell, "lang"])["value"].agg(["mean", "var", "size"])
-    after = k[k["intermediate_task"] != "none"]
-    if after.empty or base.empty:
-        return pd.DataFrame(columns=cols)
-    en = after[after["lang"] == "en"].groupby([*cell, "intermediate_task", "seed"])["value"].mean().rename("en_after")
-    rest = after[(after["lang"] != "en")
-                 & np.array([lang in TASKS[t].langs for t, lang in zip(after["target_task"], after["lang"])],
-                            dtype=bool)]
-    rest = rest.join(en, on=[*cell, "intermediate_task", "seed"], how="inner")
-    rest = rest.join(base["mean"].rename("base"), on=[*cell, "lang"], how="inner")
-    b_en = base.xs("en", level="lang").rename(columns={"mean": "base_en", "var": "base_en_var", "size": "base_en_n"})
-    rest = rest.join(b_en, on=cell, how="inner")
-    out = rest.assign(run=rest["intermediate_task"] + "/" + rest["target_task"] + "/" + rest["split"] + "/"
-                      + rest["seed"].astype(str),
-                      effect=rest["value"] - rest["base"], en_effect=rest["en_after"] - rest["base_en"])
-    out["drop_change"] = out["en_effect"] - out["effect"]
-    return out[cols].reset_index(drop=True)
+    tasks = set(tasks)
+    arr = [kept[c].astype(str).to_numpy(object) for c in ("model", "intermediate_task", "target_task", "split",
+                                                          "metric", "seed", "lang")]
+    base, en_after, after = {}, {}, []
+    for (m, i, t, sp, me, s, lang), v in zip(zip(*arr), kept["value"].to_numpy(float)):
+        if t not in tasks:
+            continue
+        if i == "none":
+            base.setdefault((m, t, sp, me, lang), []).append(v)
+        elif lang == "en":
+            en_after.setdefault((m, t, sp, me, i, s), []).append(v)
+        elif lang in TASKS[t].langs:
+            after.append((m, i, t, sp, me, s, lang, v))
+    def mean_var(v):
+        mu = sum(v) / len(v)
+        return mu, (sum((x - mu) ** 2 for x in v) / (len(v) - 1) if len(v) > 1 else math.nan), len(v)
+
+    base = {k: mean_var(v) for k, v in base.items()}
+    en_after = {k: sum(v) / len(v) for k, v in en_after.items()}
+    out = []
+    for m, i, t, sp, me, s, lang, v in after:
+        b, b_en, e = base.get((m, t, sp, me, lang)), base.get((m, t, sp, me, "en")), en_after.get((m, t, sp, me, i, s))
+        if b is None or b_en is None or e is None:
+            continue
+        effect, en_effect = v - b[0], e - b_en[0]
+        out.append((m, i, t, sp, me, s, f"{i}/{t}/{sp}/{s}", lang, effect, en_effect - effect, en_effect, b_en[1],
+                    b_en[2]))
+    return pd.DataFrame(out, columns=cols)
 
 
 # ------------------------------------------------------------------------------- the two-way robust estimator
@@ -328,37 +341,46 @@ def english_effect(en_effect, run_idx, target_idx, base_en_var, base_en_n) -> di
 
 
 # ----------------------------------------------------------------------------------------------- the tests
-def _arrays(g: pd.DataFrame, dist: pd.DataFrame, distance: str, model: str, adjust: bool) -> dict:
+def _groups(rows: pd.DataFrame, by) -> list[tuple[tuple, dict]]:
+    """[(key, {column: numpy array of the group's rows})] in sorted key order: pandas' groupby costs more than the
+    statistics on these small tables (the simulations run thousands)."""
+    cols = {c: rows[c].to_numpy(float if c in ("effect", "drop_change", "en_effect", "base_en_var", "base_en_n")
+                                else object) for c in rows.columns}
+    idx: dict = {}
+    for i, key in enumerate(zip(*(cols[c] for c in by))):
+        idx.setdefault(key, []).append(i)
+    return [(key, {c: v[idx[key]] for c, v in cols.items()}) for key in sorted(idx)]
+
+
+def _arrays(g: dict, dist: pd.DataFrame, distance: str, model: str, adjust: bool) -> dict:
     """The rows of one test as numpy arrays: rows without a distance (or a size, when adjusting) left out."""
-    d = dist.set_index("lang")[distance].to_dict()
-    lang = g["lang"].to_numpy(object)
+    d = dict(zip(dist["lang"], dist[distance].to_numpy(float)))
+    lang = g["lang"]
     size = {x: log_pretraining_size(model, x) if adjust else 0.0 for x in set(lang)}
-    y = g["drop_change"].to_numpy(float)
+    y = g["drop_change"]
     ok = np.array([math.isfinite(d.get(x, math.nan)) and math.isfinite(size[x]) for x in lang], bool) & np.isfinite(y)
     langs_used, li = np.unique(lang[ok], return_inverse=True)
-    runs, ri = np.unique(g["run"].to_numpy(object)[ok], return_inverse=True)
-    targets, ti = np.unique(g["target_task"].to_numpy(object)[ok] + "/" + g["split"].to_numpy(object)[ok],
-                            return_inverse=True)
-    seed_keys = np.unique(np.column_stack([ti, pd.factorize(g["seed"].to_numpy(object)[ok])[0]]), axis=0)
+    runs, ri = np.unique(g["run"][ok], return_inverse=True)
+    targets, ti = np.unique(g["target_task"][ok] + "/" + g["split"][ok], return_inverse=True)
+    seed_keys = np.unique(np.column_stack([ti, np.unique(g["seed"][ok], return_inverse=True)[1]]), axis=0)
     return {"y": y[ok], "li": li, "ri": ri, "ti": ti, "langs": langs_used,
             "x": np.array([d[x] for x in langs_used], float), "s": np.array([size[x] for x in langs_used], float),
-            "runs": runs, "targets": targets, "en_effect": g["en_effect"].to_numpy(float)[ok],
-            "inter": g["intermediate_task"].to_numpy(object)[ok],
+            "runs": runs, "targets": targets, "en_effect": g["en_effect"][ok], "inter": g["intermediate_task"][ok],
             "seeds_per_target": np.bincount(seed_keys[:, 0]) if len(seed_keys) else np.zeros(1, int),
-            "base_en": [np.bincount(ti, g[c].to_numpy(float)[ok]) / np.bincount(ti) for c in ("base_en_var",
-                                                                                              "base_en_n")]}
+            "base_en": [np.bincount(ti, g[c][ok]) / np.bincount(ti) for c in ("base_en_var", "base_en_n")],
+            "tasks": " ".join(sorted(set(g["target_task"] + "/" + g["split"])))}
 
 
 def primary_tests(rows: pd.DataFrame, dist: pd.DataFrame, distance: str = "syntactic", n_resamples: int = 999,
                   seed=0) -> pd.DataFrame:
     """The primary after-intermediate test per (model, intermediate task): a PRIMARY_COLUMNS row each."""
     out = []
-    for k, ((model, inter), g0) in enumerate(rows.groupby(["model", "intermediate_task"], sort=True)):
+    for k, ((model, inter), g0) in enumerate(_groups(rows, ["model", "intermediate_task"])):
         adjust = pretraining_corpus(model) is not None
         a = _arrays(g0, dist, distance, model, adjust)
         n_langs = len(a["langs"])
         row = {"model": model, "intermediate_task": inter, "distance": distance, "size_adjusted": adjust,
-               "tasks": " ".join(sorted(set(g0["target_task"] + "/" + g0["split"]))), "n_obs": len(a["y"]),
+               "tasks": a["tasks"], "n_obs": len(a["y"]),
                "n_langs": n_langs, "n_runs": len(a["runs"]),
                "n_seeds": int(a["seeds_per_target"].max()) if len(a["y"]) else 0}
         if n_langs < MIN_N:
@@ -395,7 +417,7 @@ def pooled_comparison(rows: pd.DataFrame, dist: pd.DataFrame, distance: str = "s
                       seed=0) -> pd.DataFrame:
     """Per model with 2+ intermediate tasks: each task's slope in the pooled model and every pairwise contrast."""
     out = []
-    for m, (model, g0) in enumerate(rows.groupby("model", sort=True)):
+    for m, ((model,), g0) in enumerate(_groups(rows, ["model"])):
         adjust = pretraining_corpus(model) is not None
         a = _arrays(g0, dist, distance, model, adjust)
         inters = sorted(set(a["inter"]))

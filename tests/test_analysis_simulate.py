@@ -118,8 +118,9 @@ def test_simulated_results_file_gives_the_after_intermediate_first_screen(tmp_pa
     report = (tmp_path / "out" / "report.md").read_text()
     first = [line for line in report.splitlines()[1:] if line][:3]
     assert first[0].startswith("**What these inputs can answer.** They include intermediate-task runs (mnli;")
-    assert first[1].startswith("**Primary test (pre-specified): the effect of intermediate training")
-    assert first[2].startswith("- sim-xlmr | mnli: the effect changes by ") and "points per +0.1 syntactic" in first[2]
+    assert first[1].startswith("**Primary test (pre-specified for new runs): per intermediate task, the change of "
+                               "the zero-shot drop")
+    assert first[2].startswith("- **sim-xlmr | mnli** (10 languages") and "per +0.1 syntactic distance" in first[2]
     after = pd.read_csv(tmp_path / "out" / "after_intermediate.csv")
     assert after["n_langs"].iloc[0] == 10 and after["n_seeds"].iloc[0] == 2
 
