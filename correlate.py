@@ -14,9 +14,14 @@ after_intermediate.csv with intermediate-task runs) and PNG figures. Every file 
 
 The analysis lives in analysis/: scores.py (reading, reconciliation, dependent variables), distances.py (URIEL+),
 covariates.py (pretraining size, script), tokenization.py (fertility, overlap with English), stats.py (per-test
-statistics), models.py (pooled mixed models and the language-level permutation test), simulate.py (the
-after-intermediate design validated by simulation), run.py (the pre-specified primary test and the pipeline),
-report.py, plots.py.
+statistics), models.py (pooled mixed models and the language-level permutation test), after.py (the
+after-intermediate tests, the diverged-run check, baseline pairing), simulate.py (the power table), scenarios.py
+(the after-intermediate test on studies simulated as real runs misbehave: `--power --misspecification`), run.py (the
+pre-specified primary test and the pipeline), report.py, plots.py.
+
+Own intermediate-task runs pair only with own baselines: with `--with-published`, a cell whose only baseline is a
+published one is refused unless `--pair-published-baseline` (the report then names the source). Runs whose English
+dev score collapsed are left out (analysis/after.py DIVERGED; `--keep-diverged` keeps them).
 """
 from __future__ import annotations
 

@@ -125,7 +125,9 @@ def published_pairings(kept: pd.DataFrame) -> pd.DataFrame:
     base = kept[kept["intermediate_task"] == "none"]
     pub = base[base["rank"] > 0].groupby(cell)["source"].first()
     own_after = kept[(kept["intermediate_task"] != "none") & (kept["rank"] == 0)]
-    hit = own_after.join(pub.rename("baseline_source"), on=cell, how="inner")
+    if pub.empty or own_after.empty:
+        return pd.DataFrame(columns=cols)
+    hit = own_after.merge(pub.rename("baseline_source").reset_index(), on=cell, how="inner")
     rows = []
     for key, g in hit.groupby(["model", "intermediate_task", "target_task", "split", "metric"], sort=False):
         rows.append({**dict(zip(cols[:5], key)), "langs": " ".join(sorted(set(g["lang"]))),

@@ -6,7 +6,9 @@ Pre-specified before looking at any result (PRIMARY): the primary model (XLM-R L
 (syntactic), the primary dependent variable (abs_drop, points) and the primary pool (the registry's parallel target
 tasks that are not retrieval: XNLI, PAWS-X, XQuAD, MLQA); the primary test is the pooled mixed model's distance slope
 with its language-level permutation p. With intermediate-task runs in the inputs the primary test is, per intermediate
-task, the slope of the effect on the same distance, pooled over target tasks and seeds. Everything else is
+task, the slope of the change of the drop on the same distance with log pretraining size held fixed, pooled over the
+parallel target tasks and seeds (analysis/after.py: diverged runs left out first, own runs paired with own
+baselines only; a two-way language/run cluster-robust, studentized language-permutation test). Everything else is
 exploratory; its p-values are Benjamini-Hochberg adjusted within each family (model, intermediate task, dependent
 variable) across its task x predictor grid.
 """

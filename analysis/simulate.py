@@ -3,6 +3,7 @@ schema from a planted truth, run the analysis on them, and measure coverage, fal
 
 Run:
     python correlate.py --power                    # the power table (seeds x languages x effect size)
+    python correlate.py --power --lang-sd 1.0 --misspecification   # + the misspecification panel (scenarios.py)
     python -m analysis.simulate --write sim.csv    # one simulated study as a results file (then: correlate.py sim.csv)
 
 The truth (Design): languages and syntactic distances as in XTREME (the parallel target tasks' languages, URIEL+
@@ -20,6 +21,12 @@ the probability of detection (p < 0.05) for each cell of the power grid (power_t
 is means_test -- the language effects' slope on distance with the same language-level permutation p, about 60 times
 cheaper than the mixed model and in agreement with it on the same studies (the tests check it); `method="mixed"`
 runs the full model (`correlate.py --power --power-method mixed --power-reps 40`: about 8 minutes on 2 cores).
+
+Scope: this Design is the project's own assumptions (one language deviation shared by every task, homoscedastic
+seed noise, balanced cells, one mean effect): the power table sizes a study under them, `--lang-sd` first of all
+(it dominates power). Whether the after-intermediate test the report runs holds when runs misbehave -- pair-specific
+means, run-level slopes, heteroscedastic and heavy-tailed noise, diverged runs, missing cells, a size confounder --
+is analysis/scenarios.py's panel (`--misspecification`), on the primary test of analysis/after.py.
 """
 from __future__ import annotations
 
