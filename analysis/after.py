@@ -255,8 +255,14 @@ def robust_contrast(y, lang_idx, run_idx, group_idx, x_lang, size_lang=None, con
     Lone[np.arange(len(y)), lang_idx] = 1.0
     Rone = np.zeros((len(y), R))
     Rone[np.arange(len(y)), run_idx] = 1.0
-    n_in_lang = np.maximum(Lone.sum(0), 1)
-    h_lang = np.clip(lev @ Lone + (lev_fe @ Lone) / n_in_lang, 0, 0.95)  # (B, L)
+    # A language's leverage: per group (intermediate task) the trace of its rows' hat block (the group's columns
+    # touch only the group's rows, so the blocks are separate); the largest over groups scales its score sum.
+    h_lang = np.zeros((B, L))
+    for k in range(K):
+        Gk = Lone * G[:, k:k + 1]  # (n, L): this group's rows of each language
+        h_k = (lev @ Gk) + (lev_fe @ Gk) / np.maximum(Gk.sum(0), 1)
+        h_lang = np.maximum(h_lang, h_k)
+    h_lang = np.clip(h_lang, 0, 0.95)  # (B, L)
     v_lang = (((psi @ Lone) / (1 - h_lang)) ** 2).sum(-1)
     v_run = (psi @ Rone) ** 2
     v_run = v_run.sum(-1) * (R / (R - 1) if R > 1 else 0.0)
