@@ -138,7 +138,7 @@ def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
     udpos = get_task("udpos")
     assert udpos.read(tmp_path, "de", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
     with pytest.raises(ValueError, match=r"its words are ud_words=syntactic; ud_words=fused needs another layout's "
-                                         r"files \(see data/tasks.py\), or read these with ud_words=syntactic"):
+                                         r"files \(python -m data.tasks --layout\), or read these with ud_words=syntactic"):
         udpos.read(tmp_path, "de", "dev", ud_words="fused")
 
 
