@@ -142,3 +142,17 @@ def test_the_language_table_check_sees_a_table(tmp_path, monkeypatch):  # the ch
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     with pytest.raises(AssertionError, match="probe.py:1"):
         test_the_language_facts_have_one_home()
+
+
+def test_the_readme_layout_table_names_every_part_and_only_parts_that_exist():
+    import re
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| part | what |"):text.index("\n\n", text.index("| part | what |"))]
+    named = set()
+    for line in table.splitlines()[2:]:
+        for token in re.findall(r"`([^`]+)`", line.split("|")[1]):
+            named.add(token.split()[0].rstrip("/").removesuffix(".py"))
+    on_disk = {p.stem for p in ROOT.glob("*.py")} | {p.name for p in ROOT.iterdir()
+                                                      if p.is_dir() and (p / "__init__.py").exists() and p.name != "tests"}
+    assert on_disk <= named, f"parts missing from the README's layout table: {sorted(on_disk - named)}"
+    assert named - {"configs"} <= on_disk, f"the README's layout table names parts that do not exist: {sorted(named - on_disk - {'configs'})}"
