@@ -145,3 +145,29 @@ def test_commonsenseqa_hugging_face_export_is_read(tmp_path):
         "1afa02df02c908a558b4036e80242fac",
         "A revolving door is convenient for two direction travel, but it also serves as a security measure at a what?",
         ("bank", "library", "department store", "mall", "new york"), 0)
+
+
+# ---- SIB-200 -----------------------------------------------------------------------------------------------------
+def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
+    task = get_task("sib200")
+    report = check(DATA, tasks=["sib200"])
+    entries = {(e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
+    folder = DATA / "sib200" / "data" / "annotated"
+    assert len(task.langs) == 205 == len([p for p in folder.iterdir() if p.is_dir()])
+    for lang in task.langs:
+        for split in ("dev", "test"):
+            lines = (folder / need(lang, "flores") / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
+            entry = entries[(lang, split)]
+            assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", len(lines) - 1, True), (lang, split)
+    for code in ("eng_Latn", "yor_Latn", "deu_Latn", "zho_Hans", "arb_Arab"):  # the snapshot's train files
+        from data.languages import by_field
+        assert len(task.read(DATA, by_field("flores", code), "train")) == 701
+
+
+def test_sib200_is_parallel_the_same_index_ids_and_labels_in_every_variant():
+    task = get_task("sib200")
+    for split, n in (("dev", 99), ("test", 204)):
+        english = {e.id: e.label for e in task.read(DATA, "en", split)}
+        assert len(english) == n
+        for lang in task.langs:
+            assert {e.id: e.label for e in task.read(DATA, lang, split)} == english, (lang, split)
