@@ -24,7 +24,8 @@ from data.task import (BINARY_LABELS, DOWNLOADS, KINDS, LAYOUT_GROUPS, LAYOUT_OR
                        RETRIEVAL_KINDS, SOURCE_CHOICES, SPLIT_ALIASES, Download, Source, Task, examples_have_gold)
 
 # Registry order: the targets (XTREME's as it lists them, then the many-language ones), then the intermediate tasks.
-TASK_MODULES = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba", "sib200",
+TASK_MODULES = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba", "sib200", "flores",
+                "tatoeba_all",
                 "anli_plus", "mnli", "qqp", "sst2", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "commonsenseqa",
                 "ccg")
 
