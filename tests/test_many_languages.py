@@ -137,3 +137,30 @@ def test_the_assembled_training_set_needs_its_columns(tmp_path):
     _write(tmp_path, "belebele_assembled/belebele_training_set.tsv", "\tdataset\tsplit\tpassage\n0\tRACE\ttrain\tP\n")
     with pytest.raises(DataError, match=r"belebele_training_set.tsv:1: header .* expected Belebele training-set TSV"):
         get_task("belebele_assembled").read(tmp_path, "en", "train")
+
+
+# ---- the smoke model trains on each many-language target's English task and scores its languages ----------------
+@pytest.mark.slow
+@pytest.mark.parametrize("target,langs", [
+    ("sib200", ["en", "de"]),          # SIB's own English train set
+    ("americasnli", ["ay", "quy"]),    # trains as XNLI (MNLI's English train set)
+    ("xcopa", ["et", "ht"]),           # English COPA
+    ("belebele", ["en", "de"]),        # RACE
+])
+def test_the_smoke_model_trains_each_target_and_scores_its_languages(tmp_path, target, langs):
+    import csv
+    from pathlib import Path
+
+    import train
+
+    root = Path(__file__).resolve().parents[1]
+    run_dir = tmp_path / "run"
+    train.main(["--cfg", str(root / "configs" / "target" / f"{target}.yaml"), "model.path=", "model.size=tiny",
+                f"model.spm_path={root / 'tests' / 'fixtures' / 'train' / 'spm.model'}",
+                f"data.data_dir={root / 'tests' / 'fixtures' / 'data'}", f"train.out_dir={run_dir}", "train.device=cpu",
+                "target.epochs=1", "target.batch_size=4", "target.grad_accum=1", "target.max_len=48",
+                "target.eval_every=0", "target.eval_examples=0", "target.patience=0", f"eval.langs=[{','.join(langs)}]",
+                f"eval.results={tmp_path / 'all.csv'}"])
+    rows = list(csv.DictReader((run_dir / "results.csv").open(encoding="utf-8")))
+    assert sorted(r["lang"] for r in rows if r["metric"] == "accuracy") == sorted(langs)
+    assert {r["target_task"] for r in rows} == {target} and all(0 <= float(r["value"]) <= 100 for r in rows)
