@@ -47,11 +47,10 @@ def _display(path) -> str:
 
 def power(args) -> None:
     from analysis.distances import english_distances
+    from analysis.scenarios import pool_languages
     from analysis.simulate import format_power, power_table, xtreme_design
-    from data.tasks import TASKS, target_tasks
 
-    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
-    dist = english_distances(langs, args.metric, args.cache_dir)
+    dist = english_distances(pool_languages(), args.metric, args.cache_dir)
     design = xtreme_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
     t0 = time.perf_counter()
     reps = args.power_reps or (400 if args.power_method == "means" else 40)

@@ -41,7 +41,7 @@ import pandas as pd
 from analysis.models import after_intermediate_models
 from analysis.scores import analysed_metric, seed_effects
 from data.results import COLUMNS
-from data.tasks import TASKS, target_tasks
+from data.tasks import TASKS
 
 
 @dataclass
@@ -58,10 +58,12 @@ class Design:
 
 
 def xtreme_design(dist: pd.DataFrame, distance: str = "syntactic", **kw) -> Design:
-    """The parallel target tasks of data/tasks.py with their registry languages that have a distance."""
+    """The pre-registered pool's tasks (analysis/scenarios.py POOL) with their registry languages that have a
+    distance."""
+    from analysis.scenarios import POOL
+
     d = dist.set_index("lang")[distance].dropna().to_dict()
-    tasks = {t: tuple(lang for lang in TASKS[t].langs if lang != "en" and lang in d)
-             for t in target_tasks() if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"}
+    tasks = {t: tuple(lang for lang in TASKS[t].langs if lang != "en" and lang in d) for t in POOL}
     langs = sorted({lang for ls in tasks.values() for lang in ls})
     return Design(distances={lang: d[lang] for lang in langs}, tasks=tasks, **kw)
 
@@ -231,8 +233,9 @@ def main(argv=None) -> None:
     p.add_argument("--effect", type=float, default=1.0, help="planted points per +0.1 distance")
     p.add_argument("--cache-dir", default=None)
     args = p.parse_args(argv)
-    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
-    design = xtreme_design(english_distances(langs, cache_dir=args.cache_dir), planted={"mnli": args.effect})
+    from analysis.scenarios import pool_languages
+
+    design = xtreme_design(english_distances(pool_languages(), cache_dir=args.cache_dir), planted={"mnli": args.effect})
     frame = simulate_results(design, np.random.default_rng(0))
     if args.write:
         from common.io import atomic_path

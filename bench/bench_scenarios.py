@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis import scenarios as S  # noqa: E402
 from analysis import simulate as sim  # noqa: E402
 from analysis.distances import english_distances  # noqa: E402
-from data.tasks import TASKS, target_tasks  # noqa: E402
 
 
 def flag_check(design, n_studies: int, seed: int = 0) -> dict:
@@ -56,8 +55,7 @@ def main() -> None:
     p.add_argument("--flag-studies", type=int, default=100)
     p.add_argument("--out", default=None)
     args = p.parse_args()
-    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
-    dist = english_distances(langs)
+    dist = english_distances(S.pool_languages())
     world = S.real_world(dist)
     out = {}
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ from analysis import after as A
 from analysis import scenarios as S
 from analysis.covariates import log_pretraining_size
 from analysis.distances import english_distances
-from data.tasks import TASKS, target_tasks
+from data.tasks import TASKS
 
 N_STUDIES = 40
 
@@ -38,8 +38,7 @@ def cache_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def world(cache_dir):
     """The real pool: 16 languages of XNLI, PAWS-X, XQuAD, MLQA with their URIEL+ distances and sizes."""
-    langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
-    return S.real_world(english_distances(langs, cache_dir=cache_dir))
+    return S.real_world(english_distances(S.pool_languages(), cache_dir=cache_dir))
 
 
 def dist_table(world):
