@@ -22,16 +22,15 @@ The run intercepts absorb the (intermediate, target) pair's mean effect, the Eng
 run-level shift. Languages recur in every run (language, language x target components), and each fine-tuning run may
 have its own transfer quality (a run-level slope on distance): the covariance of the slope is two-way cluster-robust
 (Cameron, Gelbach & Miller 2011, JBES 29:238-249) over languages and runs, V = V_lang + max(V_run - V_row, 0); the
-language part is HC3/CR3-weighted (each language's score sum divided by 1 - its leverage; MacKinnon & White 1985,
-Bell & McCaffrey 2002), which also makes it robust to noise that grows with distance. Degrees of freedom:
-Satterthwaite's over the two parts: the language part's from Bell & McCaffrey's weights (at most languages -
-language-level regressors: a slope carried by a few far languages has few), the run part's runs - 1.
-  p reported = max(p_perm, p_t): p_perm is a studentized language-level permutation test -- the size-residualized
-distances are permuted among languages (every row of a language moves together) and the statistic is the robust t
-above, recomputed for each order; studentizing keeps it valid when the noise is heteroscedastic, where the plain
-slope's permutation test is not (DiCiccio & Romano 2017, JASA 112:1211-1220); p_t is the two-sided t(df) p. A
-language permutation cannot see run-level slope variance (permuting destroys it in every resample), the t reference
-can; few languages make the cluster variance optimistic, the permutation does not. The interval is t(df).
+language part is leverage-weighted (each language's score sum divided by sqrt(1 - its leverage), CR2: Bell &
+McCaffrey 2002; LEVERAGE_POWER = 1 gives CR3, the cluster HC3, which over-covered), which also makes it robust to noise
+that grows with distance. Degrees of freedom: Satterthwaite's over the two parts, the language part's from Bell &
+McCaffrey's weights (at most languages - language-level regressors: a slope carried by a few far languages has few;
+Imbens & Kolesar 2016, REStat 98:701-712), the run part's runs - 1. The interval is t(df); p_t its two-sided p.
+  p (reported) is a studentized language-level permutation test: the size-residualized distances are permuted among
+languages (every row of a language moves together) and the statistic is the robust t above, recomputed for each
+order; studentizing keeps the test valid when the noise is heteroscedastic, where the plain slope's permutation test is
+not (DiCiccio & Romano 2017, JASA 112:1211-1220).
 The decision rule is the baseline screen's: the 95% interval excludes 0 and p < 0.05.
 
 Diverged runs (DIVERGED): a run whose English dev score (English test when it has no dev row) is more than 10 points
@@ -60,6 +59,10 @@ from analysis.models import language_permutations
 from analysis.stats import LEVEL, MIN_N, PER
 
 DIVERGED = {"points": 10.0, "mads": 3.0, "min_runs": 3}  # the rule; the report states it from these values
+# A language's score sum is divided by (1 - h)^LEVERAGE_POWER: 0.5 = CR2 (Bell & McCaffrey), 1 = CR3 (the cluster
+# HC3). With Bell-McCaffrey degrees of freedom CR2 held 95% coverage in every scenario of analysis/scenarios.py; CR3
+# over-covered (0.975-0.99 at 100 studies a cell), as Imbens & Kolesar (2016) find for HC3 with these df.
+LEVERAGE_POWER = 0.5
 MAD_SCALE = 1.4826  # MAD x 1.4826 estimates the sd under normal noise
 RUN = ["model", "intermediate_task", "target_task", "seed"]
 PRIMARY_COLUMNS = ["model", "intermediate_task", "distance", "size_adjusted", "tasks", "n_obs", "n_langs", "n_runs",
@@ -210,7 +213,7 @@ def permutations(n_langs: int, n_resamples: int, seed) -> tuple[np.ndarray, bool
 
 
 def robust_contrast(y, lang_idx, run_idx, group_idx, x_lang, size_lang=None, contrast=None, n_resamples=999,
-                    seed=0) -> dict:
+                    seed=0, power: float | None = None) -> dict:
     """Two-way (language, run) cluster-robust OLS of y on run intercepts + x x 1(group) (+ size x 1(group)), and the
     studentized language-level permutation test of contrast' slopes. All arrays are per row except x_lang and
     size_lang (per language index). Slopes are per unit of x; PER scaling is the caller's."""
@@ -263,7 +266,8 @@ def robust_contrast(y, lang_idx, run_idx, group_idx, x_lang, size_lang=None, con
         h_k = (lev @ Gk) + (lev_fe @ Gk) / np.maximum(Gk.sum(0), 1)
         h_lang = np.maximum(h_lang, h_k)
     h_lang = np.clip(h_lang, 0, 0.95)  # (B, L)
-    v_lang = (((psi @ Lone) / (1 - h_lang)) ** 2).sum(-1)
+    scale = (1 - h_lang) ** (LEVERAGE_POWER if power is None else power)
+    v_lang = (((psi @ Lone) / scale) ** 2).sum(-1)
     v_run = (psi @ Rone) ** 2
     v_run = v_run.sum(-1) * (R / (R - 1) if R > 1 else 0.0)
     v_row = (psi ** 2).sum(-1)
@@ -277,7 +281,7 @@ def robust_contrast(y, lang_idx, run_idx, group_idx, x_lang, size_lang=None, con
     # L - k when a few languages far from the mean distance carry the slope (Imbens & Kolesar 2016, REStat
     # 98:701-712); capped at L - k.
     k_lang = 2 if size_lang is None else 3
-    w = ((a[0] @ Lone) / (1 - h_lang[0])) ** 2
+    w = ((a[0] @ Lone) / scale[0]) ** 2
     df_lang = min(float(w.sum() ** 2 / (w ** 2).sum()) if (w ** 2).sum() > 0 else L - k_lang, L - k_lang)
     df = _satterthwaite([float(v_lang[0]), float(v_extra[0])], [df_lang, R - 1])
     hits = int((np.abs(t) >= abs(t[0]) * (1 - 1e-9)).sum())
@@ -286,7 +290,7 @@ def robust_contrast(y, lang_idx, run_idx, group_idx, x_lang, size_lang=None, con
     q = stats.t.ppf(0.5 + LEVEL / 2, df)
     se = float(np.sqrt(V[0]))
     return {"coef": float(est[0]), "se": se, "ci_low": float(est[0] - q * se), "ci_high": float(est[0] + q * se),
-            "df": df, "t": float(t[0]), "p_perm": float(p_perm), "p_t": p_t, "p": max(float(p_perm), p_t),
+            "df": df, "t": float(t[0]), "p_perm": float(p_perm), "p_t": p_t, "p": float(p_perm),
             "n_perm": B, "p_exact": exact, "run_share": float(v_extra[0] / V[0]) if V[0] > 0 else math.nan,
             "slopes": beta[0, :K].tolist()}
 
@@ -518,9 +522,9 @@ def first_screen_lines(ctx, distance: str, pool_names: str) -> list[str]:
     L = [f"**Primary test (pre-specified for new runs): per intermediate task, the change of the zero-shot drop "
          f"(score(en) - score(L), points) after intermediate training, against {distance} distance with log "
          f"pretraining size held fixed, pooled over the parallel target tasks ({pool_names}) and every seed.** OLS "
-         "with one intercept per run; language- and run-clustered, HC3-weighted standard errors; p is the larger of "
-         "a studentized language-level permutation p (DiCiccio & Romano 2017) and the robust t p. Decision rule as "
-         "for the baseline: the 95% interval excludes 0 and p < 0.05.", ""]
+         "with one intercept per run; language- and run-clustered, leverage-weighted (CR2) standard errors with "
+         "Bell-McCaffrey degrees of freedom; p from a studentized language-level permutation (DiCiccio & Romano "
+         "2017). Decision rule as for the baseline: the 95% interval excludes 0 and p < 0.05.", ""]
     L += pairing_lines(ctx.get("published_pairings")) + diverged_lines(ctx)
     if after.empty:
         L.append("- No intermediate-task runs with baselines on those target tasks: the primary test needs them. The "
@@ -536,7 +540,7 @@ def first_screen_lines(ctx, distance: str, pool_names: str) -> list[str]:
                 f"the drop changes by {_ci(r['mean_change'], r['mean_ci_low'], r['mean_ci_high'])} points on "
                 f"average (English itself {_ci(r['en_effect'], r['en_ci_low'], r['en_ci_high'])}); per +0.1 "
                 f"{distance} distance, {adj}, by {_ci(r['coef_per_0.1'], r['ci_low_per_0.1'], r['ci_high_per_0.1'])}"
-                f" points, p = {_p(r['p'])} (permutation {_p(r['p_perm'])}, t {_p(r['p_t'])}): "
+                f" points, p = {_p(r['p'])} (robust t: {_p(r['p_t'])}): "
                 f"{direction(r)}.")
         if r["run_share"] > 0.5:
             text += (f" Run-to-run differences in the slope make up {100 * r['run_share']:.0f}% of its variance over "
