@@ -184,14 +184,19 @@ def validate(world: World, n_studies: int, n_resamples: int = 199, seed: int = 0
     (p < 0.05 and the interval excludes 0: what the first screen calls a finding) and the coverage of the 95% interval for the planted size-adjusted slope, both over every intermediate task's test; with MC SEs
     over studies (a study's two tests are not independent: the SE uses the number of studies)."""
     rng = np.random.default_rng(seed)
-    rejected, decided, covered, named, planted, found = [], [], [], 0, 0, 0
+    rejected, decided, covered, named, planted, found, single, single_found = [], [], [], 0, 0, 0, 0, 0
     for i in range(n_studies):
         frame = simulate_study(world, rng)
         res, bad = analyse(frame, world, n_resamples, seed=[seed, i])
         planted_runs = set(frame.attrs["diverged"])
         named += len(bad)
         planted += len(planted_runs)
-        found += len(planted_runs & set(zip(bad["intermediate_task"], bad["target_task"], bad["seed"].astype(str))))
+        hits = planted_runs & set(zip(bad["intermediate_task"], bad["target_task"], bad["seed"].astype(str)))
+        found += len(hits)
+        per_cell = pd.Series([r[:2] for r in planted_runs], dtype=object).value_counts()
+        alone = {r for r in planted_runs if per_cell[r[:2]] == 1}  # the only collapse of its cell: detectable
+        single += len(alone)
+        single_found += len(alone & hits)
         for r in res.itertuples():
             truth = world.slopes[r.intermediate_task]
             lo, hi = res.loc[r.Index, "ci_low_per_0.1"], res.loc[r.Index, "ci_high_per_0.1"]
@@ -202,7 +207,8 @@ def validate(world: World, n_studies: int, n_resamples: int = 199, seed: int = 0
     return {"studies": n_studies, "tests": len(rejected), "rejection_rate": rej, "rejection_se": mc_se(rej, n_studies),
             "decision_rate": dec, "decision_se": mc_se(dec, n_studies),
             "coverage": cov, "coverage_se": mc_se(cov, n_studies), "diverged_planted": planted,
-            "diverged_named": named, "diverged_found": found}
+            "diverged_named": named, "diverged_found": found, "diverged_alone": single,
+            "diverged_alone_found": single_found}
 
 
 def panel(world: World, reps: int = 400, effect: float = -1.0, n_resamples: int = 199, seed: int = 0,
