@@ -353,8 +353,9 @@ def write_report(out, ctx) -> str:
         L += ["Per predictor (no URIEL feature shared with English: no distance; left out of that predictor's "
               "tests):", ""] + [f"- {d}: {', '.join(v)}" for d, v in missing.items()] + [""]
     L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
-          "drops.csv, distances.csv, small_n.csv" + (", effects.csv, after_intermediate.csv (the first screen's tests), "
-                                                    "after_pooled.csv, diverged_runs.csv" if after_mode else "")
+          "drops.csv, distances.csv, small_n.csv, diverged_runs.csv" + (", effects.csv, after_intermediate.csv (the "
+                                                                      "first screen's tests), after_pooled.csv"
+                                                                      if after_mode else "")
           + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
     text = "\n".join(L) + "\n"
     atomic_write_text(out / "report.md", text)

@@ -245,6 +245,11 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
 
     scores, set_aside, notes, kept = load_scores(paths, screen=screen)
     diverged = diverged[0]
+    if len(diverged):  # named in the data notes in every mode (and on the after-intermediate first screen)
+        notes.append(("Diverged runs kept (--keep-diverged): " if keep_diverged else "Diverged runs left out: ")
+                     + "; ".join(f"{r.model} | {r.intermediate_task} | {r.target_task} seed {r.seed} (English "
+                                 f"{r.split} {r.english:.1f}, cell median {r.cell_median:.1f})"
+                                 for r in diverged.itertuples()) + f". Rule: {aft.diverged_rule()}.")
     pairings = aft.published_pairings(kept)
     if len(pairings) and not pair_published:
         raise ValueError(aft.pairing_error(pairings))
@@ -295,10 +300,11 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     if len(effects):
         with atomic_path(out / "effects.csv") as tmp:
             effects.to_csv(tmp, index=False)
-        for name, table in (("after_intermediate.csv", after), ("after_pooled.csv", after_pooled),
-                            ("diverged_runs.csv", diverged)):
+        for name, table in (("after_intermediate.csv", after), ("after_pooled.csv", after_pooled)):
             with atomic_path(out / name) as tmp:
                 table.to_csv(tmp, index=False)
+    with atomic_path(out / "diverged_runs.csv") as tmp:
+        diverged.to_csv(tmp, index=False)
     ctx = dict(corr=corr, drops=drops, dist=dist, mixed=mixed, primary=primary, after=after, effects=effects,
                primary_model=model, model_note=model_note, collinearity=collinearity, scores=scores,
                set_aside=set_aside, notes=notes, left_out=left_out, metric=metric, n_resamples=n_resamples,

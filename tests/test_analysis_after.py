@@ -142,6 +142,21 @@ def test_diverged_run_is_named_on_the_first_screen_and_kept_on_request(world, tm
     assert pd.read_csv(out / "after_intermediate.csv").set_index("intermediate_task").loc["mnli", "n_runs"] == 12
 
 
+@pytest.mark.slow
+def test_a_diverged_baseline_run_is_named_in_the_data_notes(tmp_path, cache_dir):
+    langs = [("en", 85), ("de", 80), ("fr", 79), ("ru", 75), ("zh", 73), ("ar", 70)]
+    rows = [["m", "none", "xnli", str(s), lang, "test", "accuracy", v + s - (40 if s == 3 else 0), "runs/a"]
+            for s in (1, 2, 3) for lang, v in langs]
+    path = tmp_path / "base.csv"
+    results(rows).to_csv(path, index=False)
+    correlate.main([str(path), "--out", str(tmp_path / "o"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
+                    "--no-plots"])
+    text = (tmp_path / "o" / "report.md").read_text()
+    assert "- Diverged runs left out: m | none | xnli seed 3 (English test 48.0, cell median 86.0)" in text
+    drops = pd.read_csv(tmp_path / "o" / "drops.csv").set_index("lang")
+    assert drops.loc["de", "n_seeds"] == 2 and drops.loc["de", "score"] == pytest.approx(81.5)
+
+
 # ------------------------------------------------------------------------------------ baselines from one source
 def own_runs_without_baseline():
     langs = [lang for lang in TASKS["xnli"].langs if lang != "en"]
