@@ -56,7 +56,7 @@ MANIFEST_NAME = "MANIFEST.sha256"
 
 # --- The table of sources: each task's row (data/tasks/<task>.py) lists its downloads and its default source ------
 Source = Download  # one file to fetch (data/task.py)
-SOURCES: dict[str, tuple[Download, ...]] = {name: task.downloads for name, task in TASKS.items()}
+SOURCES: dict[str, tuple[Download, ...]] = {name: task.downloads for name, task in TASKS.items() if task.downloads}
 # The source each task gets when --source is not given, and why (printed by --list).
 DEFAULT_SOURCES = {name: (task.default_source, task.default_source_why) for name, task in TASKS.items()}
 
@@ -299,7 +299,11 @@ def split_by_source(tasks: list[str], source: str | None, data_dir=None) -> tupl
             return "upstream"
         return DEFAULT_SOURCES.get(task, ("upstream", ""))[0]
 
-    pick = {t: source or default(t) for t in tasks}
+    hub_only = [t for t in tasks if t not in SOURCES]  # no upstream files (the authors publish on the Hub)
+    if source == "upstream" and hub_only:
+        raise ValueError(f"{', '.join(hub_only)}: no upstream files to fetch (published on the Hugging Face Hub "
+                         "only); use --source hub for them")
+    pick = {t: "hub" if t in hub_only else source or default(t) for t in tasks}
     return [t for t in tasks if pick[t] == "hub"], [t for t in tasks if pick[t] == "upstream"]
 
 
@@ -356,17 +360,21 @@ def main(argv: list[str] | None = None) -> None:
         print(list_sources())
         print("\ndefault source per task (--source overrides):\n" + list_default_sources())
         return
-    tasks = list(SOURCES) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = list(TASKS) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731  (stdout stays clean for --list)
     try:
         verify = read_manifest(args.verify) if args.verify else None
-        unknown = [t for t in tasks if t not in SOURCES]
+        unknown = [t for t in tasks if t not in TASKS]
         if unknown:
-            raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
-        # --base-url, --verify and --from-file are about the upstream files: they imply --source upstream.
+            raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASKS)}")
+        # --base-url, --verify and --from-file are about the upstream files: they imply --source upstream for the
+        # tasks that have upstream files (a Hub-only task still takes the Hub, unless --source upstream is given).
         upstream_only = args.base_url or args.verify or args.from_file
-        hub_tasks, tasks_upstream = split_by_source(tasks, args.source or ("upstream" if upstream_only else None),
-                                                    args.out)
+        if upstream_only and not args.source:
+            hub_tasks, tasks_upstream = split_by_source([t for t in tasks if t in SOURCES], "upstream", args.out)
+            hub_tasks += [t for t in tasks if t not in SOURCES]
+        else:
+            hub_tasks, tasks_upstream = split_by_source(tasks, args.source, args.out)
         langs = [l.strip() for l in args.langs.split(",") if l.strip()] if args.langs else None
         if hub_tasks:
             download_hub(hub_tasks, args.out, langs=langs, log=log)
