@@ -39,6 +39,7 @@ use it to point the client at a server on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -543,6 +544,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-check", action="store_true", help="do not run data.check on the result")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    for flag, value in (("--max-unpacked-gib", args.max_unpacked_gib), ("--max-ratio", args.max_ratio)):
+        if not (math.isfinite(value) and value > 0):  # nan would switch the bound off; inf cannot be a byte count
+            print(f"error: {flag} {value}: give a finite number > 0", file=sys.stderr)
+            sys.exit(1)
     if args.list:
         print(list_sources())
         print("\ndefault source per task (--source overrides):\n" + list_default_sources())
