@@ -185,7 +185,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
-    """The saved head must be of the task's kind and predict the task's labels, in the same order."""
+    """The saved head must be of the task's kind, predict the task's labels in the same order, and have been trained
+    on the task (head.json's `task`) or on the same English data (the task's train_task: a SQuAD head scores XQuAD
+    and MLQA); a QQP head does not score PAWS-X, though kind and labels fit."""
     for key in ("kind", "labels", "model", "intermediate_task", "seed"):
         if key not in meta:
             raise ValueError(f"{ckpt / 'head.json'}: lacks {key!r}")
@@ -196,6 +198,16 @@ def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
     if labels is not None and list(meta["labels"] or []) != list(labels):
         raise ValueError(f"{ckpt / 'head.json'}: head labels {meta['labels']} differ from {task.name}'s "
                          f"{list(labels)}")
+    trained = meta.get("task")
+    if trained not in (None, "", task.name):  # a head scores its own task, or one trained on the same English data
+        try:
+            same_data = task.train_task is not None and task.train_task in (trained, get_task(trained).train_task)
+        except (ValueError, KeyError):
+            same_data = False
+        if not same_data:
+            raise ValueError(f"{ckpt / 'head.json'}: the head was trained on {trained!r}, which is not "
+                             f"{task.name} nor trained on {task.name}'s English data ({task.train_task or 'none'}); "
+                             f"a {trained} head cannot score {task.name}")
 
 
 def run(argv=None) -> dict:
