@@ -421,6 +421,12 @@ def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRe
             raise ValueError(f"{name} has no Hub copy ({DEFAULT_SOURCES[name][1]}); use --source upstream")
         task_langs = [l for l in task.langs if langs is None or l in langs]
         required = required_pairs(task, task_langs)
+        refused = {l: why for s in hub_rows for l, why in (getattr(s.read, "keywords", {}).get("refuse_langs") or
+                                                          {}).items() if l in task_langs}
+        if refused:  # the reader would refuse these files: fetch nothing (data/readers/hub.py says why)
+            raise ValueError(f"{name} {', '.join(sorted(refused))} cannot come from the Hub: " +
+                             " | ".join(refused[l] for l in sorted(refused)) +
+                             f" (leave {', '.join(sorted(refused))} out with --langs to fetch the others)")
         for source in hub_rows:
             for lang in [l for l in source.langs or task.langs if l in task_langs]:
                 for pattern in source.expand(lang):

@@ -590,7 +590,8 @@ def _hub_sources() -> dict[str, list[Source]]:
     xt = "google/xtreme"
     hub_split = {"train": "train", "dev": "validation", "test": "test"}
     tags = {"udpos": ("udpos.{udname}", _p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES,
-                                           tokenization="ud_words=syntactic")),  # not XTREME's fused words
+                                           tokenization="ud_words=syntactic",  # not XTREME's fused words
+                                           refuse_langs=H.UDPOS_HUB_REFUSED)),  # configs with other treebanks
             "panx": ("PAN-X.{lang}", _p(H.read_hub_tags, tags="ner_tags", names=H.PANX_NAMES))}
     anli = {s: [f"hub/facebook/anli/plain_text/{s}_{r.lower()}-*.parquet" for r in _ANLI_ROUNDS]
             for s in ("train", "dev", "test")}

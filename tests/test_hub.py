@@ -120,25 +120,25 @@ def test_tags_are_classlabel_names_per_token(tmp_path):
     write(hub_file(tmp_path, "google/xtreme/PAN-X.de/test-00000-of-00001.parquet"),
           {"tokens": [["Angela", "Merkel", "spricht"], ["in", "Köln"]], "ner_tags": [[1, 2, 0], [0, 5]],
            "langs": [["de"] * 3, ["de"] * 2]}, {"tokens": LIST_STR, "ner_tags": LIST_INT, "langs": LIST_STR})
-    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
+    write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),  # (udpos.German: refused, other treebanks)
           {"tokens": [["Merkel", "spricht"]], "pos_tags": [[11, 15]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
     shard = "test-00000-of-00001.parquet"
     assert list(get_task("panx").read(tmp_path, "de", "test")) == [
         TagExample(f"{shard}:0", "de", ("Angela", "Merkel", "spricht"), ("B-PER", "I-PER", "O")),
         TagExample(f"{shard}:1", "de", ("in", "Köln"), ("O", "B-LOC"))]
-    assert list(get_task("udpos").read(tmp_path, "de", "dev")) == [
-        TagExample(f"{SHARD}:0", "de", ("Merkel", "spricht"), ("PROPN", "VERB"))]
+    assert list(get_task("udpos").read(tmp_path, "nl", "dev")) == [
+        TagExample(f"{SHARD}:0", "nl", ("Merkel", "spricht"), ("PROPN", "VERB"))]
 
 
 def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
     # google/xtreme's loading script kept syntactic words, not XTREME's fused ones: asking for fused is an error
-    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
-          {"tokens": [["zu", "dem", "Markt"]], "pos_tags": [[1, 5, 7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),
+          {"tokens": [["naar", "de", "markt"]], "pos_tags": [[1, 5, 7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
     udpos = get_task("udpos")
-    assert udpos.read(tmp_path, "de", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
+    assert udpos.read(tmp_path, "nl", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
     with pytest.raises(ValueError, match=r"its words are ud_words=syntactic; ud_words=fused needs another layout's "
                                          r"files \(see data/tasks.py\), or read these with ud_words=syntactic"):
-        udpos.read(tmp_path, "de", "dev", ud_words="fused")
+        udpos.read(tmp_path, "nl", "dev", ud_words="fused")
 
 
 def test_span_offsets_are_moved_onto_stripped_contexts_and_v2_empty_answers_are_null(tmp_path):
@@ -357,10 +357,14 @@ def cache(tmp_path):
     build = tmp_path / "build"
     test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(build)
     tatoeba = hub_file(build, f"google/xtreme/tatoeba.deu/{SHARD}")
+    tatoeba_fra = write(hub_file(build, f"google/xtreme/tatoeba.fra/{SHARD}"),
+                        {"source_sentence": ["Oui.\n"], "target_sentence": ["Yes.\n"], "source_lang": ["fra"],
+                         "target_lang": ["eng"]}, {k: STR for k in ("source_sentence", "target_sentence", "source_lang",
+                                                                   "target_lang")})
     test_multiple_choice_readers(build)
     hellaswag = hub_file(build, "Rowan/hellaswag/default/validation/0000.parquet")
     root = tmp_path / "hf_cache"
-    fill_cache(root, "google/xtreme", {f"tatoeba.deu/{SHARD}": tatoeba, f"tatoeba.fra/{SHARD}": tatoeba})
+    fill_cache(root, "google/xtreme", {f"tatoeba.deu/{SHARD}": tatoeba, f"tatoeba.fra/{SHARD}": tatoeba_fra})
     fill_cache(root, "Rowan/hellaswag", {"default/train/0000.parquet": hellaswag,
                                          "default/validation/0000.parquet": hellaswag},
                revision="refs/convert/parquet")
@@ -470,3 +474,18 @@ def test_check_collects_a_bad_hub_row_as_malformed(tmp_path):
 def test_requirements_pin_huggingface_hub_and_pyarrow():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     assert any(l.startswith("huggingface_hub>=") for l in lines) and any(l.startswith("pyarrow>=") for l in lines)
+
+
+# ---- issue 22 item 2: udpos configs that hold other languages' treebanks --------------------------------------
+@pytest.mark.parametrize("lang, name, other", [("el", "Greek", "Ancient Greek"), ("zh", "Chinese", "Classical Chinese")])
+def test_hub_udpos_configs_holding_another_languages_treebanks_are_refused_with_the_reason(tmp_path, lang, name,
+                                                                                           other):
+    path = write(hub_file(tmp_path, f"google/xtreme/udpos.{name}/test-00000-of-00001.parquet"),
+                 {"tokens": [["a"]], "pos_tags": [[7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    with pytest.raises(DataError, match=rf"^{path}: google/xtreme udpos\.{name} also holds {other} .*'_{name}'.*"
+                                        "rows do not say which treebank"):
+        get_task("udpos").read(tmp_path, lang, "test", layout="hub", ud_words="syntactic")
+    with pytest.raises(ValueError, match=rf"udpos .*{lang}.* cannot come from the Hub: .*udpos\.{name} also holds "
+                                         rf"{other}.*--langs"):
+        D.hub_requests(["udpos"], None)
+    assert {r.lang for r in D.hub_requests(["udpos"], ["en", "nl"])} == {"en", "nl"}  # the others still come

@@ -23,9 +23,11 @@ FILES = [f"tatoeba.deu/{SHARD}", f"tatoeba.fra/{SHARD}"]
 
 
 def tatoeba_parquet(path: Path) -> Path:
+    """A one-row google/xtreme tatoeba.L3 shard; L3 from the folder name (tatoeba.fra -> fra)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    lang3 = path.parent.name.rsplit(".", 1)[-1] if path.parent.name.startswith("tatoeba.") else "fra"
     pq.write_table(pa.table({"source_sentence": [f"Hallo {path}."], "target_sentence": ["Hello."],
-                             "source_lang": ["deu"], "target_lang": ["eng"]}), path)
+                             "source_lang": [lang3], "target_lang": ["eng"]}), path)
     return path
 
 
