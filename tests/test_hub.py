@@ -489,3 +489,114 @@ def test_hub_udpos_configs_holding_another_languages_treebanks_are_refused_with_
                                          rf"{other}.*--langs"):
         D.hub_requests(["udpos"], None)
     assert {r.lang for r in D.hub_requests(["udpos"], ["en", "nl"])} == {"en", "nl"}  # the others still come
+
+
+# ---- issue 22 item 13: the Hub readers refuse what the upstream readers refuse, naming file and row ------------
+def _xquad(root: Path, answers: list, ids=("q1", "q2")) -> Path:
+    n = len(answers)
+    return write(hub_file(root, f"google/xtreme/XQuAD.de/{SHARD}"),
+                 {"id": list(ids)[:n], "context": ["Die Stadt Berlin."] * n, "question": ["Welche?"] * n,
+                  "answers": answers}, {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
+
+
+def _refusal(task: str, root: Path, lang: str, split: str, **kw) -> str:
+    with pytest.raises(DataError) as e:
+        get_task(task).read(root, lang, split, layout="hub", **kw)
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({"text": ["Berlin", None], "answer_start": [10, 10]}, "row 1: answers.text[1] is null; expected a value"),
+    ({"text": ["Berlin"], "answer_start": [None]}, "row 1: answers.answer_start[0] is null; expected a value"),
+    ({"text": None, "answer_start": None}, "row 1: 'answers.text' is null; expected a list"),
+    ({"text": [], "answer_start": []}, "row 1: no answers; expected at least one (SQuAD v1.1-format questions are "
+                                         "all answerable)"),
+    ({"text": [""], "answer_start": [0]}, "row 1: answers.text[0] is empty; expected text"),
+])
+def test_null_or_empty_answers_are_refused_naming_file_and_row(tmp_path, answers, message):
+    path = _xquad(tmp_path, [{"text": ["Berlin"], "answer_start": [10]}, answers])
+    assert _refusal("xquad", tmp_path, "de", "test") == f"{path}:{message}"
+
+
+@pytest.mark.parametrize("tokens, tags, message", [
+    (["a", None], [7, 7], "tokens[1] is null; expected a value"),
+    (["a", ""], [7, 7], "tokens[1] is empty; expected text"),
+    (["a", " "], [7, 7], "tokens[1] is blank; expected text"),
+    (["a", "b"], [7, -1], "pos_tags[1] is -1 (no label); expected a tag id for every token"),
+    (["a", "b"], [7, None], "pos_tags[1] is null; expected a value"),
+    ([], [], "no tokens; expected a sentence of at least one token"),
+])
+def test_null_or_empty_tokens_and_missing_tags_are_refused(tmp_path, tokens, tags, message):
+    path = write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),
+                 {"tokens": [["x"], tokens], "pos_tags": [[7], tags]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    assert _refusal("udpos", tmp_path, "nl", "dev", ud_words="syntactic") == f"{path}:row 1: {message}"
+    report = check(tmp_path, tasks=["udpos"], langs=["nl"])  # data.check no longer calls it ok
+    assert any(e["status"] == "malformed" for t in report["tasks"] for e in t["entries"] if e["lang"] == "nl")
+
+
+def test_a_corrupt_page_and_bad_utf8_after_the_schema_check_name_the_file(tmp_path):
+    path = _xnli_file(tmp_path, {"premise": ["p" * 40] * 30, "hypothesis": ["h"] * 30, "label": [0] * 30},
+                      {"premise": STR, "hypothesis": STR, "label": INT})
+    data = bytearray(path.read_bytes())
+    data[8:16] = b"\xff" * 8  # the first page header; the footer (schema) is intact
+    path.write_bytes(bytes(data))
+    assert pq.read_schema(path).names == ["premise", "hypothesis", "label"]
+    assert _refusal("xnli", tmp_path, "de", "test").startswith(f"{path}: its rows cannot be read (")
+    bad = pa.array([b"ok", b"caf\xe9"], type=pa.binary()).view(pa.string())  # not UTF-8, as a string column
+    pq.write_table(pa.table({"premise": bad, "hypothesis": ["h", "h"], "label": pa.array([0, 1], INT)}), path)
+    assert _refusal("xnli", tmp_path, "de", "test").startswith(f"{path}:row 1: column 'premise' is not valid UTF-8")
+
+
+def test_a_null_id_a_null_ending_and_an_empty_shard_are_refused(tmp_path):
+    path = write(hub_file(tmp_path, f"nyu-mll/glue/mnli/{'validation_matched'}-00000-of-00001.parquet"),
+                 {"premise": ["p", "q"], "hypothesis": ["h", "i"], "label": [0, 1], "idx": [0, None]},
+                 {"premise": STR, "hypothesis": STR, "label": INT, "idx": INT32})
+    assert _refusal("mnli", tmp_path, "en", "dev") == f"{path}:row 1: 'idx' is null; expected a value"
+    path = write(hub_file(tmp_path, "Rowan/hellaswag/default/validation/0000.parquet"),
+                 {"ind": [5], "ctx_a": ["A man"], "ctx_b": ["he"], "endings": [["a", None, "c", "d"]], "label": ["1"]},
+                 {"ind": INT32, "ctx_a": STR, "ctx_b": STR, "endings": LIST_STR, "label": STR})
+    assert _refusal("hellaswag", tmp_path, "en", "dev") == f"{path}:row 0: endings[1] is null; expected a value"
+    path = _xnli_file(tmp_path, {"premise": [], "hypothesis": [], "label": []},
+                      {"premise": STR, "hypothesis": STR, "label": INT})
+    assert _refusal("xnli", tmp_path, "de", "test") == f"{path}: no rows; expected at least one (an empty shard is a " \
+                                                       "broken copy)"
+
+
+@pytest.mark.parametrize("label", ["²", "٣", "1.0", " 1"])
+def test_a_choice_label_must_be_ascii_digits(tmp_path, label):
+    path = write(hub_file(tmp_path, "Rowan/hellaswag/default/validation/0000.parquet"),
+                 {"ind": [5], "ctx_a": ["A man"], "ctx_b": ["he"], "endings": [["a", "b", "c", "d"]], "label": [label]},
+                 {"ind": INT32, "ctx_a": STR, "ctx_b": STR, "endings": LIST_STR, "label": STR})
+    assert _refusal("hellaswag", tmp_path, "en", "dev") == (f"{path}:row 0: label {label!r}; expected a choice index "
+                                                            "0..3 as a string")
+
+
+def test_a_tatoeba_row_of_another_language_is_refused(tmp_path):
+    path = write(hub_file(tmp_path, f"google/xtreme/tatoeba.deu/{SHARD}"),
+                 {"source_sentence": ["Hallo.", "Oui."], "target_sentence": ["Hello.", "Yes."],
+                  "source_lang": ["deu", "fra"], "target_lang": ["eng", "eng"]},
+                 {"source_sentence": STR, "target_sentence": STR, "source_lang": STR, "target_lang": STR})
+    with pytest.raises(DataError, match=rf"^{path}:row 1: source_lang 'fra', target_lang 'eng'; expected 'deu' and "
+                                        r"'eng' \(config tatoeba.deu\)$"):
+        get_task("tatoeba").read(tmp_path, "de", "test")
+
+
+def test_a_duplicate_id_names_its_row_and_the_first(tmp_path):
+    path = _xquad(tmp_path, [{"text": ["Berlin"], "answer_start": [10]}] * 3, ids=("q1", "q2", "q1"))
+    assert _refusal("xquad", tmp_path, "de", "test") == (f"{path}:row 2: duplicate id 'q1' (first on row 0); "
+                                                         "expected every id once")
+
+
+def test_anli_plus_tells_a_shards_source_by_its_own_repo_folder_not_a_folder_above(tmp_path):
+    root = tmp_path / "snli" / "DATA"  # a DATA_DIR under a folder named snli: MNLI rows stay MNLI
+    nli = {"premise": STR, "hypothesis": STR, "label": INT}
+    for r in ("r1", "r2", "r3"):
+        write(hub_file(root, f"facebook/anli/plain_text/train_{r}-00000-of-00001.parquet"),
+              {"uid": [f"u{r}"], "premise": ["P"], "hypothesis": ["H"], "label": [2]}, {**nli, "uid": STR})
+    write(hub_file(root, "stanfordnlp/snli/plain_text/train-00000-of-00001.parquet"),
+          {"premise": ["s"], "hypothesis": ["t"], "label": [0]}, nli)
+    write(hub_file(root, "nyu-mll/glue/mnli/train-00000-of-00001.parquet"),
+          {"premise": ["m"], "hypothesis": ["n"], "label": [1], "idx": [0]}, {**nli, "idx": INT32})
+    got = get_task("anli_plus").read(root, "en", "train", layout="hub")
+    assert [e.id.split(":")[0] for e in got] == ["anli_r1", "anli_r2", "anli_r3", "snli", "mnli"]
