@@ -49,8 +49,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
 from common.io import atomic_write_text
 from xlmr.checkpoint import BEST, RUN_CONFIG, RUN_RESULTS, phase_done, phase_path
 
