@@ -13,6 +13,13 @@ below, each with its source) and then mapped *by name* onto the registry's label
 a DataError naming file, row and the range. `datasets` stores a `Sequence` of a dict as a struct of lists
 (`answers: {text: [..], answer_start: [..]}`), which is how the span and choice readers expect it.
 
+Rows. What the upstream readers refuse is refused here too, naming file and row: a null anywhere (also inside a
+list column: a token, an answer text or offset, an ending, a choice), an empty or blank token or answer text, a tag of
+-1/null (a Hub sentence is labelled throughout), a question of SQuAD v1.1 format without answers, a choice label that
+is not ASCII digits ("²" and "٣" pass str.isdigit), a Tatoeba row of another language than its config, an id given
+twice (with the row of the first), a shard with no rows, and bytes that are not UTF-8 or pages that do not decode
+(after the schema check). google/xtreme udpos configs that hold other languages' treebanks: UDPOS_HUB_REFUSED.
+
 Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts the Parquet files were made with):
   google/xtreme      huggingface/datasets datasets/xtreme/xtreme.py, the script behind the Hub's
                      `<config>/<split>-00000-of-00001.parquet` (e.g. commit "Add PAN-X.de data files",
