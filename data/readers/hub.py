@@ -79,16 +79,17 @@ UPOS_NAMES = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
 # French treebanks' 7,538 + Old French SRCMF's 1,927; udpos.German test 22,458 = 22,358 + Swiss German UZH's 100).
 # Old Russian [R]: UD v2.5 has UD_Old_Russian-TOROT and -RNC; udpos.Russian's test (11,336) exceeds the modern four.
 # UD_Hindi_English-HIENCS also matches _Hindi and _English, but its forms are withheld ("_"), which the script drops.
-_UDPOS_OTHER_TREEBANKS = {"el": ("Greek", "Ancient Greek (UD_Ancient_Greek-PROIEL, UD_Ancient_Greek-Perseus)"),
-                          "zh": ("Chinese", "Classical Chinese (UD_Classical_Chinese-Kyoto)"),
-                          "fr": ("French", "Old French (UD_Old_French-SRCMF)"),
-                          "de": ("German", "Swiss German (UD_Swiss_German-UZH)"),
-                          "ru": ("Russian", "Old Russian (UD_Old_Russian-TOROT, UD_Old_Russian-RNC)")}
-UDPOS_HUB_REFUSED = {
-    lang: (f"google/xtreme udpos.{name} also holds {other}: its loading script takes every treebank whose path "
-           f"contains '_{name}', and its rows do not say which treebank they come from; read udpos {lang} from the "
-           "upstream UD v2.5 files (python -m data.download --tasks udpos --source upstream)")
-    for lang, (name, other) in _UDPOS_OTHER_TREEBANKS.items()}
+_UDPOS_OTHER_TREEBANKS = {"Greek": "Ancient Greek (UD_Ancient_Greek-PROIEL, UD_Ancient_Greek-Perseus)",
+                          "Chinese": "Classical Chinese (UD_Classical_Chinese-Kyoto)",
+                          "French": "Old French (UD_Old_French-SRCMF)",
+                          "German": "Swiss German (UD_Swiss_German-UZH)",
+                          "Russian": "Old Russian (UD_Old_Russian-TOROT, UD_Old_Russian-RNC)"}
+UDPOS_HUB_REFUSED = {  # Hub config (the folder of its shards) -> why it is refused
+    f"udpos.{name}": (f"google/xtreme udpos.{name} also holds {other}: its loading script takes every treebank whose "
+                      f"path contains '_{name}', and its rows do not say which treebank they come from; read this "
+                      "language's udpos from the upstream UD v2.5 files (python -m data.download --tasks udpos "
+                      "--source upstream)")
+    for name, other in _UDPOS_OTHER_TREEBANKS.items()}
 
 # ClassLabel name -> the registry's label name, where they differ (GLUE writes 0/1 in its TSVs).
 LABEL_NAMES = {"not_duplicate": "0", "duplicate": "1", "negative": "0", "positive": "1"}
@@ -333,15 +334,17 @@ def read_hub_anli_plus(paths, lang, split, labels) -> Examples:
 
 # ---- tagging -------------------------------------------------------------------------------------------------
 def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str], tokenization: str = "",
-                  refuse_langs: dict[str, str] | None = None) -> Examples:
+                  refuse_configs: dict[str, str] | None = None) -> Examples:
     """google/xtreme PAN-X.L (`ner_tags`) and udpos.Language (`pos_tags`): `tokens` and one ClassLabel id per
     token. Ids `shard:row`. tokenization: what the registry knows about the words, for the report (udpos: the
     loading script kept every CoNLL-U line whose FORM and UPOS are not `_`: syntactic words, empty nodes
     included, multiword tokens left out; not XTREME's fused words). Every token is text and has a tag (a -1 or null
     tag is refused: a Hub row is labelled throughout, and one missing tag would leave the sentence unlabelled).
-    refuse_langs: {lang: why} of configs that hold other data than the upstream reader's (UDPOS_HUB_REFUSED)."""
-    if refuse_langs and lang in refuse_langs:
-        raise DataError(sorted(str(p) for p in paths)[0], None, refuse_langs[lang])
+    refuse_configs: {config: why} of Hub configs (the shards' folder, e.g. udpos.Greek) that hold other data than
+    the upstream reader's (UDPOS_HUB_REFUSED)."""
+    first = sorted(str(p) for p in paths)[0]
+    if refuse_configs and Path(first).parent.name in refuse_configs:
+        raise DataError(first, None, refuse_configs[Path(first).parent.name])
     out = Examples(paths=paths)
     out.tokenization = tokenization
     for path, i, row in _rows(paths, {"tokens": "list<string>", tags: "list<int>"}):
