@@ -141,8 +141,12 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
 
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
                    batch_size: int, device, *, doc_stride: int = PHASE.doc_stride,
-                   layout: str | None = None, ud_words: str = DATA.ud_words) -> dict[str, dict[str, float]]:
+                   layout: str | None = None, ud_words: str = DATA.ud_words,
+                   layouts: dict | None = None) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
+
+    layouts: when given, filled with the layout each language was read from ({lang: "original" | "hub" | ...}),
+    which row_sources writes into the results rows.
 
     Languages and gold labels are checked first (task.check_gold), so a bad request fails before any compute.
     """
@@ -151,12 +155,23 @@ def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str
     labels = task.get_labels(data_dir)
     scores = {}
     for lang in langs:
-        examples = list(task.read(data_dir, lang, split, layout, ud_words=ud_words))
+        examples = task.read(data_dir, lang, split, layout, ud_words=ud_words)
+        if layouts is not None:
+            layouts[lang] = getattr(examples, "layout", "") or "unknown"
+        examples = list(examples)
         golds = task.golds(examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
         scores[lang] = {m: float(v) for m, v in task.score(golds, preds, lang).items()}
     return scores
+
+
+def row_sources(base: str, task, layouts: dict, **options) -> dict[str, str]:
+    """The results rows' `source` per language: where the model came from, how the words were read
+    (";ud_words=fused", Task.read_note) and the layout read (";layout=original" | "hub" | "xtreme"): Hub and
+    upstream UD-POS give different test sets under the same options."""
+    note = task.read_note(**options)
+    return {lang: f"{base}{note};layout={layout}" for lang, layout in layouts.items()}
 
 
 # --- the command line -------------------------------------------------------------------------------------
@@ -185,7 +200,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
-    """The saved head must be of the task's kind and predict the task's labels, in the same order."""
+    """The saved head must be of the task's kind, predict the task's labels in the same order, and have been trained
+    on the task (head.json's `task`) or on the same English data (the task's train_task: a SQuAD head scores XQuAD
+    and MLQA); a QQP head does not score PAWS-X, though kind and labels fit."""
     for key in ("kind", "labels", "model", "intermediate_task", "seed"):
         if key not in meta:
             raise ValueError(f"{ckpt / 'head.json'}: lacks {key!r}")
@@ -196,6 +213,16 @@ def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
     if labels is not None and list(meta["labels"] or []) != list(labels):
         raise ValueError(f"{ckpt / 'head.json'}: head labels {meta['labels']} differ from {task.name}'s "
                          f"{list(labels)}")
+    trained = meta.get("task")
+    if trained not in (None, "", task.name):  # a head scores its own task, or one trained on the same English data
+        try:
+            same_data = task.train_task is not None and task.train_task in (trained, get_task(trained).train_task)
+        except (ValueError, KeyError):
+            same_data = False
+        if not same_data:
+            raise ValueError(f"{ckpt / 'head.json'}: the head was trained on {trained!r}, which is not "
+                             f"{task.name} nor trained on {task.name}'s English data ({task.train_task or 'none'}); "
+                             f"a {trained} head cannot score {task.name}")
 
 
 def run(argv=None) -> dict:
@@ -235,12 +262,13 @@ def run(argv=None) -> dict:
     encoder, tokenizer = load_pretrained(ckpt, device=device)
     head, _ = load_head(ckpt)
     head.to(device)
+    layouts = {}
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
                             args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
-                            ud_words=args.ud_words)
+                            ud_words=args.ud_words, layouts=layouts)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
-    rows = result_rows(scores, row_meta, split, str(ckpt) + task.read_note(ud_words=args.ud_words))
+    rows = result_rows(scores, row_meta, split, row_sources(str(ckpt), task, layouts, ud_words=args.ud_words))
     print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
     print(format_table(scores), flush=True)  # first: whatever happens to the results file, the scores are shown
     append_or_save_aside(args.results, rows)

@@ -39,6 +39,7 @@ use it to point the client at a server on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -229,6 +230,18 @@ def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRe
             raise ValueError(f"{name} has no Hub copy ({DEFAULT_SOURCES[name][1]}); use --source upstream")
         task_langs = [l for l in task.langs if langs is None or l in langs]
         required = required_pairs(task, task_langs)
+        refused = {}  # lang -> why: the reader refuses these configs, so fetch nothing (data/readers/hub.py)
+        for source in hub_rows:
+            refuse = getattr(source.read, "keywords", {}).get("refuse_configs") or {}
+            for lang in [l for l in source.langs or task.langs if l in task_langs]:
+                for pattern in source.expand(lang):
+                    config = pattern.split("/", 4)[3]  # hub/<owner>/<name>/<config>/...
+                    if config in refuse:
+                        refused[lang] = refuse[config]
+        if refused:
+            raise ValueError(f"{name} {', '.join(sorted(refused))} cannot come from the Hub: " +
+                             " | ".join(dict.fromkeys(refused[l] for l in sorted(refused))) +
+                             f" (leave {', '.join(sorted(refused))} out with --langs to fetch the others)")
         for source in hub_rows:
             for lang in [l for l in source.langs or task.langs if l in task_langs]:
                 for pattern in source.expand(lang):
@@ -251,6 +264,44 @@ def _place(src: Path, dest: Path) -> None:
             shutil.copyfile(src.resolve(), tmp)
 
 
+def _repo_cache_folder(repo: str) -> Path:
+    """The repo's folder of the Hugging Face cache (HF_HUB_CACHE/datasets--owner--name), as snapshot_download uses it."""
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import repo_folder_name
+
+    return Path(constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo, repo_type="dataset")
+
+
+def check_snapshot(repo: str, revision: str, folder: Path, storage: Path | None = None) -> Path:
+    """The snapshot folder snapshot_download returned, resolved, once it is one of `storage`/snapshots/ (the repo's
+    cache folder). A `refs/<revision>` holding a path instead of a commit hash would make it any folder on disk."""
+    storage = (storage or _repo_cache_folder(repo)).resolve()
+    resolved = Path(folder).resolve()
+    if resolved.parent != storage / "snapshots":
+        raise DownloadError(f"hub: {repo} (revision {revision}): the snapshot folder {folder} is outside the repo's "
+                            f"cache folder {storage}/snapshots (does refs/{revision} hold a path?); refusing it")
+    return resolved
+
+
+def cached_file(repo: str, path: Path, storage: Path | None = None) -> Path:
+    """The file a snapshot entry stands for, resolved, once it lies inside the repo's cache folder: a blob under
+    blobs/ (what the cache's links point at) or the entry itself (caches on file systems without links). A link
+    (absolute or `../`) to anything else is refused; a dangling link or a missing blob means the cache is broken."""
+    storage = (storage or _repo_cache_folder(repo)).resolve()
+    try:
+        target = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):  # dangling link (missing blob) or a link loop
+        raise DownloadError(f"hub: {repo}: the cache is broken: {path} points at {os.path.realpath(path)}, which "
+                            "does not exist (a missing blob); delete the repo's cache folder "
+                            f"{storage} and download again") from None
+    if not (target.is_relative_to(storage / "blobs") or target == path.absolute()):  # (snapshot is resolved)
+        raise DownloadError(f"hub: {repo}: {path} points at {target}, outside the repo's cache blobs "
+                            f"{storage / 'blobs'}; refusing it")
+    if not target.is_file():
+        raise DownloadError(f"hub: {repo}: the cache is broken: {path} is not a file")
+    return target
+
+
 def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | None = None, log=print,
                  snapshot_download=None) -> None:
     """Fetch the Hub files of `tasks` with huggingface_hub.snapshot_download (its cache, resume, checksums,
@@ -267,7 +318,7 @@ def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | N
     by_repo: dict[tuple[str, str], list[HubRequest]] = {}
     for r in requests:
         by_repo.setdefault((r.repo, r.revision), []).append(r)
-    missing = []
+    missing, placements = [], []
     for (repo, revision), reqs in by_repo.items():
         patterns = sorted({r.pattern for r in reqs})
         log(f"hub: {repo} (revision {revision}): {len(patterns)} file pattern(s)")
@@ -276,16 +327,20 @@ def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | N
         except (HfHubHTTPError, LocalEntryNotFoundError, IncompleteSnapshotError, OSError, ValueError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise DownloadError(f"hub: {repo} (revision {revision}) could not be fetched: {first}") from None
+        snapshot = check_snapshot(repo, revision, folder)
         for r in reqs:
-            files = sorted(p for p in folder.glob(r.pattern) if p.is_file())
+            # every entry the pattern names, links included: a dangling one is a broken cache, not a missing file
+            entries = sorted(p for p in snapshot.glob(r.pattern) if p.is_symlink() or p.is_file())
+            files = [(p, cached_file(repo, p)) for p in entries]
             if not files:
                 line = f"hub: {repo} has no file for {r.where} ({r.task} {r.lang} {r.split}; looked for {r.pattern})"
                 if r.required:
                     missing.append(line)
                 else:
                     log(line + " - optional, not needed by data.check")
-            for f in files:
-                _place(f, data_dir / "hub" / repo / f.relative_to(folder))
+            placements += [(blob, data_dir / "hub" / repo / entry.relative_to(snapshot)) for entry, blob in files]
+    for blob, dest in placements:  # every entry of every repo checked first: a refusal lays out nothing
+        _place(blob, dest)
     if missing:
         raise DownloadError("\n".join(missing))
 
@@ -356,6 +411,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-check", action="store_true", help="do not run data.check on the result")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    for flag, value in (("--max-unpacked-gib", args.max_unpacked_gib), ("--max-ratio", args.max_ratio)):
+        if not (math.isfinite(value) and value > 0):  # nan would switch the bound off; inf cannot be a byte count
+            print(f"error: {flag} {value}: give a finite number > 0", file=sys.stderr)
+            sys.exit(1)
     if args.list:
         print(list_sources())
         print("\ndefault source per task (--source overrides):\n" + list_default_sources())
