@@ -258,6 +258,11 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
     every token of the sentence, <s> and </s> included, or "cls" (the <s> state). Sentences are encoded with
     <s> ... </s> and truncated to max_len; batches are sorted by length (less padding); one forward gives every
     layer. inference_mode; bf16 autocast on CUDA.
+
+    Pre-LN models (XL, XXL): their intermediate hidden states are the un-normalised residual stream, whose scale
+    grows with depth and is dominated by a few large dimensions; every pooled layer is therefore put through the
+    model's final LayerNorm first, as the last layer already is (`XLMREncoder.final_layer_norm`), so each layer is
+    pooled on the scale the model's output has. Post-LN states are used as they are.
     """
     depth = model.cfg.num_layers
     layers = [default_layer(depth)] if layer is None else [layer] if isinstance(layer, int) else list(layer)
@@ -284,7 +289,8 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
                 input_ids, mask = input_ids.to(device), mask.to(device)
                 states = model(input_ids, mask, output_hidden_states=True)  # L+1 x (B, T, H)
                 for j, li in enumerate(layers):
-                    h = states[li].float()
+                    h = states[li] if li == depth else model.final_layer_norm(states[li])  # identity when post-LN
+                    h = h.float()
                     if pool == "cls":
                         vec = h[:, 0]
                     else:
