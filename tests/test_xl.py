@@ -317,3 +317,36 @@ def test_loading_memory_maps_the_checkpoint_and_takes_250880_rows_with_a_250002_
     assert control > 0.8 * size_mb, f"the control read only {control:.0f} MB of a {size_mb:.0f} MB file"
     # what remains is mostly the 250,000-piece sentencepiece model (~45 MB), whatever the weights' size
     assert grown < 0.4 * size_mb, f"loading took {grown:.0f} MB of RAM for a {size_mb:.0f} MB file"
+
+
+# --- memory arithmetic (xlmr/memory.py) -------------------------------------------------------------------------
+
+def test_training_memory_follows_its_formula_and_shards_states_under_fsdp():
+    from xlmr.memory import param_count, training_memory
+    xl, xxl = XLMRConfig.xl(), XLMRConfig.xxl()
+    one = training_memory(xl, batch_size=4, max_len=256, gpus=1, checkpointing=True)
+    assert one.states == 16 * param_count(xl)  # fp32 weights + grads + two AdamW moments
+    tokens_x_hidden = 4 * 256 * 2560
+    assert one.activations == 36 * tokens_x_hidden * 4 + tokens_x_hidden * 34
+    assert one.total == pytest.approx((one.states + one.activations) * 1.15 + 2 * 2**30)
+    assert 60e9 < one.total < 80e9  # XL fits one 80 GB GPU with activation checkpointing
+    without = training_memory(xl, batch_size=4, max_len=256, checkpointing=False)
+    assert without.activations == 36 * tokens_x_hidden * 34 > one.activations
+    assert training_memory(xxl, 4, 256, gpus=1).total > 190e9  # XXL: 171 GB of states alone
+    sharded = training_memory(xxl, 4, 256, gpus=8, fsdp=True, checkpointing=True)
+    assert sharded.states == 16 * param_count(xxl) / 8 and 20e9 < sharded.total < 35e9
+    assert training_memory(xxl, 4, 256, gpus=8, fsdp=False).states == 16 * param_count(xxl)  # DDP: not sharded
+
+
+def test_inference_batch_size_comes_from_free_memory_with_fake_numbers():
+    from xlmr.memory import inference_batch_size, pick_batch_size
+    xl = XLMRConfig.xl()
+    per_seq = 256 * 2 * (8 * 2560 + 2 * 10240 + 32 * 256)  # bytes per 256-token sequence in bf16
+    assert inference_batch_size(xl, free_bytes=per_seq * 100, max_len=256) == 80  # 0.8 headroom
+    assert inference_batch_size(xl, free_bytes=per_seq * 100 / 0.8 + 1, max_len=256) == 100
+    assert inference_batch_size(xl, free_bytes=10, max_len=256) == 1  # never 0
+    assert inference_batch_size(xl, free_bytes=1e15, max_len=256) == 1024  # capped
+    assert inference_batch_size(xl, 40e9, 512) < inference_batch_size(xl, 40e9, 128)
+    kept = inference_batch_size(xl, 40e9, 256, keep_hidden_states=True)  # retrieval keeps L+1 states
+    assert kept < inference_batch_size(xl, 40e9, 256)
+    assert pick_batch_size(xl, "cpu", 256, default=64) == 64  # CPU: the fixed default
