@@ -350,3 +350,30 @@ def test_inference_batch_size_comes_from_free_memory_with_fake_numbers():
     kept = inference_batch_size(xl, 40e9, 256, keep_hidden_states=True)  # retrieval keeps L+1 states
     assert kept < inference_batch_size(xl, 40e9, 256)
     assert pick_batch_size(xl, "cpu", 256, default=64) == 64  # CPU: the fixed default
+
+
+def test_xl_download_then_safetensors_conversion_loads_the_same_model(tokenizer, spm_path, tmp_path):
+    """python -m xlmr.download xl --safetensors against a loopback mirror: fairseq's xlmr/xlmr.xl.tar.gz path,
+    a pre-LN model.pt, rewritten as shards that load to the same hidden states."""
+    from tests.test_download import LoopbackServer, make_tar
+    from xlmr import download as X
+    ref = xl_mlm(padded_rows(tokenizer.vocab_size))
+    with torch.no_grad():
+        ref.roberta.embeddings.token_type_embeddings.weight.zero_()
+    src = tmp_path / "src"
+    src.mkdir()
+    torch.save({"args": argparse.Namespace(encoder_attention_heads=4), "model": to_fairseq_pre_ln(ref.state_dict())},
+               src / "model.pt")
+    (src / "dict.txt").write_text("w 1\n")
+    shutil.copy(spm_path, src / "sentencepiece.bpe.model")
+    tarball = make_tar({f"xlmr.xl/{p.name}": p.read_bytes() for p in src.iterdir()})
+    assert X.URLS["xl"] == "https://dl.fbaipublicfiles.com/fairseq/models/xlmr/xlmr.xl.tar.gz"
+    out = tmp_path / "xlmr.xl"
+    with LoopbackServer({"/dl.fbaipublicfiles.com/fairseq/models/xlmr/xlmr.xl.tar.gz": tarball}) as server:
+        X.download_xlmr("xl", out, base_url=server.base_url, progress=False, log=lambda m: None)
+    X.convert_to_safetensors(out, shard_bytes=30_000, log=lambda m: None)
+    assert not (out / "model.pt").exists() and (out / "model.safetensors.index.json").is_file()
+    assert len(list(out.glob("model-*-of-*.safetensors"))) > 1
+    encoder, _ = load_pretrained(out)
+    ids, mask = mixed_batch(tokenizer.vocab_size)
+    assert_hidden_states_match(our_states(encoder, ids, mask), reference(ref, ids, mask)[0], mask)

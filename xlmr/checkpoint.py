@@ -204,7 +204,7 @@ def _torch_load(path: Path, mmap: bool = False):
                 if not (mmap and "mmap can only be used with files saved with" in str(exc)):
                     raise
                 print(f"{path}: torch's legacy (non-zip) format cannot be memory-mapped: read whole into RAM "
-                      "(convert it once: python -m xlmr.download --convert DIR)", file=sys.stderr)
+                      "(convert it once: python -m xlmr.download SIZE --out DIR --safetensors)", file=sys.stderr)
                 return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the unpickler raises UnpicklingError; torch wraps some cases in RuntimeError
         message = str(exc)
