@@ -28,7 +28,7 @@ def test_config_folders_hold_the_nine_intermediate_tasks_the_mix_and_the_nine_ta
                                          "multitask", "qqp", "squad", "sst2"]
     assert [p.stem for p in TARGETS] == ["bucc2018", "mlqa", "panx", "pawsx", "tatoeba", "tydiqa", "udpos",
                                          "xnli", "xquad"]
-    assert [p.stem for p in MODELS] == ["xlmr_base", "xlmr_large"]
+    assert [p.stem for p in MODELS] == ["xlmr_base", "xlmr_large", "xlmr_xl", "xlmr_xxl"]
     assert not (CONFIGS / "baseline").exists()  # a baseline is model + target: no copies
 
 

@@ -406,6 +406,20 @@ def _read_checkpoint(path) -> tuple[str, Path, dict[str, torch.Tensor], list[str
 ROW_PADDING = 1024
 
 
+def read_config(path) -> XLMRConfig:
+    """The architecture of a checkpoint folder without loading its weights: config.json (pre-LN when it names
+    the XL architecture; load_pretrained decides from the keys), or a fairseq model.pt's tensor shapes (memory-
+    mapped: no weights read). For planning (study.py plan's memory estimate)."""
+    root = Path(path)
+    if (root / "config.json").is_file():
+        cfg = _config_from_hf(root / "config.json")
+        hf = _read_json(root / "config.json")
+        cfg.pre_layer_norm = hf.get("model_type") == "xlm-roberta-xl" or any(
+            "XLMRobertaXL" in str(a) for a in hf.get("architectures") or [])
+        return cfg
+    return _read_checkpoint(root)[5]
+
+
 def load_pretrained(path, device="cpu", dtype=None) -> tuple[XLMREncoder, XLMRTokenizer]:
     """Encoder + tokenizer from a Hugging Face or fairseq XLM-R directory; strict: every encoder key must match.
 

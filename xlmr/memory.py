@@ -95,6 +95,34 @@ def inference_batch_size(cfg: XLMRConfig, free_bytes: float, max_len: int, dtype
     return max(1, min(MAX_INFERENCE_BATCH, int(INFERENCE_HEADROOM * free_bytes // per_sequence)))
 
 
+def flops_per_token(cfg: XLMRConfig, seq_len: float, training: bool = True, checkpointing: bool = False) -> float:
+    """Model FLOPs per token (PaLM appendix B): 6 x non-embedding parameters + 12 x layers x hidden x seq_len for a
+    training step (forward 1/3 of it); activation checkpointing adds one more forward (x 4/3)."""
+    train = 6 * cfg.num_layers * layer_params(cfg) + 12 * cfg.num_layers * cfg.hidden_size * seq_len
+    if not training:
+        return train / 3
+    return train * (4 / 3 if checkpointing else 1)
+
+
+PRESETS = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large, "xl": XLMRConfig.xl,
+           "xxl": XLMRConfig.xxl}
+
+
+def planned_config(path: str, size: str) -> XLMRConfig | None:
+    """The architecture a run will have: the checkpoint folder's own (xlmr.checkpoint.read_config) when it is
+    there, else the preset named by the model block's `size` (a random init, or a checkpoint not downloaded yet);
+    None when neither says (a path not downloaded and size left at "tiny")."""
+    from pathlib import Path
+
+    from xlmr.checkpoint import read_config
+
+    if path and Path(path).is_dir():
+        return read_config(path)
+    if path and size == "tiny":
+        return None
+    return PRESETS[size]()
+
+
 def pick_batch_size(cfg: XLMRConfig, device, max_len: int, default: int, dtype_bytes: int = 2,
                     keep_hidden_states: bool = False) -> int:
     """The inference batch for `device`: from the free memory on CUDA (inference_batch_size), `default` elsewhere
