@@ -115,7 +115,7 @@ def scale_table(scores: pd.DataFrame, distance: dict, task: str, distance_name: 
 def published_scores(task: str, metric: str | None = None) -> pd.DataFrame:
     """The shipped per-language rows of `task` (its display name, e.g. XNLI) for the XLM-R sizes of SIZES that
     results/published/ has, from one source file per model (the first that has the model). Columns model, lang,
-    value."""
+    value, metric."""
     frames = []
     for path in sorted(PUBLISHED.glob("*.csv")):
         df = pd.read_csv(path)
@@ -126,12 +126,12 @@ def published_scores(task: str, metric: str | None = None) -> pd.DataFrame:
         frames.append(df.assign(file=path.name))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if rows.empty:
-        return pd.DataFrame(columns=["model", "lang", "value"])
+        return pd.DataFrame(columns=["model", "lang", "value", "metric"])
     if rows["metric"].nunique() > 1:
         raise ValueError(f"{task}: several metrics published ({sorted(rows['metric'].unique())}); choose --metric")
     first = rows.groupby("model")["file"].first()
     rows = rows[rows["file"] == rows["model"].map(first)]
-    return rows[["model", "lang", "value"]].reset_index(drop=True)
+    return rows[["model", "lang", "value", "metric"]].reset_index(drop=True)
 
 
 def main(argv=None) -> None:
@@ -156,12 +156,12 @@ def main(argv=None) -> None:
                 df = df[df["metric"] == args.metric]
             if df["metric"].nunique() > 1:
                 raise ValueError(f"several metrics for {args.task}: {sorted(df['metric'].unique())}; give --metric")
-            scores = df[["model", "lang", "value"]]
+            scores = df[["model", "lang", "value", "metric"]]
         from analysis.distances import english_distances
 
         langs = sorted(set(scores["lang"]) - {SOURCE_LANG})
         dist = english_distances(langs).set_index("lang")[args.distance].to_dict()
-        metric = args.metric or "score"
+        metric = args.metric or (scores["metric"].iloc[0] if len(scores) else "score")
         table, sentence = scale_table(scores, dist, args.task, args.distance, metric, n_resamples=args.n_resamples)
     except ValueError as e:
         sys.exit(f"analysis/scale.py: error: {e}")

@@ -131,3 +131,15 @@ def test_plan_of_the_scale_study_refuses_xxl_on_one_gpu_and_lists_every_size_on_
     for size in ("xlmr_base", "xlmr_large", "xlmr_xl", "xlmr_xxl"):
         assert any(line.startswith(f"{size}/mnli/xnli/s1 ") for line in out.splitlines())
     assert "GPU-hours" in out and "GB/GPU" in out
+
+
+@pytest.mark.slow
+def test_bench_gpu_xl_check_runs_both_checkpointing_settings_on_cpu():
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "bench/bench_gpu.py", "--model", "xl", "--check"], cwd=study.ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    for kind in ("pair_cls  ckpt off", "pair_cls  ckpt on", "span      ckpt off", "span      ckpt on"):
+        assert kind in p.stdout
+    assert "estimate" in p.stdout and "faiss" not in p.stdout
