@@ -377,3 +377,40 @@ def test_xl_download_then_safetensors_conversion_loads_the_same_model(tokenizer,
     encoder, _ = load_pretrained(out)
     ids, mask = mixed_batch(tokenizer.vocab_size)
     assert_hidden_states_match(our_states(encoder, ids, mask), reference(ref, ids, mask)[0], mask)
+
+
+def test_evaluate_cli_runs_a_pre_ln_checkpoint_in_bf16_with_the_cpu_default_batch(tokenizer, tmp_path,
+                                                                                  monkeypatch):
+    """evaluate.py --dtype bf16 on a pre-LN checkpoint (as train.py's best/ folder holds it): the weights are
+    cast at load, the batch is the fixed CPU default when --batch-size is not given, and the scores are those of
+    fp32 up to bf16 rounding."""
+    import evaluate
+    from config import EvalConfig
+    from data.tasks import get_task
+    from tests.test_evaluate import FIXTURE_DATA, fixture_langs
+    from xlmr.checkpoint import save_head
+    from xlmr.heads import make_head
+
+    task = get_task("xnli")
+    torch.manual_seed(0)
+    cfg = XLMRConfig.tiny(vocab_size=padded_rows(tokenizer.vocab_size))
+    cfg.pre_layer_norm = True
+    ckpt = tmp_path / "best"
+    save_pretrained(XLMREncoder(cfg), tokenizer, ckpt)
+    labels = task.get_labels(FIXTURE_DATA)
+    save_head(ckpt, make_head(task.kind, 32, len(labels)), {
+        "kind": task.kind, "num_labels": len(labels), "labels": list(labels), "task": "xnli", "model": "xl-tiny",
+        "intermediate_task": "mnli", "target_task": "xnli", "seed": 1})
+    seen = {}
+    real_load, real_eval = evaluate.load_pretrained, evaluate.evaluate_langs
+    monkeypatch.setattr(evaluate, "load_pretrained", lambda *a, **k: seen.setdefault("dtype", k["dtype"]) and
+                        real_load(*a, **k))
+    monkeypatch.setattr(evaluate, "evaluate_langs", lambda *a, **k: seen.setdefault("batch", a[8]) and
+                        real_eval(*a, **k))
+    langs = ",".join(fixture_langs(task))
+    args = ["--ckpt", str(ckpt), "--langs", langs, "--data-dir", str(FIXTURE_DATA), "--max-len", "64"]
+    bf16 = evaluate.run([*args, "--dtype", "bf16", "--results", str(tmp_path / "bf16.csv")])
+    assert seen == {"dtype": torch.bfloat16, "batch": EvalConfig().batch_size}
+    fp32 = evaluate.run([*args, "--results", str(tmp_path / "fp32.csv")])
+    for lang in fp32:
+        assert abs(bf16[lang]["accuracy"] - fp32[lang]["accuracy"]) <= 20  # a few flipped argmaxes at most
