@@ -332,7 +332,10 @@ def _name(metric: str, layer: int, sweep: bool) -> str:
 
 def score_tatoeba_layers(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
     """accuracy (English queries, XTREME's and jiant's direction) and accuracy_query_xx (non-English queries),
-    x100, per layer."""
+    x100, per layer. The sides must be line-aligned (line i of each is one pair), as the aligned readers give them."""
+    if bitext.src_ids != bitext.tgt_ids:
+        raise ValueError(f"{bitext.id}: the sides are not line-aligned (ids differ); aligned retrieval scores line i "
+                         "against line i")
     xx, en = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H); src = non-English side
     out = {}
     for j, layer in enumerate(layers):

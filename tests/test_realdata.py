@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from data.check import check, format_report
-from data.tasks import TATOEBA_LANG3, XQUAD_LANGS, get_task
+from data.languages import need
+from data.tasks import get_task
+
+XQUAD_LANGS = get_task("xquad").langs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,8 +43,9 @@ def test_data_check_reads_every_real_file_without_a_format_error():
     report = check(DATA)
     entries = {(t["task"], e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
     assert not [k for k, e in entries.items() if e["status"] == "malformed"]
-    # what fails the check is only what the snapshot leaves out: other UD languages and Cosmos QA's train set
-    assert {m.split(":")[0].rsplit(" ", 2)[0] for m in report["errors"]} == {"udpos", "cosmosqa"}
+    # what fails the check is only what the snapshot leaves out: other UD languages, Cosmos QA's train set, and the
+    # 76 Tatoeba languages beyond XTREME's 36 (they lie in LASER_tatoeba_v1/, tested below)
+    assert {m.split(":")[0].rsplit(" ", 2)[0] for m in report["errors"]} == {"udpos", "cosmosqa", "tatoeba_all"}
     assert "cosmosqa en train" in "\n".join(report["errors"])
     expected = {("xquad", lang, "test"): 1190 for lang in XQUAD_LANGS}
     expected.update({("udpos", "en", "dev"): 2157, ("udpos", "en", "test"): 3230, ("udpos", "en", "train"): 1781,
@@ -81,7 +85,7 @@ def test_tatoeba_reads_all_36_languages_line_aligned():
     task = get_task("tatoeba")
     for lang in task.langs:
         bt = task.read(DATA, lang, "test")
-        lines = (DATA / f"tatoeba/tatoeba.{TATOEBA_LANG3[lang]}-eng.{TATOEBA_LANG3[lang]}").read_text(
+        lines = (DATA / f"tatoeba/tatoeba.{need(lang, 'laser')}-eng.{need(lang, 'laser')}").read_text(
             encoding="utf-8").split("\n")
         n = TATOEBA_SIZES.get(lang, 1000)
         assert len(bt.src) == len(bt.tgt) == n and len(bt.gold) == n, lang
@@ -142,3 +146,58 @@ def test_commonsenseqa_hugging_face_export_is_read(tmp_path):
         "1afa02df02c908a558b4036e80242fac",
         "A revolving door is convenient for two direction travel, but it also serves as a security measure at a what?",
         ("bank", "library", "department store", "mall", "new york"), 0)
+
+
+# ---- SIB-200 -----------------------------------------------------------------------------------------------------
+def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
+    task = get_task("sib200")
+    report = check(DATA, tasks=["sib200"])
+    entries = {(e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
+    folder = DATA / "sib200" / "data" / "annotated"
+    assert len(task.langs) == 205 == len([p for p in folder.iterdir() if p.is_dir()])
+    for lang in task.langs:
+        for split in ("dev", "test"):
+            lines = (folder / need(lang, "flores") / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
+            entry = entries[(lang, split)]
+            assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", len(lines) - 1, True), (lang, split)
+    for code in ("eng_Latn", "yor_Latn", "deu_Latn", "zho_Hans", "arb_Arab"):  # the snapshot's train files
+        from data.languages import by_field
+        assert len(task.read(DATA, by_field("flores", code), "train")) == 701
+
+
+def test_sib200_is_parallel_the_same_index_ids_and_labels_in_every_variant():
+    task = get_task("sib200")
+    for split, n in (("dev", 99), ("test", 204)):
+        english = {e.id: e.label for e in task.read(DATA, "en", split)}
+        assert len(english) == n
+        for lang in task.langs:
+            assert {e.id: e.label for e in task.read(DATA, lang, split)} == english, (lang, split)
+
+
+# ---- AmericasNLI, XCOPA, all of LASER's Tatoeba ------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["americasnli", "xcopa"])
+def test_data_check_reads_americasnli_and_xcopa_with_the_files_counts(name):
+    task = get_task(name)
+    report = check(DATA, tasks=[name])
+    entries = {(e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
+    for lang in task.langs:
+        for split in ("dev", "test"):
+            (path,) = task.locate(DATA, lang, split)[1]
+            records = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+            n = len(records) - (name == "americasnli")  # the TSV's header
+            entry = entries[(lang, split)]
+            assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", n, True), (name, lang, split)
+    assert len(task.langs) == {"americasnli": 10, "xcopa": 11}[name]
+
+
+def test_all_112_laser_tatoeba_languages_read_line_aligned(tmp_path):
+    (tmp_path / "tatoeba").symlink_to(REAL / "LASER_tatoeba_v1")
+    task = get_task("tatoeba_all")
+    assert len(task.langs) == 112
+    report = check(tmp_path, tasks=["tatoeba_all"])
+    assert report["ok"], report["errors"]
+    for lang in task.langs:
+        code = need(lang, "laser")
+        lines = (REAL / "LASER_tatoeba_v1" / f"tatoeba.{code}-eng.{code}").read_text(encoding="utf-8").splitlines()
+        bitext = task.read(tmp_path, lang, "test")
+        assert len(bitext.src) == len(bitext.tgt) == len(lines), lang

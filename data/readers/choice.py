@@ -13,7 +13,7 @@ from data.examples import ChoiceExample, DataError
 from data.readers.common import Examples, check_unique_ids, get_key, iter_json_lines, read_text, row_scope
 
 
-def _check_choice_label(path, where, label, n: int) -> int:
+def check_choice_label(path, where, label, n: int) -> int:
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < n:
         raise DataError(path, where, f"label {label!r}; expected an integer 0..{n - 1}")
     return label
@@ -32,7 +32,7 @@ def read_hellaswag(paths, lang, split, labels=None) -> Examples:
             ctx_b = get_key(path, lineno, obj, "ctx_b")
             choices = tuple(f"{ctx_b} {e}".strip() for e in endings)
             label = obj.get("label")
-            label = None if label is None else _check_choice_label(path, lineno, label, 4)
+            label = None if label is None else check_choice_label(path, lineno, label, 4)
             out.append(ChoiceExample(str(get_key(path, lineno, obj, "ind", int)), lang,
                                      get_key(path, lineno, obj, "ctx_a"), choices, label))
     check_unique_ids(path, (e.id for e in out))
@@ -48,7 +48,7 @@ def _cosmos_example(path, where, row: dict, lang, from_csv: bool) -> ChoiceExamp
     label = row.get("label")
     if from_csv and label is not None:
         label = int(label) if label.strip().isascii() and label.strip().isdigit() else label  # "²".isdigit()
-    label = None if label is None else _check_choice_label(path, where, label, 4)
+    label = None if label is None else check_choice_label(path, where, label, 4)
     return ChoiceExample(row["id"], lang, f"{row['context']} {row['question']}",
                          tuple(row[f"answer{i}"] for i in range(4)), label)
 
