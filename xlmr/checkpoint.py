@@ -13,6 +13,15 @@ Accepted directories:
   spellings; the config is read off the tensor shapes (heads from the stored `args` when present, else hidden/64).
   `dict.txt` is not read: ids come from the sentencepiece model with fairseq's offset (see xlmr/tokenizer.py).
 
+XL and XXL (pre-LayerNorm, Goyal et al. 2021) load from either layout too: transformers' `XLMRobertaXLModel` names
+(`attention.self_attn_layer_norm`, the layer's pre-FFN `LayerNorm`, the final `encoder.LayerNorm`; the Hub copies are
+one fp32 `pytorch_model.bin`) and fairseq's `encoder_normalize_before` checkpoints (the encoder's final
+`layer_norm`). The layout is read off the keys, never off config.json's model_type. Their 250,880 embedding rows
+(250,002 ids padded to a multiple of 1,024) are accepted with the 250,002-id tokenizer: rows may exceed the ids by
+that padding, not more. Weights are opened lazily: `torch.load(mmap=True, weights_only=True)` for .bin/.pt,
+memory-mapped safetensors, and sharded folders (`model.safetensors.index.json` or `pytorch_model.bin.index.json`
+with their shards); `save_pretrained(..., shard_bytes=...)` writes shards.
+
 Every rename lives in the one table `RENAMES`. After renaming, no encoder key may be missing or unexpected.
 A checkpoint folder (this module is the one place that knows its layout): the encoder files above, plus — for a
 fine-tuned model — `head.json` (HEAD_META_KEYS: kind, labels, task, model, intermediate_task, target_task, seed) and
