@@ -414,3 +414,38 @@ def test_evaluate_cli_runs_a_pre_ln_checkpoint_in_bf16_with_the_cpu_default_batc
     fp32 = evaluate.run([*args, "--results", str(tmp_path / "fp32.csv")])
     for lang in fp32:
         assert abs(bf16[lang]["accuracy"] - fp32[lang]["accuracy"]) <= 20  # a few flipped argmaxes at most
+
+
+# --- the pre-LN encoder on its own (tests/test_model.py's invariants, pre-LN) ----------------------------------
+
+def test_pre_ln_padding_changes_no_real_token_output_and_has_its_own_parameters():
+    from tests.test_model import tiny
+    model = tiny(pre_layer_norm=True)
+    names = {n for n, _ in model.named_parameters()}
+    assert "final_norm.weight" in names and not any(n.startswith("embeddings.layer_norm") for n in names)
+    ids = torch.tensor([[0, 5, 6, 7, 2], [0, 8, 2, 1, 1]])
+    mask = ids.ne(1).long()
+    padded_ids = torch.cat([ids, torch.ones(2, 6, dtype=torch.long)], dim=1)
+    padded_mask = torch.cat([mask, torch.zeros(2, 6, dtype=torch.long)], dim=1)
+    with torch.no_grad():
+        short = model(ids, mask, output_hidden_states=True)
+        long = model(padded_ids, padded_mask, output_hidden_states=True)
+        out = model(ids, mask)
+    for a, b in zip(short, long):
+        torch.testing.assert_close(a[mask.bool()], b[:, :5][mask.bool()], atol=1e-6, rtol=0)
+    torch.testing.assert_close(short[-1], out, atol=0, rtol=0)  # the last state is the (normalised) output
+    keep = mask.bool()
+    assert abs(float(out[keep].std(-1).mean()) - 1) < 0.1  # after the final LayerNorm (unit gains at init)
+
+
+def test_pre_ln_activation_checkpointing_gives_the_same_gradients():
+    from tests.test_model import tiny
+    ids = torch.tensor([[0, 5, 6, 7, 2], [0, 8, 2, 1, 1]])
+    grads = []
+    for flag in (False, True):
+        model = tiny(pre_layer_norm=True, activation_checkpointing=flag, dropout=0.0, attn_dropout=0.0).train()
+        model(ids).pow(2).sum().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and "final_norm.weight" in grads[0]
+    for name in grads[0]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], atol=1e-6, rtol=0, msg=name)
