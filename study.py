@@ -308,7 +308,8 @@ DEFAULT_GPU_MEMORY_GB = 80.0  # --gpu-memory: an A100/H100 80 GB
 
 def note_memory(job: Job, cfg, phase) -> None:
     """The inputs of a train job's memory estimate: its architecture (xlmr.memory.planned_config), micro-batch,
-    length, activation checkpointing and FSDP (train.fsdp, where the recipe has it)."""
+    length, activation checkpointing and FSDP (train.fsdp, where the recipe has it). Multiple choice counts one
+    sequence per question (the registry does not say how many choices): an underestimate for those tasks."""
     from xlmr.memory import param_count, planned_config
 
     path = cfg.model.path
