@@ -242,12 +242,13 @@ def run(argv=None) -> dict:
     device = pick_device(args.device)
     dtype = DTYPES[args.dtype]
     encoder, tokenizer = load_pretrained(ckpt, device=device, dtype=dtype)
-    head, _ = load_head(ckpt)
-    head.to(device=device, dtype=dtype)
-    batch_size = args.batch_size or pick_batch_size(encoder.cfg, device, max_len, EVAL.batch_size,
-                                                    dtype_bytes=dtype.itemsize if device.type != "cuda" else 2)
+    if args.batch_size is None:  # from the free GPU memory (xlmr/memory.py); the fixed default on CPU
+        args.batch_size = pick_batch_size(encoder.cfg, device, max_len, EVAL.batch_size,
+                                          dtype_bytes=2 if device.type == "cuda" else dtype.itemsize)
+    head = load_head(ckpt)[0].to(dtype=dtype)
+    head.to(device)
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
-                            batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
+                            args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
                             ud_words=args.ud_words)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
