@@ -89,6 +89,12 @@ class Study:
     slurm: dict = field(default_factory=dict)  # default Slurm settings (command-line flags win)
     models: list = field(default_factory=list)  # every model block when the config lists several (scale studies)
 
+    def __post_init__(self):  # `model` as the config gives it: one block, or a list of them
+        if isinstance(self.model, list):
+            self.models, self.model = list(self.model), self.model[0]
+        elif not self.models:
+            self.models = [self.model]
+
 
 @dataclass
 class Job:
@@ -189,7 +195,7 @@ def load_study(path) -> Study:
         sec = raw.get(section) or {}
         if not isinstance(sec, dict) or set(sec) - set(keys):
             raise ValueError(f"{path}: {section} must be a mapping with keys among {', '.join(keys)}, got {sec!r}")
-    return Study(path=path, model=models[0], models=models, out_dir=str(raw["out_dir"]), arms=arms, targets=targets,
+    return Study(path=path, model=raw["model"], out_dir=str(raw["out_dir"]), arms=arms, targets=targets,
                  seeds=list(seeds), baselines=raw.get("baselines", True),
                  overrides=strs("overrides", raw.get("overrides") or []),
                  target_overrides={t: strs(f"target_overrides.{t}", v) for t, v in tov.items()},
@@ -207,8 +213,9 @@ def _load(study: Study, files: list, overrides: list, what: str):
         raise ValueError(f"{study.path}: job {what}: {e}") from None
 
 
-def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
-    """Every job of the study, intermediate jobs first; each train.py config is loaded and checked here."""
+def build_model_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
+    """Every job of the study for its (first) model block, intermediate jobs first; each train.py config is loaded
+    and checked here. build_jobs runs it once per model block."""
     from data.tasks import get_task
 
     out = Path(out_dir or study.out_dir)
@@ -366,9 +373,9 @@ def check_memory(jobs: list[Job], gpus: int, gpu_memory_gb: float) -> None:
         f"(formula: xlmr/memory.py)")
 
 
-def build_study_jobs(study: Study, out_dir: str | Path) -> list[Job]:
-    """build_jobs for each model block of the study: one block as it is; several (a list under `model`) each
-    under OUT/<block name>/, their job names prefixed the same way."""
+def build_jobs(study: Study, out_dir: str | Path | None = None) -> list[Job]:
+    """Every job of the study: build_model_jobs for one model block as it is; for several (a list under `model`)
+    each under OUT/<block name>/, their job names prefixed the same way."""
     from dataclasses import replace
 
     def share_architecture(block_jobs):  # retrieval jobs run the same model: its size sets their GPU-hours
@@ -378,13 +385,14 @@ def build_study_jobs(study: Study, out_dir: str | Path) -> list[Job]:
                 j.memory = dict(arch)
         return block_jobs
 
+    out_dir = out_dir or study.out_dir
     if len(study.models) <= 1:
-        return share_architecture(build_jobs(study, str(out_dir)))
+        return share_architecture(build_model_jobs(study, str(out_dir)))
     jobs = []
     for block in study.models:
         stem = Path(block).stem
-        for j in share_architecture(build_jobs(replace(study, model=block, models=[block]),
-                                               str(Path(out_dir) / stem))):
+        for j in share_architecture(build_model_jobs(replace(study, model=block, models=[block]),
+                                                     str(Path(out_dir) / stem))):
             j.name, j.deps = f"{stem}/{j.name}", [f"{stem}/{d}" for d in j.deps]
             jobs.append(j)
     jobs.sort(key=lambda j: KINDS.index(j.kind) if j.kind != "retrieval" or j.deps else 0)
@@ -758,8 +766,8 @@ def main(argv=None) -> None:
                 setattr(args, key, study.slurm.get(key, default))
         if args.gpus_per_job < 0 or args.cpus_per_job < 1:
             raise ValueError(f"--gpus-per-job {args.gpus_per_job} must be >= 0 and --cpus-per-job {args.cpus_per_job} >= 1")
-        jobs = build_study_jobs(study, out)
-        if args.command in ("plan", "run"):
+        jobs = build_jobs(study, str(out))
+        if args.command in ("plan", "run"):  # a job that does not fit its GPUs: refused before any submission
             check_memory(jobs, args.gpus_per_job, args.gpu_memory)
         if args.command == "run" and args.launcher == "slurm":
             check_slurm(args)

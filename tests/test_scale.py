@@ -107,15 +107,18 @@ def test_ddp_does_not_shard_so_eight_gpus_do_not_help_without_fsdp(tmp_path):
                     "--out-dir", str(tmp_path / "p")])
 
 
+FSDP = "fsdp" in {f.name for f in dataclasses.fields(TrainConfig)}  # train.fsdp: FSDP2 (branch runs)
+
+
 def scale_yaml(tmp_path) -> str:
-    """configs/study/scale.yaml as it is; before train.fsdp exists (FSDP2 lands on branch runs) its override is
-    dropped from a copy, since an unknown key is refused."""
+    """configs/study/scale.yaml, with its `train.fsdp=true` override switched on once train.fsdp exists (until
+    then the file ships it commented out: an unknown key is refused)."""
     from pathlib import Path
     text = (Path(study.ROOT) / "configs/study/scale.yaml").read_text()
-    if "fsdp" in {f.name for f in dataclasses.fields(TrainConfig)}:
-        return str(Path(study.ROOT) / "configs/study/scale.yaml")
+    if FSDP and "\n# overrides: [train.fsdp=true]" in text:
+        text = text.replace("overrides: []\n# overrides: [train.fsdp=true]", "overrides: [train.fsdp=true]\n#")
     path = tmp_path / "scale.yaml"
-    path.write_text(text.replace("  - train.fsdp=true", "  []").replace("overrides:\n  []", "overrides: []"))
+    path.write_text(text)
     return str(path)
 
 
@@ -124,7 +127,7 @@ def test_plan_of_the_scale_study_refuses_xxl_on_one_gpu_and_lists_every_size_on_
     path = scale_yaml(tmp_path)
     with pytest.raises(SystemExit, match=r"do not fit 1 GPU\(s\) of 80 GB, e.g. xlmr_xxl/"):
         study.main(["plan", path, "--gpus-per-job", "1", "--out-dir", str(tmp_path / "one")])
-    if "fsdp" not in {f.name for f in dataclasses.fields(TrainConfig)}:
+    if not FSDP:
         return  # 8 GPUs need FSDP for XXL (the test above); listed once train.fsdp exists
     study.main(["plan", path, "--gpus-per-job", "8", "--out-dir", str(tmp_path / "eight")])
     out = capsys.readouterr().out
