@@ -40,7 +40,7 @@ from xlmr.checkpoint import RUN_CONFIG, phase_done
 MAX_LEN_BY_KIND = {"span": 384, "retrieval": 512}
 MAX_LEN_DEFAULT = 256
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-MODEL_SIZES = ("tiny", "base", "large")
+MODEL_SIZES = ("tiny", "base", "large", "xl", "xxl")
 OUT_DIR_PLACEHOLDERS = ("model", "intermediate", "target", "seed")  # train.out_dir's {names}, nothing else
 MAX_SEED = 2**31 - 1  # train.seed + 2 + rank must stay a valid seed of torch, numpy and Python's random
 DATA_LAYOUTS = ("auto", "upstream", "hub", "xtreme")  # data/tasks.py LAYOUT_GROUPS, tried in this order by auto
@@ -51,7 +51,7 @@ FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate 
 @dataclass
 class ModelConfig:
     path: str = ""  # pretrained XLM-R folder (Hugging Face or fairseq layout); "" = random init of `size`
-    size: str = "tiny"  # random init only (path ""): tiny | base | large
+    size: str = "tiny"  # architecture: of a random init (path ""), and study.py plan's until path is downloaded: tiny | base | large | xl | xxl
     spm_path: str = ""  # random init only: the sentencepiece model of the tokenizer
     name: str = ""  # the results' `model` column; "" = the folder name of path, or "random-<size>"
     dropout: float = 0.1  # hidden dropout of the encoder and the heads

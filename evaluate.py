@@ -9,6 +9,9 @@ sentencepiece.bpe.model) and save_head's (head.safetensors, head.json); head.jso
 intermediate_task, target_task and seed, which label the results rows (REFERENCE.md, "The results schema").
 
 Inference: features sorted by length and batched (little padding), torch.inference_mode, bf16 autocast on CUDA.
+Larger models (XL, XXL): `--dtype bf16` casts the weights at load (XXL: 21 GB instead of 43 GB, on one GPU).
+Without --batch-size the batch comes from the GPU memory left after loading (xlmr.memory.pick_batch_size: the
+formula is in xlmr/memory.py), or is the fixed default on CPU.
 QA: n-best span decoding (max answer length 30) over every window of an example, mapped back to the context
 through the offsets (data.featurize.decode_spans). Tagging: one prediction per word (data.featurize.stitch_tags).
 A per-language table is printed, then every score goes to the results CSV (data.results: atomic, validated); when
@@ -33,8 +36,10 @@ from data.featurize import collate, decode_spans, feature_length, featurize, sti
 from data.results import append_or_save_aside, check_results_path, collect, format_table, result_rows
 from data.tasks import SPLIT_ALIASES, get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, load_head, load_pretrained, read_head_meta
+from xlmr.memory import pick_batch_size
 
 EVAL, DATA, PHASE = EvalConfig(), DataConfig(), PhaseConfig()  # the command line's defaults are train.py's
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # --dtype: the weights' dtype at inference
 
 
 # --- inference --------------------------------------------------------------------------------------------
@@ -192,7 +197,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-len", type=int, default=None, help="default: by kind (config.MAX_LEN_BY_KIND)")
     p.add_argument("--doc-stride", type=int, default=PHASE.doc_stride,
                    help=f"QA window stride in sub-tokens (default {PHASE.doc_stride})")
-    p.add_argument("--batch-size", type=int, default=EVAL.batch_size, help=f"default {EVAL.batch_size}")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"default: from the free GPU memory on CUDA (xlmr/memory.py), {EVAL.batch_size} on CPU")
+    p.add_argument("--dtype", choices=sorted(DTYPES), default="fp32",
+                   help="weights' dtype: fp32 (default) or bf16 (XL/XXL on one GPU: half the memory)")
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     p.add_argument("--collect", nargs="+", metavar="DIR", help="merge results CSVs (files or dirs) into one table")
     p.add_argument("--out", default=None, help="with --collect: also write the table to this CSV")
@@ -253,14 +261,18 @@ def run(argv=None) -> dict:
     split = SPLIT_ALIASES.get(args.split, args.split) if args.split else task.eval_split
     task.check_gold(args.data_dir, langs, split, args.layout, ud_words=args.ud_words)
     max_len = args.max_len or default_max_len(task.kind)
-    if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
+    if max_len < 3 or (args.batch_size is not None and args.batch_size < 1) or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
                          "must be positive (max len at least 3)")
     check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the compute
 
     device = pick_device(args.device)
-    encoder, tokenizer = load_pretrained(ckpt, device=device)
-    head, _ = load_head(ckpt)
+    dtype = DTYPES[args.dtype]
+    encoder, tokenizer = load_pretrained(ckpt, device=device, dtype=dtype)
+    if args.batch_size is None:  # from the free GPU memory (xlmr/memory.py); the fixed default on CPU
+        args.batch_size = pick_batch_size(encoder.cfg, device, max_len, EVAL.batch_size,
+                                          dtype_bytes=2 if device.type == "cuda" else dtype.itemsize)
+    head = load_head(ckpt)[0].to(dtype=dtype)
     head.to(device)
     layouts = {}
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,

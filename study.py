@@ -31,6 +31,17 @@ GPU-hours per job = training examples x epochs x mean tokens / throughput (retri
 bench/gpu_throughput.json (python bench/bench_gpu.py on a GPU) when present, else ASSUMED_TOKENS_PER_S, labelled as
 an assumption in the plan.
 
+Several model sizes in one study (configs/study/scale.yaml): `model` may list model blocks; each gets the whole
+grid under OUT/<block name>/ (e.g. OUT/xlmr_xl/mnli/xnli/s1), its jobs named the same way.
+
+GPU memory per training job (xlmr/memory.py has the formula and its sources): states 16 B x parameters (fp32
+weights, gradients and both AdamW moments; divided by the job's GPUs when the recipe sets train.fsdp, whole on
+every GPU under DDP) + under FSDP two bf16 layers gathered + activations L x batch x max_len x hidden x (34 B, or
+4 B per layer + one layer's 34 B with model.activation_checkpointing), x 1.15 + 2 GiB. The architecture is the
+checkpoint's own config when the folder exists, else the model block's `model.size` preset. `plan` and `run`
+refuse a study with a job that does not fit --gpu-memory (default 80 GB) on --gpus-per-job GPUs, before anything
+is submitted, and say the numbers.
+
 Study folder (`out_dir`): plan.json, submitted.json (Slurm job ids), slurm/ (submitit's logs), results.csv
 (collect: the project's schema, data/results.py) and report/ (correlate.py's output with the published baselines).
 """
@@ -77,6 +88,13 @@ class Study:
     target_overrides: dict = field(default_factory=dict)  # target -> overrides of its jobs
     retrieval: dict = field(default_factory=dict)  # langs, batch_size, max_len for retrieval.py
     slurm: dict = field(default_factory=dict)  # default Slurm settings (command-line flags win)
+    models: list = field(default_factory=list)  # every model block when the config lists several (scale studies)
+
+    def __post_init__(self):  # `model` as the config gives it: one block, or a list of them
+        if isinstance(self.model, list):
+            self.models, self.model = list(self.model), self.model[0]
+        elif not self.models:
+            self.models = [self.model]
 
 
 @dataclass
@@ -93,6 +111,7 @@ class Job:
     forward_only: bool = False
     task_kind: str = ""  # the kind of its (largest) training task: picks a measured per-kind throughput
     gpu_hours: float = 0.0
+    memory: dict = field(default_factory=dict)  # train jobs: training_memory's inputs (job_memory computes GB/GPU)
 
 
 # --- the study config ----------------------------------------------------------------------------------
@@ -184,11 +203,17 @@ def load_study(path) -> Study:
             raise ValueError(f"{path}: {key} must be a list of strings, got {value!r}")
         return [str(v) for v in value]
 
-    for key in ("model", "out_dir"):
-        if not isinstance(raw[key], str):
-            raise ValueError(f"{path}: {key} must be a path (a string), got {raw[key]!r}")
-    if not os.path.isfile(ROOT / raw["model"]):
-        raise ValueError(f"{path}: model {raw['model']!r} not found (expected a YAML such as configs/model/xlmr_large.yaml)")
+    if not isinstance(raw["out_dir"], str):
+        raise ValueError(f"{path}: out_dir must be a path (a string), got {raw['out_dir']!r}")
+    models = raw["model"] if isinstance(raw["model"], list) else [raw["model"]]
+    for block in models:
+        if not isinstance(block, str):
+            raise ValueError(f"{path}: model must be a path (a string) or a list of them, got {block!r}")
+        if not os.path.isfile(ROOT / block):
+            raise ValueError(f"{path}: model {block!r} not found (expected a YAML such as "
+                             "configs/model/xlmr_large.yaml, or a list of them)")
+    if len({Path(b).stem for b in models}) != len(models):
+        raise ValueError(f"{path}: model blocks {models} must have distinct file names (each names its folder)")
     arms = {}
     for name in strs("intermediate", raw.get("intermediate") or []):
         _check_name(path, "intermediate task", name)
@@ -270,8 +295,9 @@ def _load(study: Study, files: list, overrides: list, what: str):
         raise ValueError(f"{study.path}: job {what}: {e}") from None
 
 
-def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
-    """Every job of the study, intermediate jobs first; each train.py config is loaded and checked here."""
+def build_model_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
+    """Every job of the study for its (first) model block, intermediate jobs first; each train.py config is loaded
+    and checked here. build_jobs runs it once per model block."""
     from data.tasks import get_task
 
     out = Path(out_dir or study.out_dir)
@@ -362,6 +388,97 @@ def estimate_train(job: Job, cfg) -> None:
         job.task_kind = task.kind
     effective = phase.batch_size * phase.grad_accum
     job.epochs = (phase.max_steps * effective / max(1, job.examples)) if phase.max_steps else phase.epochs
+    note_memory(job, cfg, phase)
+
+
+# --- GPU memory per job --------------------------------------------------------------------------------
+DEFAULT_GPU_MEMORY_GB = 80.0  # --gpu-memory: an A100/H100 80 GB
+
+
+def note_memory(job: Job, cfg, phase) -> None:
+    """The inputs of a train job's memory estimate: its architecture (xlmr.memory.planned_config), micro-batch,
+    length, activation checkpointing and FSDP (train.fsdp, where the recipe has it). Multiple choice counts one
+    sequence per question (the registry does not say how many choices): an underestimate for those tasks."""
+    from xlmr.memory import param_count, planned_config
+
+    path = cfg.model.path
+    arch = planned_config(str(ROOT / path) if path and not os.path.isabs(path) else path, cfg.model.size)
+    if arch is None:
+        return
+    job.memory = {"params": param_count(arch), "num_layers": arch.num_layers, "hidden_size": arch.hidden_size,
+                  "ffn_size": arch.ffn_size, "num_heads": arch.num_heads, "vocab_size": arch.vocab_size,
+                  "batch_size": phase.batch_size, "max_len": phase.max_len,
+                  "checkpointing": bool(cfg.model.activation_checkpointing),
+                  "fsdp": bool(getattr(cfg.train, "fsdp", False))}
+
+
+def job_memory(job: Job, gpus: int):
+    """xlmr.memory.TrainingMemory of a train job on `gpus` GPUs (None: retrieval, or no architecture known)."""
+    from xlmr.memory import training_memory
+    from xlmr.model import XLMRConfig
+
+    m = job.memory
+    if not m or job.forward_only:
+        return None
+    arch = XLMRConfig(vocab_size=m["vocab_size"], hidden_size=m["hidden_size"], num_layers=m["num_layers"],
+                      num_heads=m["num_heads"], ffn_size=m["ffn_size"])
+    return training_memory(arch, m["batch_size"], m["max_len"], gpus=max(1, gpus), fsdp=m["fsdp"],
+                           checkpointing=m["checkpointing"])
+
+
+def check_memory(jobs: list[Job], gpus: int, gpu_memory_gb: float) -> None:
+    """Refuse (ValueError with the numbers) a study with a training job that does not fit `gpus` GPUs of
+    `gpu_memory_gb` each; gpus 0 (CPU) checks nothing."""
+    if gpus < 1:
+        return
+    too_big = []
+    for j in jobs:
+        mem = job_memory(j, gpus)
+        if mem is not None and mem.total_gb > gpu_memory_gb:
+            too_big.append((j, mem))
+    if not too_big:
+        return
+    j, mem = max(too_big, key=lambda x: x[1].total)
+    m = j.memory
+    sharding = f"FSDP over {gpus} GPUs" if m["fsdp"] else ("DDP: every GPU holds all of it" if gpus > 1 else "1 GPU")
+    advice = ("more GPUs per job (--gpus-per-job)" if m["fsdp"] else
+              "train.fsdp=true with enough GPUs (--gpus-per-job 8)")
+    if not m["checkpointing"]:
+        advice += ", model.activation_checkpointing=true"
+    raise ValueError(
+        f"{len(too_big)} job(s) do not fit {gpus} GPU(s) of {gpu_memory_gb:g} GB, e.g. {j.name}: "
+        f"{mem.total_gb:.1f} GB per GPU = (weights+grads+AdamW {mem.states / 1e9:.1f} GB "
+        f"[16 B x {m['params'] / 1e9:.2f}B parameters, {sharding}]"
+        + (f" + gathered layers {mem.gathered / 1e9:.1f} GB" if m["fsdp"] else "") +
+        f" + activations {mem.activations / 1e9:.1f} GB [batch {m['batch_size']} x {m['max_len']} tokens, "
+        f"checkpointing {'on' if m['checkpointing'] else 'off'}]) x 1.15 + 2 GiB; use {advice} "
+        f"(formula: xlmr/memory.py)")
+
+
+def build_jobs(study: Study, out_dir: str | Path | None = None) -> list[Job]:
+    """Every job of the study: build_model_jobs for one model block as it is; for several (a list under `model`)
+    each under OUT/<block name>/, their job names prefixed the same way."""
+    from dataclasses import replace
+
+    def share_architecture(block_jobs):  # retrieval jobs run the same model: its size sets their GPU-hours
+        arch = next((j.memory for j in block_jobs if j.memory), {})
+        for j in block_jobs:
+            if j.forward_only and arch:
+                j.memory = dict(arch)
+        return block_jobs
+
+    out_dir = out_dir or study.out_dir
+    if len(study.models) <= 1:
+        return share_architecture(build_model_jobs(study, str(out_dir)))
+    jobs = []
+    for block in study.models:
+        stem = Path(block).stem
+        for j in share_architecture(build_model_jobs(replace(study, model=block, models=[block]),
+                                                     str(Path(out_dir) / stem))):
+            j.name, j.deps = f"{stem}/{j.name}", [f"{stem}/{d}" for d in j.deps]
+            jobs.append(j)
+    jobs.sort(key=lambda j: KINDS.index(j.kind) if j.kind != "retrieval" or j.deps else 0)
+    return jobs
 
 
 def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
@@ -389,9 +506,27 @@ def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
             f"GPU at ~20% MFU); measure it with python bench/bench_gpu.py")
 
 
+def compute_ratio(job: Job) -> float:
+    """FLOPs per token of the job's model over XLM-R Large's (what the throughput figures are of, measured or
+    assumed), same utilisation assumed; activation checkpointing's extra forward included. 1 when no architecture
+    is known."""
+    from xlmr.memory import flops_per_token
+    from xlmr.model import XLMRConfig
+
+    m = job.memory
+    if not m:
+        return 1.0
+    arch = XLMRConfig(vocab_size=m["vocab_size"], hidden_size=m["hidden_size"], num_layers=m["num_layers"],
+                      num_heads=m["num_heads"], ffn_size=m["ffn_size"])
+    ckpt = m.get("checkpointing", False) and not job.forward_only
+    return (flops_per_token(arch, job.mean_tokens, checkpointing=ckpt)
+            / flops_per_token(XLMRConfig.large(), job.mean_tokens))
+
+
 def add_estimates(jobs: list[Job], tokens_per_s: float, per_kind: dict | None = None) -> float:
     for j in jobs:
         speed = (per_kind or {}).get(j.task_kind, tokens_per_s) * (3 if j.forward_only else 1)  # forward only: ~1/3 of a training step's FLOPs
+        speed /= compute_ratio(j)  # the figures are XLM-R Large's: XL costs ~9x its FLOPs per token
         j.gpu_hours = j.examples * j.epochs * j.mean_tokens / speed / 3600
     return sum(j.gpu_hours for j in jobs)
 
@@ -741,6 +876,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gpus-per-job", type=int, default=None, help="GPUs per job (default 1; >1 runs torchrun)")
     p.add_argument("--cpus-per-job", type=int, default=None, help="CPUs per job (default 8)")
     p.add_argument("--mem", default=None, help="Slurm memory per job, e.g. 64G")
+    p.add_argument("--gpu-memory", type=float, default=DEFAULT_GPU_MEMORY_GB,
+                   help=f"GB per GPU that plan and run check each job against (default {DEFAULT_GPU_MEMORY_GB:g})")
     p.add_argument("--jobs", type=int, default=None,
                    help="local: jobs at a time (default: visible GPUs / gpus-per-job, 1 on CPU)")
     p.add_argument("--no-wait", action="store_true", help="slurm: return once submitted")
@@ -774,6 +911,8 @@ def main(argv=None) -> None:
             raise ValueError(f"--correlate-args {args.correlate_args!r}: {e}") from None
         report_dir(out, correlate_args)
         jobs = build_jobs(study, str(out))
+        if args.command in ("plan", "run"):  # a job that does not fit its GPUs: refused before any submission
+            check_memory(jobs, args.gpus_per_job, args.gpu_memory)
         if args.command == "run" and args.launcher == "slurm":
             check_slurm(args)
         live_record = read_submitted(out) if args.command == "status" else {}
@@ -792,9 +931,10 @@ def main(argv=None) -> None:
     if args.command == "plan":
         speed, per_kind, source = speed_record
         total = add_estimates(jobs, speed, per_kind)
-        rows = [("job", "kind", "after", "examples", "epochs", "mean tok", "GPU-h")]
+        rows = [("job", "kind", "after", "examples", "epochs", "mean tok", "GB/GPU", "GPU-h")]
+        mems = {j.name: job_memory(j, args.gpus_per_job) for j in jobs}
         rows += [(j.name, j.kind, ",".join(j.deps) or "-", f"{j.examples:,}", f"{j.epochs:g}", str(j.mean_tokens),
-                  f"{j.gpu_hours:.2f}") for j in jobs]
+                  f"{mems[j.name].total_gb:.1f}" if mems[j.name] else "-", f"{j.gpu_hours:.2f}") for j in jobs]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             print("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -802,6 +942,8 @@ def main(argv=None) -> None:
         print(f"total: {len(jobs)} jobs ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
               f"{total:,.1f} GPU-hours")
         print(f"throughput: {source}")
+        print(f"memory: estimated per GPU on {args.gpus_per_job} GPU(s) per job (xlmr/memory.py), checked against "
+              f"{args.gpu_memory:g} GB; '-' = retrieval (forward only) or no architecture known")
         print("not counted: dev evaluations during training, zero-shot evaluation, queueing, model loading")
         out.mkdir(parents=True, exist_ok=True)
         plan = {"study": study.path, "out_dir": str(out), "throughput_tokens_per_s": speed,

@@ -351,7 +351,8 @@ def build_encoder(cfg: Config, device: torch.device):
         encoder, tokenizer = load_pretrained(cfg.model.path, device=device)
     else:
         tokenizer = XLMRTokenizer(cfg.model.spm_path)
-        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large}[cfg.model.size]
+        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large, "xl": XLMRConfig.xl,
+                "xxl": XLMRConfig.xxl}[cfg.model.size]
         mcfg = size(vocab_size=tokenizer.vocab_size) if cfg.model.size == "tiny" else size()
         if cfg.model.size != "tiny":
             mcfg.vocab_size = tokenizer.vocab_size

@@ -27,7 +27,7 @@ def test_config_folders_hold_the_nine_intermediate_tasks_the_mix_and_the_nine_ta
     assert [p.stem for p in XSTILTS] == ["anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli",
                                          "multitask", "qqp", "squad", "sst2"]
     assert [p.stem for p in TARGETS] == sorted(t for t, task in config.TASKS.items() if task.target)
-    assert [p.stem for p in MODELS] == ["xlmr_base", "xlmr_large"]
+    assert [p.stem for p in MODELS] == ["xlmr_base", "xlmr_large", "xlmr_xl", "xlmr_xxl"]
     assert not (CONFIGS / "baseline").exists()  # a baseline is model + target: no copies
 
 

@@ -261,7 +261,7 @@ def _xlmr_tarball(spm_path, tmp_path, vocab_size):
         encoder.embeddings.token_type_embeddings.weight.zero_()
     state = {}
     for key, tensor in encoder.state_dict().items():  # our names -> fairseq's, through the loader's own table
-        for ours, _, fairseq in RENAMES:
+        for ours, _, fairseq, *_ in RENAMES:
             match = _to_regex(ours).match(key)
             if match and fairseq:
                 state["encoder.sentence_encoder." + _fill(fairseq[0], match)] = tensor
