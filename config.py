@@ -266,22 +266,29 @@ def load_yaml(text: str, source: str):
 
 def _read_config_file(path) -> dict | None:
     """One --cfg file's mapping; one-line ValueErrors for a missing file, a folder, bad bytes, bad YAML."""
+    if not os.path.exists(path) and re.fullmatch(r"[a-z_]+\.[a-z_]+", str(path)) \
+            and str(path).split(".")[0] in _sections(Config()):
+        raise ValueError(f"{path}: an override without a value (write {path}=VALUE), or a config file that "
+                         "does not exist")
+    return read_yaml_file(path, "config file", "config")
+
+
+def read_yaml_file(path, what: str, short: str):
+    """A YAML file's content (train configs, study configs): one-line ValueErrors naming the file for a missing file,
+    a folder, unreadable or non-UTF-8 bytes (with the line), bad YAML or a key written twice (load_yaml)."""
     try:
         data = open(path, "rb").read()
     except FileNotFoundError:
-        if re.fullmatch(r"[a-z_]+\.[a-z_]+", str(path)) and str(path).split(".")[0] in _sections(Config()):
-            raise ValueError(f"{path}: an override without a value (write {path}=VALUE), or a config file that "
-                             "does not exist") from None
-        raise ValueError(f"{path}: config file not found") from None
+        raise ValueError(f"{path}: {what} not found") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder; expected a YAML config file") from None
+        raise ValueError(f"{path}: is a folder; expected a YAML {what}") from None
     except OSError as e:
-        raise ValueError(f"{path}: cannot read the config file ({e.strerror})") from None
+        raise ValueError(f"{path}: cannot read the {what} ({e.strerror})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
-        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the config as UTF-8") \
+        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the {short} as UTF-8") \
             from None
     return load_yaml(text, str(path))
 

@@ -126,23 +126,9 @@ def _known(kind: str) -> str:
 def _read_study_yaml(path: str):
     """The parsed study file; one-line ValueErrors for a missing file, a folder, bad bytes, bad YAML and a key given
     twice (config.load_yaml: the train configs' duplicate-key check)."""
-    from config import load_yaml
+    from config import read_yaml_file
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: study config not found") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder; expected a study config file (YAML)") from None
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the study config ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the study config as "
-                         "UTF-8") from None
-    return load_yaml(text, path)
+    return read_yaml_file(path, "study config", "study config")
 
 
 def _check_name(path: str, what: str, name) -> str:

@@ -88,7 +88,7 @@ def test_a_study_config_that_is_not_utf8_or_is_a_folder_is_named(tmp_path):
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(SMOKE.read_bytes().replace(b"seeds: [0]", b"seeds: [0]  # caf\xe9"))
     assert f"{bad}: line " in refusal("plan", bad) and "byte 0xe9 is not UTF-8" in refusal("plan", bad)
-    assert f"{tmp_path}: is a folder; expected a study config file" in refusal("plan", tmp_path)
+    assert f"{tmp_path}: is a folder; expected a YAML study config" in refusal("plan", tmp_path)
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])
