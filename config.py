@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from data.tasks import TASKS, get_task
-from xlmr.checkpoint import RUN_CONFIG, phase_done
+from runs import RUN_CONFIG, phase_done
 
 # Sequence length by task kind, specials included (REFERENCE.md's stage-2 recipe: 384 for QA, 512 for retrieval,
 # 256 otherwise): the default of evaluate.py --max-len and retrieval.py --max-len.

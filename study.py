@@ -50,7 +50,7 @@ from pathlib import Path
 import yaml
 
 from common.io import atomic_write_text
-from xlmr.checkpoint import BEST, RUN_CONFIG, RUN_RESULTS, phase_done, phase_path
+from runs import BEST, RUN_CONFIG, RUN_RESULTS, STUDY_LOCK, held_by, hold_lock, phase_done, phase_path
 
 ROOT = Path(__file__).resolve().parent
 RECIPES = ROOT / "configs"  # configs/xstilts/<arm>.yaml, configs/target/<target>.yaml
