@@ -4,6 +4,7 @@
 - `common/` is the bottom floor and imports no other part of the project; `xlmr/` imports only `common/` (the model
   knows no task); `retrieval.py` does not import `evaluate.py`; `bench/` does not import `tests/`;
 - the entry points import libraries, not each other's helpers (train.py may call evaluate.predict / evaluate_langs).
+- `study.py` imports no `xlmr` (run-folder facts come from runs.py); runs.py imports no entry point.
 
     python -m pytest -q tests/test_layout.py
 """
@@ -18,7 +19,8 @@ from data.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = {"common", "config", "data", "xlmr", "evaluate", "retrieval", "train", "correlate", "analysis", "study",
-           "tests", "bench"}
+           "runs", "tests", "bench"}
+ENTRY_POINTS = {"train", "evaluate", "retrieval", "correlate", "study"}
 
 
 def sources(*parts: str) -> list[Path]:
@@ -85,10 +87,18 @@ def test_lower_floors_import_nothing_above_them(package, allowed):
     ("evaluate", {"retrieval", "train", "correlate", "study"}),
     ("train", {"retrieval", "correlate", "study"}),  # train.py calls evaluate.predict: training evaluates
     ("correlate", {"evaluate", "retrieval", "train", "study", "xlmr"}),
+    ("study", {"evaluate", "retrieval", "train", "correlate", "xlmr"}),  # run folders via runs.py, not the encoder
 ])
 def test_entry_points_import_libraries_not_each_other(entry, forbidden):
     for path in sources(entry):
         assert not imported_modules(path) & forbidden, f"{path.name} imports {imported_modules(path) & forbidden}"
+
+
+def test_runs_py_imports_no_entry_point_and_only_lower_floors():
+    imported = imported_modules(ROOT / "runs.py") & PROJECT
+    assert not imported & ENTRY_POINTS, f"runs.py imports the entry point(s) {sorted(imported & ENTRY_POINTS)}"
+    # xlmr only inside load_training_state (its guarded unpickler); study.py imports runs.py without torch
+    assert imported <= {"common", "xlmr"}, f"runs.py imports {sorted(imported)}"
 
 
 def test_benchmarks_do_not_import_the_tests():
