@@ -92,8 +92,14 @@ def test_a_second_train_py_on_a_folder_in_use_is_refused_naming_the_first(tmp_pa
 
 @pytest.mark.slow
 def test_a_second_study_driver_is_refused_and_a_killed_drivers_train_py_dies_with_it(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "configs/study/smoke.yaml").read_text())
+    raw["overrides"].append("intermediate.max_steps=100000")  # a job that outlives the test unless it is killed
+    study_cfg = tmp_path / "long.yaml"
+    study_cfg.write_text(yaml.safe_dump(raw))
     out = tmp_path / "study"
-    cmd = [sys.executable, "study.py", "run", "configs/study/smoke.yaml", "--launcher", "local", "--out-dir", str(out)]
+    cmd = [sys.executable, "study.py", "run", str(study_cfg), "--launcher", "local", "--out-dir", str(out)]
     driver = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def training_child():
@@ -109,5 +115,5 @@ def test_a_second_study_driver_is_refused_and_a_killed_drivers_train_py_dies_wit
         driver.send_signal(signal.SIGKILL)
         driver.wait()
     # PR_SET_PDEATHSIG: the orphaned train.py gets SIGTERM and ends, its lock with it
-    wait_for(lambda: runs.held_by(run_dir) is None, timeout=30, what=f"train.py {child} to die with its launcher")
+    wait_for(lambda: runs.held_by(run_dir) is None, timeout=15, what=f"train.py {child} to die with its launcher")
     assert runs.held_by(out, runs.STUDY_LOCK) is None
