@@ -12,7 +12,9 @@ Layout of a run folder (`train.out_dir`):
     train.lock           held (flock) by the train.py writing the folder; holds "pid P on host H" (LOCK)
     tensorboard/<phase>/ TensorBoard event files of the phase (TB_DIR)
     <phase>/best/        the selected model: a checkpoint folder (xlmr/checkpoint.py knows its inside)
-    <phase>/checkpoint.pt  resumable training state, while the phase runs (RESUME; removed when done)
+    <phase>/checkpoint.pt  resumable training state, while the phase runs (RESUME; removed when done); with
+                         train.fsdp the model and optimizer shards sit in <phase>/checkpoint.dcp.<step>/ beside it
+                         (torch.distributed.checkpoint, one file per rank), and checkpoint.pt names that folder
     <phase>/done.json    written last: the phase finished (DONE)
 
 This module imports neither torch nor xlmr at import time (study.py reads run folders without them); the
@@ -35,6 +37,7 @@ from common.io import atomic_path, atomic_write_text
 RUN_CONFIG, RUN_METRICS, RUN_RESULTS = "config.yaml", "metrics.jsonl", "results.csv"
 PHASES = ("intermediate", "target")
 BEST, RESUME, DONE = "best", "checkpoint.pt", "done.json"
+RESUME_SHARDS = "checkpoint.dcp"  # train.fsdp: <phase>/checkpoint.dcp.<step>/, the shards checkpoint.pt points to
 LOCK = "train.lock"  # in a run folder; study.py's driver holds STUDY_LOCK in the study folder
 STUDY_LOCK = "study.lock"
 TB_DIR = "tensorboard"  # one event folder per phase: a resume purges only its own phase's replayed steps
@@ -56,6 +59,8 @@ def mark_done(run_dir, phase: str, summary: dict) -> None:
     moments: large, and no longer needed)."""
     atomic_write_text(phase_path(run_dir, phase, DONE), json.dumps(summary, indent=1) + "\n")
     phase_path(run_dir, phase, RESUME).unlink(missing_ok=True)
+    for shards in phase_path(run_dir, phase).glob(f"{RESUME_SHARDS}.*"):
+        shutil.rmtree(shards, ignore_errors=True)
 
 
 def started(run_dir) -> bool:

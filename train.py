@@ -5,6 +5,7 @@
     torchrun --nproc_per_node=8 train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml \
         intermediate.grad_accum=1 target.grad_accum=1                         # 8 GPUs, same effective batch 32
     python train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml --resume   # after an interruption
+    torchrun --nproc_per_node=8 train.py --cfg configs/model/xlmr_large.yaml ... train.fsdp=true  # FSDP2 shards (for XL, XXL)
     torchrun --nnodes=2 --node_rank=R --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 \
         train.py --cfg ...                                                    # 2 nodes (out_dir on a shared disk)
 Several --cfg files merge in order; `section.field=value` overrides come last (config.py).
@@ -19,6 +20,12 @@ One code path; the config decides which phases run:
  3. evaluation: the selected target model on every language of the target (evaluate.py), rows appended to
     `eval.results`. Retrieval targets (bucc2018, tatoeba) end after step 1: run retrieval.py on intermediate/best.
 Model selection and early stopping read the English dev set only.
+
+Several processes (torchrun) train DDP replicas by default; `train.fsdp: true` shards parameters, gradients and
+Adam state with FSDP2 instead (xlmr/fsdp.py: one group per encoder layer, then the root; bf16 parameters and fp32
+gradient reduction on GPU). Every rank then takes part in dev evaluation and in saving: the selected model is
+gathered to rank 0 and written as the same plain checkpoint folder evaluate.py reads, and resume checkpoints are
+sharded (torch.distributed.checkpoint, `<phase>/checkpoint.dcp.<step>/`). With one process it is the plain path.
 
 Run folder (`train.out_dir`, its layout in runs.py): config.yaml (resolved), metrics.jsonl, TensorBoard events, and
 per phase `<phase>/checkpoint.pt` (resumable: model, optimizer, scheduler step, scaler, RNG states, data position,
@@ -63,11 +70,12 @@ from data.results import append_or_save_aside, check_results_path, format_table,
 from data.sampler import BatchStream
 from data.tasks import get_task
 from evaluate import NonFiniteError, evaluate_langs, predict  # training evaluates: the one entry point train.py calls
-from runs import (BEST, RESUME, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock, load_training_state,
+from runs import (BEST, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock, load_training_state,
                   mark_done, phase_done, phase_path, recover_best, rng_state, save_training_state, set_rng_state,
                   started)
 from xlmr.checkpoint import (HEADS_DIR, check_checkpoint_dir, load_head, load_mlm_head, load_pretrained, save_head,
                              save_pretrained)
+from xlmr.fsdp import full_state_dict, init_adam_state, load_sharded, save_sharded, shard
 from xlmr.heads import MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer
@@ -202,6 +210,26 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
         os.replace(dst, old)
     os.replace(tmp, dst)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def unsharded_copy(ph: "Phase", state: dict) -> MultiTaskModel:
+    """A plain CPU model holding `state` (full_state_dict of the phase's sharded model) without the MLM head:
+    what save_selected writes, built on the meta device so no weights are initialised only to be replaced."""
+    enc_cfg = ph.model.encoder.cfg
+    with torch.device("meta"):
+        encoder = XLMREncoder(enc_cfg)
+        heads = {t: make_head(m["kind"], enc_cfg.hidden_size, m["num_labels"]) for t, m in ph.task_meta.items()}
+    model = MultiTaskModel(encoder, heads, {t: m["kind"] for t, m in ph.task_meta.items()})
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("heads.mlm.")}, strict=True,
+                          assign=True)
+    return model
+
+
+def remove_old_shards(phase_dir: Path, keep: str) -> None:
+    """The FSDP shard folders of earlier checkpoints (checkpoint.pt now points to `keep`)."""
+    for old in phase_dir.glob(f"{RESUME_SHARDS}.*"):
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # --- model and data --------------------------------------------------------------------------------------
@@ -428,11 +456,17 @@ def train_phase(run: Run, ph: Phase) -> dict:
     ddp_model = model
     if cfg.train.compile:  # in place: parameter names (and so checkpoints) are unchanged
         model.encoder.compile(dynamic=True)  # dynamic: batches are padded to their own longest sequence
-    if world > 1:
+    fsdp = cfg.train.fsdp and world > 1  # sharded: every rank takes part in evaluation and saving (collectives)
+    if fsdp:  # bf16 compute on GPU, fp32 gradient reduction; fp32 throughout on CPU
+        shard(model, model.encoder, device.type, world,
+              param_dtype=torch.bfloat16 if run.precision == "bf16" and device.type == "cuda" else None)
+    elif world > 1:
         ddp_model = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=len(tasks) > 1)  # multi-task: only the drawn task's head gets gradients
     optimizer = make_optimizer(model, phase.lr, cfg, device)
+    if fsdp:
+        init_adam_state(optimizer)  # as the first step would: sharded checkpoints then hold every parameter's state
     scaler = torch.amp.GradScaler(device.type, enabled=run.precision == "fp16")
     task_gen = torch.Generator().manual_seed(seed + 1)  # identical on every rank: all ranks draw the same task
     mask_gen = torch.Generator().manual_seed(seed + 2 + rank)
@@ -452,8 +486,11 @@ def train_phase(run: Run, ph: Phase) -> dict:
             if set(ck["data"]) != set(streams):
                 raise ValueError(f"holds the data position of {sorted(ck['data'])}, this phase trains "
                                  f"{sorted(streams)}")
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
+            if ck.get("sharded"):  # FSDP: model and optimizer shards in <phase>/<RESUME_SHARDS>.<step>/
+                load_sharded(pdir / ck["sharded"], model, optimizer)
+            else:
+                model.load_state_dict(ck["model"])
+                optimizer.load_state_dict(ck["optimizer"])
             scaler.load_state_dict(ck["scaler"])
             for t, s in ck["data"].items():
                 streams[t].load_state(s)
@@ -481,10 +518,22 @@ def train_phase(run: Run, ph: Phase) -> dict:
     def do_eval() -> float:
         """Mean primary metric over the phase's tasks on their English dev subsets, decided on rank 0."""
         score = 0.0
-        if is_main:
+        if is_main or fsdp:  # FSDP: each layer's forward gathers its shards from every rank
+            if fsdp:
+                model.unshard()  # the root's own parameters (embeddings, heads): evaluate_dev calls submodules
             dev_tasks = [t for t in task_names if t != "mlm"]
             score = sum(evaluate_dev(model, tasks[t], tokenizer, phase, cfg, device) for t in dev_tasks) / len(dev_tasks)
+            if fsdp:
+                model.reshard()
         return broadcast_floats([score], world, device)[0]
+
+    def save_best() -> None:
+        if fsdp:  # every rank hands its shards to rank 0, which writes the full model as a plain checkpoint folder
+            full = full_state_dict(model)
+            if is_main:
+                save_selected(pdir / BEST, unsharded_copy(ph, full), tokenizer, ph.task_meta)
+        elif is_main:
+            save_selected(pdir / BEST, model, tokenizer, ph.task_meta)
 
     def checkpoint() -> None:
         """The resume state (runs.CHECKPOINT_KEYS + log): every rank's RNG, masking and metrics window, so each
@@ -495,12 +544,19 @@ def train_phase(run: Run, ph: Phase) -> dict:
         if world > 1:
             per_rank = [None] * world
             dist.all_gather_object(per_rank, mine)
+        weights = {"model": model.state_dict(), "optimizer": optimizer.state_dict()} if not fsdp else \
+            {"model": None, "optimizer": None, "sharded": f"{RESUME_SHARDS}.{state['step']}"}
+        if fsdp:  # each rank writes its shards first; checkpoint.pt, written last, points to them
+            save_sharded(pdir / weights["sharded"], model, optimizer)
+            dist.barrier()
         if is_main:
             save_training_state(ckpt_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                **weights, "scaler": scaler.state_dict(),
                 "data": {t: s.state() for t, s in streams.items()}, "task_gen": task_gen.get_state(),
                 "rng": [r[0] for r in per_rank], "mask_gen": [r[1] for r in per_rank],
                 "log": [r[2] for r in per_rank], "world_size": world, **state})
+            if fsdp:
+                remove_old_shards(pdir, keep=weights["sharded"])
 
     crash = os.environ.get(CRASH_ENV, "")
     model.train()
@@ -524,7 +580,9 @@ def train_phase(run: Run, ph: Phase) -> dict:
             tokens_log += int(batch["attention_mask"].sum())  # useful (non-pad) tokens, counted on the CPU copy
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             sync = world == 1 or micro == phase.grad_accum - 1
-            with (contextlib.nullcontext() if sync else ddp_model.no_sync()), run.autocast():
+            if fsdp:  # reduce-scatter the gradients only after the last micro-batch
+                model.set_requires_gradient_sync(sync)
+            with (contextlib.nullcontext() if sync or fsdp else ddp_model.no_sync()), run.autocast():
                 select = batch["label"] != IGNORE if kind == "mlm" else None
                 out = ddp_model(t, batch["input_ids"], batch["attention_mask"], select)
                 loss = compute_loss(kind, out, batch) / phase.grad_accum
@@ -578,8 +636,7 @@ def train_phase(run: Run, ph: Phase) -> dict:
             improved = score > state["best_score"]
             if improved:
                 state.update(best_score=score, best_step=step, bad_evals=0)
-                if is_main:
-                    save_selected(pdir / BEST, model, tokenizer, ph.task_meta)
+                save_best()
             else:
                 state["bad_evals"] += 1
             stop = bool(phase.patience) and state["bad_evals"] >= phase.patience
@@ -717,7 +774,7 @@ def train_and_evaluate(run: Run, target) -> None:
     cfg, out_dir = run.cfg, run.out_dir
     if run.is_main:
         print(f"run {out_dir}: model {cfg.model.name}, {run.world_size} process(es) on {run.device}, "
-              f"{run.precision}")
+              f"{run.precision}" + (", FSDP2" if cfg.train.fsdp and run.world_size > 1 else ""))
     # 3. model, 4. data, 5. optimizer and loop: once per phase (retrieval targets train no target phase)
     phases = (["intermediate"] if cfg.intermediate.tasks else []) + \
         (["target"] if target is not None and target.kind != "retrieval" else [])
