@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,10 @@ def hold_lock(folder, name: str = LOCK, what: str = "train.py") -> FolderLock:
         if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise LockedError(f"{path.parent}: in use by another writer ({lock_holder(path) or 'holder unknown'}; "
                               f"lock file {path}); wait for it to end or stop it first") from None
-        raise OSError(f"{path}: cannot lock: {e.strerror}") from None
+        # a file system without flock (Lustre mounted without -o flock, some NFS setups): go on unguarded
+        print(f"warning: {path}: cannot lock ({e.strerror}); a second writer on this folder would not be "
+              "stopped", file=sys.stderr)
+        return FolderLock(path)
     os.ftruncate(fd, 0)
     os.write(fd, f"{what} pid {os.getpid()} on host {socket.gethostname()} since "
                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())

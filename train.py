@@ -212,7 +212,7 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
     shutil.rmtree(old, ignore_errors=True)
 
 
-def unsharded_copy(ph: "Phase", state: dict) -> MultiTaskModel:
+def unsharded_copy(ph: Phase, state: dict) -> MultiTaskModel:
     """A plain CPU model holding `state` (full_state_dict of the phase's sharded model) without the MLM head:
     what save_selected writes, built on the meta device so no weights are initialised only to be replaced."""
     enc_cfg = ph.model.encoder.cfg
@@ -487,6 +487,8 @@ def train_phase(run: Run, ph: Phase) -> dict:
                 raise ValueError(f"holds the data position of {sorted(ck['data'])}, this phase trains "
                                  f"{sorted(streams)}")
             if ck.get("sharded"):  # FSDP: model and optimizer shards in <phase>/<RESUME_SHARDS>.<step>/
+                if not str(ck["sharded"]).removeprefix(f"{RESUME_SHARDS}.").isdigit():
+                    raise ValueError(f"names the shard folder {ck['sharded']!r}, not {RESUME_SHARDS}.<step>")
                 load_sharded(pdir / ck["sharded"], model, optimizer)
             else:
                 model.load_state_dict(ck["model"])
