@@ -59,6 +59,16 @@ def test_a_held_lock_is_refused_naming_its_holder_and_is_free_once_the_holder_is
     assert runs.held_by(tmp_path) is None
 
 
+def test_a_file_system_without_flock_warns_and_goes_on_unguarded(tmp_path, monkeypatch, capsys):
+    import errno
+
+    def no_flock(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(runs.fcntl, "flock", no_flock)
+    runs.hold_lock(tmp_path).release()
+    assert f"warning: {tmp_path / runs.LOCK}: cannot lock (No locks available)" in capsys.readouterr().err
+
+
 def test_study_py_imports_neither_torch_nor_xlmr():
     code = "import sys, study; bad = [m for m in ('torch', 'xlmr') if m in sys.modules]; print(bad)"
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
