@@ -69,9 +69,9 @@ from data.featurize import collate, featurize
 from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.sampler import BatchStream
 from data.tasks import get_task
-from evaluate import NonFiniteError, evaluate_langs, predict  # training evaluates: the one entry point train.py calls
-from runs import (BEST, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock, load_training_state,
-                  mark_done, phase_done, phase_path, recover_best, rng_state, save_training_state, set_rng_state,
+from evaluate import NonFiniteError, evaluate_langs, predict, row_sources  # training evaluates: the one entry point train.py calls
+from runs import (BEST, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock,
+                  load_training_state, mark_done, phase_done, phase_path, recover_best, rng_state, save_training_state, set_rng_state,
                   started)
 from xlmr.checkpoint import (HEADS_DIR, check_checkpoint_dir, load_head, load_mlm_head, load_pretrained, save_head,
                              save_pretrained)
@@ -240,7 +240,8 @@ def build_encoder(cfg: Config, device: torch.device):
         encoder, tokenizer = load_pretrained(cfg.model.path, device=device)
     else:
         tokenizer = XLMRTokenizer(cfg.model.spm_path)
-        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large}[cfg.model.size]
+        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large, "xl": XLMRConfig.xl,
+                "xxl": XLMRConfig.xxl}[cfg.model.size]
         mcfg = size(vocab_size=tokenizer.vocab_size) if cfg.model.size == "tiny" else size()
         if cfg.model.size != "tiny":
             mcfg.vocab_size = tokenizer.vocab_size
@@ -825,11 +826,13 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     encoder, tokenizer = load_pretrained(model_dir, device=device)
     head, meta = load_head(model_dir)
     head.to(device)
+    layouts = {}
     scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
                             cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
-                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words)
+                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words,
+                            layouts=layouts)
     rows = result_rows(scores, meta, cfg.eval.split,
-                       source=str(cfg.train.out_dir) + task.read_note(ud_words=cfg.data.ud_words))
+                       source=row_sources(str(cfg.train.out_dir), task, layouts, ud_words=cfg.data.ud_words))
     out_dir = Path(cfg.train.out_dir)
     print(format_table(scores), flush=True)  # first: whatever happens to the results files, the scores are shown
     errors = []
