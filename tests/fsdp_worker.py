@@ -1,7 +1,7 @@
 """One training step of the tiny encoder, FSDP2-sharded over the ranks of torchrun (gloo on CPU), against the same
 step unsharded in each process; then the exported full model against the sharded one. Run by tests/test_fsdp.py:
 
-    python -m torch.distributed.run --nproc_per_node=2 tests/fsdp_worker.py OUT.json [--activation-checkpointing]
+    python -m torch.distributed.run --nproc_per_node=2 tests/fsdp_worker.py OUT.json [--activation-checkpointing] [--pre-ln]
 
 Rank 0 writes OUT.json: the largest |difference| of every parameter and gradient after the step, and of the logits
 of the exported checkpoint folder (train.save_selected, loaded back with load_pretrained/load_head) against the
@@ -32,9 +32,10 @@ META = {"kind": "pair_cls", "num_labels": 3, "labels": ["a", "b", "c"], "task": 
         "intermediate_task": "none", "target_task": "t", "seed": 0}
 
 
-def build(vocab_size: int, checkpointing: bool) -> train.MultiTaskModel:
+def build(vocab_size: int, checkpointing: bool, pre_ln: bool) -> train.MultiTaskModel:
     torch.manual_seed(0)
     cfg = XLMRConfig.tiny(vocab_size=vocab_size)
+    cfg.pre_layer_norm = pre_ln  # XL / XXL's layout: LayerNorm before each sublayer, a final one, none on embeddings
     cfg.dropout = cfg.attn_dropout = 0.0  # each rank would draw its own dropout masks
     cfg.activation_checkpointing = checkpointing
     encoder = XLMREncoder(cfg)
@@ -62,18 +63,18 @@ def step(model, ids, mask, labels) -> None:
 
 
 def main() -> None:
-    out, checkpointing = Path(sys.argv[1]), "--activation-checkpointing" in sys.argv
+    out, checkpointing, pre_ln = Path(sys.argv[1]), "--activation-checkpointing" in sys.argv, "--pre-ln" in sys.argv
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
     tok = XLMRTokenizer(str(SPM))
     ids, mask, labels = batch(tok.vocab_size, tok.pad_id)
 
-    reference = build(tok.vocab_size, checkpointing)  # unsharded: the whole batch in this process
+    reference = build(tok.vocab_size, checkpointing, pre_ln)  # unsharded: the whole batch in this process
     reference.train()
     step(reference, ids, mask, labels)
     ref_grads = {n: p.grad.clone() for n, p in reference.named_parameters()}
 
-    model = build(tok.vocab_size, checkpointing)
+    model = build(tok.vocab_size, checkpointing, pre_ln)
     shard(model, model.encoder, "cpu", world)
     model.train()
     share = slice(rank * 8 // world, (rank + 1) * 8 // world)  # each rank its part; FSDP averages the gradients
@@ -92,7 +93,7 @@ def main() -> None:
         report["max_abs_param_diff"] = max(float((params[n] - ref_params[n]).abs().max()) for n in params)
         report["max_abs_grad_diff"] = max(float((grads[n] - ref_grads[n]).abs().max()) for n in grads)
         report["max_abs_update"] = max(float((params[n] - p0).abs().max())
-                                       for n, p0 in build(tok.vocab_size, False).state_dict().items())
+                                       for n, p0 in build(tok.vocab_size, False, pre_ln).state_dict().items())
         phase = train.Phase("target", None, {}, model, tok, {"t": META})
         with tempfile.TemporaryDirectory() as tmp:
             train.save_selected(Path(tmp) / "best", train.unsharded_copy(phase, full), tok, {"t": META})

@@ -35,10 +35,10 @@ def torchrun(*args: str, env_extra: dict | None = None, nproc: int = 2) -> subpr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("checkpointing", [False, True])
-def test_one_sharded_step_equals_the_unsharded_step_and_the_export_scores_the_same(tmp_path, checkpointing):
+@pytest.mark.parametrize("options", [[], ["--activation-checkpointing"], ["--pre-ln", "--activation-checkpointing"]])
+def test_one_sharded_step_equals_the_unsharded_step_and_the_export_scores_the_same(tmp_path, options):
     out = tmp_path / "fsdp.json"
-    p = torchrun("tests/fsdp_worker.py", str(out), *(["--activation-checkpointing"] if checkpointing else []))
+    p = torchrun("tests/fsdp_worker.py", str(out), *options)
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["params"] > 20 and report["max_abs_update"] > 5e-4  # the step moved every tensor's scale
