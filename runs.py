@@ -84,7 +84,7 @@ class LockedError(ValueError):
 
 @dataclass
 class FolderLock:
-    """An advisory lock (fcntl.flock) on `folder/name`, held while this object lives (or until release()).
+    """An advisory lock (fcntl.flock) on `folder/name`, held until release() or the end of the process.
 
     The kernel drops a flock when its holder exits, however it exits (SIGKILL included), so a crashed writer never
     leaves a stale lock behind; the lock file itself stays, holding the last holder's "pid P on host H since T".
@@ -112,8 +112,11 @@ def lock_holder(path) -> str:
 def hold_lock(folder, name: str = LOCK, what: str = "train.py") -> FolderLock:
     """Take the lock `folder/name` (creating the folder) or raise LockedError naming the holder."""
     path = Path(folder) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise OSError(f"{path}: cannot create the lock file: {e.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
@@ -132,7 +135,8 @@ def hold_lock(folder, name: str = LOCK, what: str = "train.py") -> FolderLock:
 
 
 def held_by(folder, name: str = LOCK) -> str | None:
-    """The holder of `folder/name` while a live process holds it, else None (no file, or a free lock)."""
+    """The holder of `folder/name` while a live process holds it, else None (no file, or a free lock). It looks by
+    taking a shared lock for an instant: a writer starting in that instant is refused (rerun it)."""
     path = Path(folder) / name
     try:
         fd = os.open(path, os.O_RDONLY)
