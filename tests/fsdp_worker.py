@@ -1,11 +1,11 @@
 """One training step of the tiny encoder, FSDP2-sharded over the ranks of torchrun (gloo on CPU), against the same
 step unsharded in each process; then the exported full model against the sharded one. Run by tests/test_fsdp.py:
 
-    python -m torch.distributed.run --nproc_per_node=2 tests/fsdp_worker.py OUT.json [--activation-checkpointing] [--pre-ln]
+    python -m torch.distributed.run --nproc_per_node=2 tests/fsdp_worker.py OUT.json
 
-Rank 0 writes OUT.json: the largest |difference| of every parameter and gradient after the step, and of the logits
-of the exported checkpoint folder (train.save_selected, loaded back with load_pretrained/load_head) against the
-sharded model's.
+For each of VARIANTS (post-LN, with activation checkpointing, pre-LN as XL/XXL), rank 0 writes to OUT.json the
+largest |difference| of every parameter and gradient after the step, and of the logits of the exported checkpoint
+folder (train.save_selected, loaded back with load_pretrained/load_head) against the sharded model's.
 """
 from __future__ import annotations
 
@@ -62,13 +62,12 @@ def step(model, ids, mask, labels) -> None:
     opt.step()
 
 
-def main() -> None:
-    out, checkpointing, pre_ln = Path(sys.argv[1]), "--activation-checkpointing" in sys.argv, "--pre-ln" in sys.argv
-    dist.init_process_group("gloo")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    tok = XLMRTokenizer(str(SPM))
-    ids, mask, labels = batch(tok.vocab_size, tok.pad_id)
+VARIANTS = {"post-LN": (False, False), "post-LN, activation checkpointing": (True, False),
+            "pre-LN, activation checkpointing": (True, True)}  # (checkpointing, pre-LN)
 
+
+def compare(tok, ids, mask, labels, checkpointing: bool, pre_ln: bool, rank: int, world: int) -> dict:
+    """One variant: the sharded step against the unsharded one, then the exported folder (rank 0's report)."""
     reference = build(tok.vocab_size, checkpointing, pre_ln)  # unsharded: the whole batch in this process
     reference.train()
     step(reference, ids, mask, labels)
@@ -104,7 +103,18 @@ def main() -> None:
                 exported = head(encoder(ids, mask))
         report["max_abs_logit_diff_exported"] = float((exported - logits).abs().max())
         report["same_predictions"] = bool(torch.equal(exported.argmax(-1), logits.argmax(-1)))
-        out.write_text(json.dumps(report))
+    return report
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    tok = XLMRTokenizer(str(SPM))
+    ids, mask, labels = batch(tok.vocab_size, tok.pad_id)
+    reports = {name: compare(tok, ids, mask, labels, *options, rank, world) for name, options in VARIANTS.items()}
+    if rank == 0:
+        out.write_text(json.dumps(reports, indent=1))
     dist.barrier()
     dist.destroy_process_group()
 
