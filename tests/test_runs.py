@@ -59,6 +59,23 @@ def test_a_held_lock_is_refused_naming_its_holder_and_is_free_once_the_holder_is
     assert runs.held_by(tmp_path) is None
 
 
+def test_status_calls_a_run_folder_whose_train_py_still_holds_it_running_not_interrupted(tmp_path):
+    import json
+
+    import study
+
+    job = study.Job("mnli/none/s0", "intermediate", str(tmp_path), ["train.py"])
+    (tmp_path / "study_attempts.jsonl").write_text(json.dumps({"event": "start", "time": 0}) + "\n")
+    assert study.job_status(job, {}, {})[0] == "interrupted"  # the launcher died, nothing holds the folder
+    holder = hold_elsewhere(tmp_path)  # its train.py lives on (started by hand, or orphaned)
+    try:
+        state, detail = study.job_status(job, {}, {})
+        assert state == "running" and detail.startswith(f"holder pid {holder.pid} on host"), (state, detail)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+
+
 def test_a_file_system_without_flock_warns_and_goes_on_unguarded(tmp_path, monkeypatch, capsys):
     import errno
 
