@@ -23,6 +23,7 @@ from data.examples import Answer, Bitext, ChoiceExample, DataError, PairExample,
 from data.readers import hub as H
 from data.languages import need
 from data.tasks import BINARY_LABELS, LAYOUT_ORDER, NLI_LABELS, PANX_LABELS, get_task
+from data.tasks import TASKS as TASKS_ALL
 from data.readers.tagging import UPOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,7 +408,10 @@ def test_a_missing_config_or_split_is_one_line_naming_repo_config_and_split(cach
 
 
 def test_default_source_per_task_and_options_that_imply_upstream(tmp_path):
-    assert set(D.DEFAULT_SOURCES) == set(D.SOURCES)
+    assert set(D.DEFAULT_SOURCES) == set(TASKS_ALL) and set(D.SOURCES) <= set(TASKS_ALL)
+    assert D.split_by_source(["belebele", "xquad"], None) == (["belebele"], ["xquad"])  # Hub-only: always the Hub
+    with pytest.raises(ValueError, match=r"belebele: no upstream files to fetch .* use --source hub"):
+        D.split_by_source(["belebele"], "upstream")
     assert D.split_by_source(["panx", "xquad", "tatoeba"], None) == (["panx", "tatoeba"], ["xquad"])
     assert D.split_by_source(["panx", "xquad"], "hub") == (["panx", "xquad"], [])
     (tmp_path / "downloads").mkdir()

@@ -71,7 +71,7 @@ def test_a_key_given_twice_in_a_study_config_is_refused_with_its_line(tmp_path):
 @pytest.mark.parametrize("change, message", [
     ({"intermediate": ["mnli", "mnli"]}, "intermediate task 'mnli' is listed twice"),
     ({"out_dir": ["a", "b"]}, "out_dir must be a path (a string), got ['a', 'b']"),
-    ({"model": 5}, "model must be a path (a string), got 5"),
+    ({"model": 5}, "model must be a path (a string) or a list of them, got 5"),
     ({"retrieval": {"batch_size": 0}}, "retrieval.batch_size must be a whole number >= 1, got 0"),
     ({"retrieval": {"max_len": "64"}}, "retrieval.max_len must be a whole number >= 1, got '64'"),
     ({"slurm": {"gpus_per_job": "2"}}, "slurm.gpus_per_job must be a whole number >= 0, got '2'"),
