@@ -164,3 +164,13 @@ def test_the_smoke_model_trains_each_target_and_scores_its_languages(tmp_path, t
     rows = list(csv.DictReader((run_dir / "results.csv").open(encoding="utf-8")))
     assert sorted(r["lang"] for r in rows if r["metric"] == "accuracy") == sorted(langs)
     assert {r["target_task"] for r in rows} == {target} and all(0 <= float(r["value"]) <= 100 for r in rows)
+
+
+def test_belebele_hub_requests_name_the_authors_repo_and_one_file_a_variant():
+    from data import download as D
+
+    reqs = D.hub_requests(["belebele"], ["en", "hi-Latn"])
+    assert {(r.repo, r.revision, r.pattern, r.lang) for r in reqs} == {
+        ("facebook/belebele", "main", "data/eng_Latn.jsonl", "en"),
+        ("facebook/belebele", "main", "data/hin_Latn.jsonl", "hi-Latn")}
+    assert all(r.required for r in reqs)

@@ -148,6 +148,38 @@ def test_commonsenseqa_hugging_face_export_is_read(tmp_path):
         ("bank", "library", "department store", "mall", "new york"), 0)
 
 
+# ---- UD-POS F1 as XTREME computes it (seqeval on the list of sentences) -------------------------------------------
+@pytest.mark.slow
+def test_span_f1_equals_seqeval_on_the_real_chinese_test_set():
+    import random
+    import warnings
+
+    from seqeval import metrics as seqeval_metrics
+
+    from data.metrics import span_f1
+    golds = [list(e.tags) for e in get_task("udpos").read(DATA, "zh", "test")]
+    rng = random.Random(3)
+    tagset = sorted({t for g in golds for t in g})
+    for noise in (0.1,):
+        preds = [[t if rng.random() > noise else rng.choice(tagset) for t in g] for g in golds]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = 100 * seqeval_metrics.f1_score(golds, preds)
+        assert span_f1(golds, preds)["f1"] == pytest.approx(ref, abs=1e-9)
+    # Four zh test sentences open with X; a wrong last tag in the sentence before one of them moves where the X
+    # chunk begins under seqeval's joining, so the two readings then differ.
+    openers = [i for i in range(1, len(golds)) if golds[i][0] == "X"]
+    assert len(openers) == 4
+    preds = [list(g) for g in golds]
+    for i in openers:
+        preds[i - 1][-1] = "NOUN" if golds[i - 1][-1] != "NOUN" else "VERB"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = 100 * seqeval_metrics.f1_score(golds, preds)
+    assert span_f1(golds, preds)["f1"] == pytest.approx(ref, abs=1e-9)
+    assert span_f1(golds, preds, boundaries="sentence")["f1"] != pytest.approx(ref, abs=1e-6)
+
+
 # ---- SIB-200 -----------------------------------------------------------------------------------------------------
 def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
     task = get_task("sib200")
@@ -160,9 +192,10 @@ def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
             lines = (folder / need(lang, "flores") / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
             entry = entries[(lang, split)]
             assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", len(lines) - 1, True), (lang, split)
+    from data.tasks.sib200 import read_sib_tsv
     for code in ("eng_Latn", "yor_Latn", "deu_Latn", "zho_Hans", "arb_Arab"):  # the snapshot's train files
-        from data.languages import by_field
-        assert len(task.read(DATA, by_field("flores", code), "train")) == 701
+        path = folder / code / "train.tsv"  # only English's trains; the others are read for their counts
+        assert len(read_sib_tsv([path], code, "train", task.labels)) == 701
 
 
 def test_sib200_is_parallel_the_same_index_ids_and_labels_in_every_variant():

@@ -9,8 +9,7 @@ the premise and choices are its content.
 from __future__ import annotations
 
 from data.examples import ChoiceExample, DataError
-from data.readers.choice import check_choice_label
-from data.readers.common import Examples, check_unique_ids, get_key, iter_json_lines, row_scope
+from data.readers.common import Examples, check_choice_label, check_unique_ids, get_key, iter_json_lines, row_scope
 
 QUESTIONS = {"cause": "What was the cause of this?", "effect": "What happened as a result?"}
 EXPECTED = "COPA JSONL with premise, choice1, choice2, question (cause/effect), label (0/1), idx"

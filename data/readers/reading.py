@@ -11,8 +11,7 @@ import csv
 import json
 
 from data.examples import ChoiceExample, DataError
-from data.readers.choice import check_choice_label
-from data.readers.common import (Examples, check_unique_ids, get_key, iter_json_lines, read_text, row_scope)
+from data.readers.common import (check_choice_label, Examples, check_unique_ids, get_key, iter_json_lines, read_text, row_scope)
 
 BELEBELE = "Belebele JSONL with flores_passage, question, mc_answer1..4, correct_answer_num (1-4), link, question_number"
 RACE = "RACE JSON with id, article, questions, options (4 each), answers (A-D)"

@@ -12,7 +12,7 @@ import csv
 from data import languages
 from data.examples import DataError, SingleExample
 from data.readers.common import Examples, check_label, check_unique_ids, read_text, row_scope
-from data.task import Download, Source, Task
+from data.task import EN, Download, Source, Task
 
 FLORES = tuple((  # the 205 variants: the folder names of data/annotated/
     "ace_Arab ace_Latn acm_Arab acq_Arab aeb_Arab afr_Latn ajp_Arab aka_Latn als_Latn amh_Ethi apc_Arab arb_Arab "
@@ -70,7 +70,7 @@ TASK = Task(
     description="SIB-200: topic classification of FLORES-200 sentences, 205 variants; English train set",
     target=True, train_task="sib200", display_name="SIB-200", parallel_test=True,
     sources=tuple(Source("original", s, (f"sib200/data/annotated/{{flores}}/{s}.tsv",), read_sib_tsv,
-                         None) for s in ("train", "dev", "test")),  # train: English trains; 5 others ship one
+                         EN if s == "train" else None) for s in ("train", "dev", "test")),  # English trains
     downloads=tuple(Download(f"{REPO}/{code}/{name}", f"sib200/data/annotated/{code}/{name}")
                     for code in FLORES for name in (("train.tsv", "dev.tsv", "test.tsv", "labels.txt")
                                                      if code == "eng_Latn" else ("dev.tsv", "test.tsv"))),
