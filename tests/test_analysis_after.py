@@ -177,17 +177,23 @@ def test_published_pairings_finds_own_runs_on_a_published_baseline():
 
 @pytest.mark.slow
 def test_own_runs_with_only_a_published_baseline_are_refused_or_named(tmp_path, cache_dir):
-    path = tmp_path / "mine.csv"
-    own_runs_without_baseline().to_csv(path, index=False)
+    mine, published = tmp_path / "mine.csv", tmp_path / "published.csv"
+    own_runs_without_baseline().to_csv(mine, index=False)
+    # a publication's baseline (its source ranks after your own runs, as results/published/*.csv do)
+    base = own_runs_without_baseline().query("seed == '1'").assign(
+        intermediate_task="none", seed="", value=lambda f: f["value"] - 2,
+        source="PaddlePaddle/ERNIE@a948f14:ernie-m/README.md")
+    base.to_csv(published, index=False)
+    args = [str(mine), str(published), "--out", str(tmp_path / "o"), "--cache-dir", str(cache_dir),
+            "--n-resamples", "99", "--no-plots"]
     with pytest.raises(SystemExit, match=r"pair runs of your own with a PUBLISHED baseline .*--pair-published-baseline"):
-        correlate.main([str(path), "--with-published", "--out", str(tmp_path / "o"), "--cache-dir", str(cache_dir),
-                        "--n-resamples", "99", "--no-plots"])
-    correlate.main([str(path), "--with-published", "--pair-published-baseline", "--out", str(tmp_path / "o"),
-                    "--cache-dir", str(cache_dir), "--n-resamples", "99", "--no-plots"])
+        correlate.main(args)
+    correlate.main([*args, "--pair-published-baseline"])
     lines = [x for x in (tmp_path / "o" / "report.md").read_text().splitlines() if x]
     assert "with baselines, some of them published (named below)" in lines[1]
     named = next(x for x in lines if x.startswith("**Baselines from a publication"))
-    assert "XLM-R Large | mnli | xnli/test" in named and "mixes intermediate training with every difference" in named
+    assert "PaddlePaddle/ERNIE@a948f14" in named and "XLM-R Large | mnli | xnli/test" in named
+    assert "mixes intermediate training with every difference" in named
 
 
 # ------------------------------------------------------------------------------------------------ first screen
