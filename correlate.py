@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from analysis.distances import METRICS, distance_matrices
-from analysis.run import PRIMARY, run
+from analysis.design import PRIMARY
+from analysis.run import run
 from common.io import atomic_path
 
 ROOT = Path(__file__).resolve().parent

@@ -162,7 +162,7 @@ def write_plots(out: Path, ctx) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis.run import PREDICTORS
+    from analysis.design import PREDICTORS
 
     drops, corr, dist = ctx["drops"], ctx["corr"], ctx["dist"]
     written = [summary_figure(plt, out, ctx)]

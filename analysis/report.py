@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.covariates import SIZE_MEASURES, pretraining_corpus
-from analysis.run import PREDICTORS, PRIMARY, primary_tasks
+from analysis.design import PREDICTORS, PRIMARY, PRIMARY_CHOSEN, primary_tasks
 from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
 from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
 from common.io import atomic_write_text
