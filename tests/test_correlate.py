@@ -65,7 +65,8 @@ def test_report_opens_with_what_the_inputs_can_answer_then_the_primary_answer(de
     assert lines[0].startswith("# ")
     assert lines[1].startswith("**What these inputs can answer.** These are baseline results only")
     assert "needs your own runs" in lines[1]
-    assert lines[2].startswith("**Primary test (pre-specified): XLM-R Large, syntactic distance")
+    assert lines[2].startswith("**Primary test (chosen after an exploratory analysis of these numbers; fixed for new "
+                               "runs): XLM-R Large, syntactic distance")
     assert re.search(r"the drop grows with distance: \+\d\.\d points per \+0\.1 syntactic distance \(95% CI \+\d\.\d "
                      r"to \+\d\.\d; language-level permutation p = 0\.0\d+", lines[2]), lines[2]
     assert lines[3] == "![summary](summary.png)"
@@ -113,6 +114,87 @@ def test_primary_numbers_equal_independent_computations(default_run):
     assert primary["coef_per_0.1"] == pytest.approx(0.1 * fit.params["distance"], rel=1e-5)
     assert primary["se_per_0.1"] == pytest.approx(0.1 * fit.bse["distance"], rel=1e-4)
     assert primary["n_langs"] == pool["lang"].nunique() and primary["n_obs"] == len(pool)
+
+
+def primary_pool(out):
+    """The primary test's rows rebuilt from the output tables (for the independent computations below)."""
+    drops = pd.read_csv(out / "drops.csv")
+    dist = pd.read_csv(out / "distances.csv").set_index("lang")
+    pool = drops[(drops["model"] == "XLM-R Large") & drops["target_task"].isin(["xnli", "pawsx", "xquad", "mlqa"])]
+    return pool.assign(task=pool["target_task"] + "/" + pool["split"],
+                       distance=dist.loc[pool["lang"], "syntactic"].to_numpy()).dropna(subset=["distance"]), dist
+
+
+@pytest.mark.slow
+def test_first_screen_gives_selection_adjusted_p_scale_and_size_adjusted_slope(default_run):
+    """Issue 22 items 4, 5, 7: the selection-adjusted p, what +0.1 is, the size-adjusted slope and the confounding."""
+    out, _ = default_run
+    first = (out / "report.md").read_text().split("## Appendix")[0]
+    pool, dist = primary_pool(out)
+    m = re.search(r"Selection-adjusted p = (0\.\d+) \(.*? of the (\d) predictors defined for all 16 pooled", first)
+    primary_p = pd.read_csv(out / "mixed_models.csv").iloc[0]["p_perm"]
+    assert m and float(m.group(1)) > primary_p and int(m.group(2)) >= 5, first[:3000]
+    per_lang = dist.loc[sorted(pool["lang"].unique()), "syntactic"]
+    assert (f"is {0.1 / per_lang.std():.1f} SD of the 16 pooled languages' distances (SD {per_lang.std():.2f}; "
+            f"from {per_lang.min():.2f} de to {per_lang.max():.2f} sw)") in first
+    sized = pool.assign(size=dist.loc[pool["lang"], "log_cc100_gichars"].to_numpy())
+    fit = smf.mixedlm("abs_drop ~ C(task) + size + distance", sized, groups=sized["lang"]).fit(reml=True)
+    se, q = fit.bse["distance"], stats.t.ppf(0.975, 13)
+    want = (f"{0.1 * fit.params['distance']:+.1f} points per +0.1 (95% CI {0.1 * (fit.params['distance'] - q * se):+.1f}"
+            f" to {0.1 * (fit.params['distance'] + q * se):+.1f}, t(13); language-level Freedman-Lane p = ")
+    assert want in first, first[:3000]
+    rho = stats.spearmanr(per_lang, dist.loc[per_lang.index, "log_cc100_gichars"]).statistic
+    assert f"confounded (Spearman rho = {rho:+.2f} over these languages)" in first
+    assert re.search(r"\| pooled, size-adjusted \| .* \| 16 languages \|  \| 0\.\d+ \(FL\) \|", first)
+    assert re.search(r"where they disagree the Freedman-Lane p governs \(here: XNLI: HC3 0\.\d+, Freedman-Lane "
+                     r"0\.0\d+\)", first)
+
+
+@pytest.mark.slow
+def test_first_screen_p_values_are_bh_adjusted_and_a3_within_each_model(default_run):
+    """Issue 22 item 6."""
+    out, _ = default_run
+    report = (out / "report.md").read_text()
+    corr = pd.read_csv(out / "correlations.csv")
+    row = corr[(corr["model"] == "XLM-R Large") & (corr["target_task"] == "xquad") & (corr["predictor"] == "syntactic")
+               & (corr["dv"] == "abs_drop")].iloc[0]
+    assert row["p_spearman_bh"] > row["p_spearman"]
+    assert f"| XQuAD (test) | parallel | 10 | 0.70 [0.04, 0.93] | {row['p_spearman']:.4f} | {row['p_spearman_bh']:.4f} |" \
+        in report.split("## Appendix")[0]
+    mixed = pd.read_csv(out / "mixed_models.csv").iloc[1:]
+    for _, g in mixed[mixed["p_perm"].notna()].groupby("model"):
+        np.testing.assert_allclose(g["p_perm_bh"], stats.false_discovery_control(g["p_perm"]))
+    assert "| p perm | p BH | p Wald |" in report
+
+
+@pytest.mark.slow
+def test_appendix_has_leave_one_out_range_residual_plot_and_heterogeneity_test(default_run):
+    """Issue 22 item 8, against statsmodels fitted directly."""
+    out, _ = default_run
+    report = (out / "report.md").read_text()
+    pool, _ = primary_pool(out)
+    slopes = {lang: 0.1 * smf.mixedlm("abs_drop ~ C(task) + distance", pool[pool["lang"] != lang],
+                                      groups=pool.loc[pool["lang"] != lang, "lang"]).fit(reml=True).params["distance"]
+              for lang in pool["lang"].unique()}
+    lo, hi = min(slopes, key=slopes.get), max(slopes, key=slopes.get)
+    assert (f"the pooled slope ranges from {slopes[lo]:+.2f} (without {lo}) to {slopes[hi]:+.2f} (without {hi})"
+            in report)
+    m0 = smf.mixedlm("abs_drop ~ C(task) + distance", pool, groups=pool["lang"]).fit(reml=False)
+    m1 = smf.mixedlm("abs_drop ~ C(task) * distance", pool, groups=pool["lang"]).fit(reml=False)
+    lr = 2 * (m1.llf - m0.llf)
+    assert f"Distance x task heterogeneity: likelihood ratio {lr:.2f} on 3 df, p = {stats.chi2.sf(lr, 3):.4f}" in report
+    assert "![residuals](primary_residuals.png)" in report
+    assert mpimg.imread(out / "primary_residuals.png").shape[0] > 100
+
+
+def test_primary_model_from_the_command_line_says_so(tmp_path, cache_dir):
+    """Issue 22 item 4: --primary-model other than the design's."""
+    path = write_results(tmp_path / "r.csv", good_rows())
+    c.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
+            "--no-plots", "--primary-model", "m"])
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**Primary test (model chosen on the command line): m, syntactic distance" in report
+    assert "exploratory analysis of these numbers" not in report
 
 
 @pytest.mark.slow
