@@ -21,6 +21,8 @@ report.py, plots.py.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +35,44 @@ from common.io import atomic_path
 ROOT = Path(__file__).resolve().parent
 PUBLISHED_DIR = ROOT / "results" / "published"
 DEFAULT_OUT = ROOT / "results" / "correlation"
+
+
+def _int_at_least(low: int):
+    """argparse type: an integer >= low (argparse names the option in its error)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{v} is below {low}")
+        return v
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (nan, inf, 0 and negatives are refused)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0")
+    return v
+
+
+def check_out_dir(out) -> None:
+    """Before any work: `out` is a folder that exists or can be created, and can be written (ValueError if not)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is a file; expected an output folder")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--out {out}: {parent} is a file, so the folder cannot be created")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: no write permission in {parent}")
 
 
 def _display(path) -> str:
@@ -49,7 +89,7 @@ def power(args) -> None:
     langs = sorted({lang for t in target_tasks() for lang in TASKS[t].langs})
     design = xtreme_design(english_distances(langs, args.metric, args.cache_dir), seed_sd=args.seed_sd)
     t0 = time.perf_counter()
-    reps = args.power_reps or (100 if args.power_method == "means" else 40)
+    reps = args.power_reps if args.power_reps is not None else (100 if args.power_method == "means" else 40)
     table = power_table(design, reps=reps, seed=args.seed, method=args.power_method)
     print(format_power(table, design, reps, args.power_method))
     print(f"correlate.py --power: {len(table)} cells x {reps} studies ({args.power_method}) "
@@ -62,8 +102,8 @@ def main(argv=None) -> None:
     p.add_argument("--with-published", action="store_true", help="also read results/published/*.csv")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: results/correlation/)")
     p.add_argument("--metric", choices=METRICS, default="angular", help="URIEL distance: angular or cosine")
-    p.add_argument("--n-resamples", type=int, default=9999, help="permutations per test")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-resamples", type=_int_at_least(1), default=9999, help="permutations per test")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed of the permutations (>= 0)")
     p.add_argument("--primary-model", default=PRIMARY["model"], help="the pre-specified primary model")
     p.add_argument("--cache-dir", default=None, help="distance cache (default: ~/.cache/xstilts)")
     p.add_argument("--no-plots", action="store_true")
@@ -77,12 +117,12 @@ def main(argv=None) -> None:
                    help="also run the primary test on distances from urielplus's own imputation of missing features "
                         "(appendix A4; about a minute the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
-    p.add_argument("--power-reps", type=int, default=None,
+    p.add_argument("--power-reps", type=_int_at_least(1), default=None,
                    help="simulated studies per power-table cell (default 100; 40 with --power-method mixed)")
     p.add_argument("--power-method", choices=("means", "mixed"), default="means",
                    help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
                         "model the report runs (about 8 minutes with 40 studies per cell)")
-    p.add_argument("--seed-sd", type=float, default=0.8, help="--power: seed sd of a score, points")
+    p.add_argument("--seed-sd", type=_positive_float, default=0.8, help="--power: seed sd of a score, points (> 0)")
     args = p.parse_args(argv)
     if args.power:
         return power(args)
@@ -92,6 +132,7 @@ def main(argv=None) -> None:
         sys.exit(f"correlate.py: no results files (and none in {PUBLISHED_DIR})")
     t0 = time.perf_counter()
     try:
+        check_out_dir(args.out)
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
                   spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed)
@@ -101,6 +142,8 @@ def main(argv=None) -> None:
                     m.to_csv(tmp)
     except ValueError as e:  # DataError included: the message names the file and line
         sys.exit(f"correlate.py: {e}")
+    except OSError as e:  # the output folder became unwritable (or filled up) during the run
+        sys.exit(f"correlate.py: cannot write the outputs under --out {args.out}: {e}")
     n = int(ctx["corr"]["spearman_rho"].notna().sum())
     print(f"correlate.py: {len(ctx['corr'])} tests ({n} with a coefficient) in {time.perf_counter() - t0:.1f} s; "
           f"wrote {args.out}/report.md")

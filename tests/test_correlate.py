@@ -345,6 +345,62 @@ def test_bad_input_names_file_and_line(tmp_path, mutate, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--power", "--seed-sd", "-1"], r"argument --seed-sd: '-1' is not a finite number > 0"),
+    (["--power", "--seed-sd", "nan"], r"argument --seed-sd: 'nan' is not a finite number > 0"),
+    (["--power", "--seed", "-1"], r"argument --seed: -1 is below 0"),
+    (["--seed", "-1"], r"argument --seed: -1 is below 0"),
+    (["--power", "--power-reps", "0"], r"argument --power-reps: 0 is below 1"),
+    (["--power", "--power-reps", "-5"], r"argument --power-reps: -5 is below 1"),
+    (["--n-resamples", "0"], r"argument --n-resamples: 0 is below 1"),
+])
+def test_bad_options_are_refused_naming_the_option(capsys, args, message):
+    """Issue 22 items 14 and 17 (correlate.py): refused by argparse before any work, the option named."""
+    with pytest.raises(SystemExit) as e:
+        c.main(args)
+    assert e.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("out, message", [
+    ("a_file", r"--out .*a_file: is a file; expected an output folder"),
+    ("a_file/sub", r"--out .*a_file/sub: .*a_file is a file, so the folder cannot be created"),
+])
+def test_unwritable_out_is_refused_before_any_work(tmp_path, out, message):
+    (tmp_path / "a_file").write_text("x")
+    path = write_results(tmp_path / "r.csv", good_rows())
+    with pytest.raises(SystemExit) as e:
+        c.main([str(path), "--out", str(tmp_path / out), "--no-plots"])
+    assert re.search("correlate.py: " + message, e.value.code), e.value.code
+
+
+def test_out_without_write_permission_is_refused(tmp_path, monkeypatch):
+    path = write_results(tmp_path / "r.csv", good_rows())
+    real = c.os.access
+    monkeypatch.setattr(c.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))  # root
+    with pytest.raises(SystemExit, match=r"correlate.py: --out .*/new: no write permission in "):
+        c.main([str(path), "--out", str(tmp_path / "new"), "--no-plots"])
+
+
+def test_a_field_over_the_csv_limit_names_file_and_line(tmp_path):
+    rows = good_rows()
+    rows[2][-1] = "x" * 131_073  # the source field
+    path = write_results(tmp_path / "big.csv", rows)
+    with pytest.raises(SystemExit, match=r"correlate.py: .*big.csv:line 4: not a readable CSV row \(field larger than "
+                                         r"field limit"):
+        c.main([str(path), "--out", str(tmp_path / "out")])
+
+
+def test_a_language_the_task_does_not_have_names_file_and_line(tmp_path):
+    rows = good_rows() + [["m", "none", "xnli", "1", "yo", "dev", "accuracy", 50, "runs/a"]]
+    path = write_results(tmp_path / "yo.csv", rows)
+    with pytest.raises(SystemExit) as e:
+        c.main([str(path), "--out", str(tmp_path / "out")])
+    assert re.fullmatch(r"correlate.py: .*yo.csv:line 8: language 'yo' is not a language of xnli \(data/tasks.py: "
+                        r"ar, bg, .*\)", e.value.code), e.value.code
+    assert "\n" not in e.value.code and not (tmp_path / "out").exists()
+
+
 def test_wrong_schema_names_the_file(tmp_path):
     path = write_results(tmp_path / "bad.csv", [["m", "xnli", "de", "80"]], header=["model", "task", "lang", "score"])
     with pytest.raises(SystemExit, match=r"bad.csv:line 1: header 'model,task,lang,score' is not the results schema"):
