@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from common.paths import default_data_dir
 from data.tasks import TASKS, get_task
 from xlmr.checkpoint import RUN_CONFIG, phase_done
 
@@ -60,7 +61,7 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    data_dir: str = field(default_factory=lambda: os.environ.get("XSTILTS_DATA_DIR", "datasets"))  # task files (python -m data.download --out datasets); env XSTILTS_DATA_DIR
+    data_dir: str = field(default_factory=default_data_dir)  # task files (python -m data.download --out datasets); env XSTILTS_DATA_DIR
     task_data_dirs: dict = field(default_factory=dict)  # task -> folder overriding data_dir (machine-translated data)
     mlm_files: list = field(default_factory=list)  # raw text files (one sentence a line) for the auxiliary MLM arm
     layout: str = "auto"  # data layout read: auto (first found of upstream, hub, xtreme) | upstream | hub | xtreme
@@ -85,14 +86,15 @@ class TrainConfig:
 
 @dataclass
 class PhaseConfig:
-    """Settings both training phases share."""
+    """Settings both training phases share. The defaults are Phang et al. (2020)'s recipe as REFERENCE.md gives it
+    (jiant's XTREME scripts): a recipe in configs/ states only where it departs from them."""
 
     lr: float = 1e-5  # peak learning rate
     epochs: float = 2.0  # passes over the (capped) training data; ignored when max_steps > 0
     max_steps: int = 0  # optimizer steps (0 = from epochs)
     batch_size: int = 4  # sequences per device per micro-batch
     grad_accum: int = 8  # micro-batches per optimizer step; effective batch = batch_size x grad_accum x world size
-    max_len: int = 256  # tokens per sequence, specials included
+    max_len: int = 0  # tokens per sequence, specials included (0 = by the task kind: default_max_len)
     doc_stride: int = 128  # span tasks: overlap between windows of a long context
     eval_every: int = 1000  # steps between English dev evaluations (0 = only at the end)
     eval_examples: int = 500  # English dev examples per evaluation (0 = all)
@@ -145,6 +147,12 @@ class Config:
 def default_max_len(kind: str) -> int:
     """The sequence length for a task kind (MAX_LEN_BY_KIND, else MAX_LEN_DEFAULT)."""
     return MAX_LEN_BY_KIND.get(kind, MAX_LEN_DEFAULT)
+
+
+def _kind_max_len(tasks) -> int:
+    """A phase's max_len when its config leaves it at 0: the longest of its tasks' kinds (unknown names count as
+    the default; validate_config names them)."""
+    return max([default_max_len(TASKS[t].kind) for t in tasks if t in TASKS] or [MAX_LEN_DEFAULT])
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -319,6 +327,10 @@ def resolve_config(cfg: Config) -> None:
     t = cfg.target
     if t.task and not t.train_task:  # an unknown target keeps its own name here; validate_config names it
         t.train_task = (TASKS[t.task].train_task or "") if t.task in TASKS else t.task
+    if cfg.intermediate.max_len == 0:
+        cfg.intermediate.max_len = _kind_max_len(cfg.intermediate.tasks)
+    if t.max_len == 0:
+        t.max_len = _kind_max_len([t.train_task])  # a retrieval target trains nothing: the default
     if not cfg.model.name:
         cfg.model.name = (os.path.basename(os.path.normpath(cfg.model.path)) if cfg.model.path
                           else f"random-{cfg.model.size}")

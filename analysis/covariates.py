@@ -33,19 +33,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# CC-100 size in GiB (XLM-R paper, Table 6; REFERENCE.md). zh: Simplified only. Yoruba is not in CC-100.
-CC100_GIB = {"en": 300.8, "af": 1.3, "ar": 28.0, "bg": 57.5, "bn": 8.4, "de": 66.6, "el": 46.9, "es": 53.3,
-             "et": 6.1, "eu": 2.0, "fa": 111.6, "fi": 54.3, "fr": 56.8, "he": 31.6, "hi": 20.2, "hu": 58.4,
-             "id": 148.3, "it": 30.2, "ja": 69.3, "jv": 0.2, "ka": 9.1, "kk": 6.4, "ko": 54.2, "ml": 7.6,
-             "mr": 2.8, "ms": 8.5, "my": 1.6, "nl": 29.3, "pt": 49.1, "ru": 278.0, "sw": 1.6, "ta": 12.2,
-             "te": 4.7, "th": 71.7, "tl": 3.1, "tr": 20.9, "ur": 5.7, "vi": 137.3, "zh": 46.9, "ro": 61.4}
-# Main script today (ISO 15924) of each XTREME language (and Romanian, which XQuAD has).
-MAIN_SCRIPT = {"en": "Latn", "af": "Latn", "ar": "Arab", "bg": "Cyrl", "bn": "Beng", "de": "Latn", "el": "Grek",
-               "es": "Latn", "et": "Latn", "eu": "Latn", "fa": "Arab", "fi": "Latn", "fr": "Latn", "he": "Hebr",
-               "hi": "Deva", "hu": "Latn", "id": "Latn", "it": "Latn", "ja": "Jpan", "jv": "Latn", "ka": "Geor",
-               "kk": "Cyrl", "ko": "Kore", "ml": "Mlym", "mr": "Deva", "ms": "Latn", "my": "Mymr", "nl": "Latn",
-               "pt": "Latn", "ru": "Cyrl", "sw": "Latn", "ta": "Taml", "te": "Telu", "th": "Thai", "tl": "Latn",
-               "tr": "Latn", "ur": "Arab", "vi": "Latn", "yo": "Latn", "zh": "Hans", "ro": "Latn"}
+from data.languages import cc100_gib, cc100_status, languages, need
+
+# CC-100 size in GiB (XLM-R paper, Table 6) of the languages XLM-R saw, and every language's main script (ISO 15924):
+# read from the language rows (data/languages.tsv, the only home of these facts). cc100_status tells "not in CC-100"
+# (unseen: an explicit 0 GiB) from "size unknown" (NaN).
+CC100_GIB = {tag: cc100_gib(tag) for tag in languages() if cc100_status(tag) == "seen"}
 # UTF-8 bytes per letter of each script (Unicode Standard, section 3.9).
 UTF8_BYTES = {"Latn": 1, "Cyrl": 2, "Grek": 2, "Arab": 2, "Hebr": 2, "Geor": 3, "Beng": 3, "Deva": 3, "Mlym": 3,
               "Taml": 3, "Telu": 3, "Thai": 3, "Mymr": 3, "Jpan": 3, "Kore": 3, "Hans": 3}
@@ -92,7 +85,7 @@ def log_pretraining_size(model: str, lang: str) -> float:
     word tokens for mBERT; NaN where no size applies (another model, or a language the corpus lacks)."""
     corpus = pretraining_corpus(model)
     if corpus == "cc100" and lang in CC100_GIB:
-        return math.log(CC100_GIB[lang] / UTF8_BYTES[MAIN_SCRIPT[lang]])
+        return math.log(CC100_GIB[lang] / UTF8_BYTES[need(lang, "script")])
     if corpus == "wikipedia" and lang in wikipedia_tokens():
         return math.log(wikipedia_tokens()[lang])
     return math.nan
@@ -103,11 +96,12 @@ def size_table(langs) -> pd.DataFrame:
     Wikipedia word tokens."""
     rows = []
     for lang in langs:
-        script = MAIN_SCRIPT.get(lang, "")
+        script = need(lang, "script")  # a language without its script is an error naming it, never "not Latin"
+        status = cc100_status(lang)
         gib = CC100_GIB.get(lang, np.nan)
         chars = gib / UTF8_BYTES[script] if script in UTF8_BYTES else np.nan
-        rows.append({"lang": lang, "script": script, "shares_script_with_en": int(script == MAIN_SCRIPT["en"]),
-                     "cc100_gib": gib, "cc100_gichars": chars, "log_cc100_gichars": np.log(chars),
+        rows.append({"lang": lang, "script": script, "shares_script_with_en": int(script == need("en", "script")),
+                     "cc100_status": status, "cc100_gib": cc100_gib(lang), "cc100_gichars": chars, "log_cc100_gichars": np.log(chars),
                      "wiki_tokens": wikipedia_tokens().get(lang, np.nan),
                      "log_wiki_tokens": np.log(wikipedia_tokens().get(lang, np.nan))})
     return pd.DataFrame(rows)

@@ -24,7 +24,7 @@ What is computed (urielplus 1.3.2, `URIELPlus().new_distance(distance, ["eng", c
   80), or a distance computed from fewer than 10 shared features (Kazakh phonological: 2, Hebrew phonological: 3),
   is flagged thin; the distance is kept (and flagged), not dropped.
 
-Codes: XTREME's ISO 639-1 codes are mapped to URIEL's ISO 639-3 codes by the explicit table URIEL_CODES. For
+Codes: language tags are mapped to URIEL's ISO 639-3 codes by their rows' `uriel` field (data/languages.tsv). For
 macrolanguages the macrolanguage code is used, because in URIEL's base data it pools its members' entries and has
 far more known features than the standard variety (ar -> ara not arb, zh -> zho not cmn, ms -> msa not zsm,
 et -> est not ekk, sw -> swa not swh, fa -> fas not pes).
@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 
 from common.io import atomic_path
+from common.paths import default_cache_dir
+from data.languages import languages
 
 DISTANCES = ("syntactic", "phonological", "inventory", "featural", "genetic", "geographic")
 TYPOLOGICAL_PREFIXES = {"syntactic": "S_", "phonological": "P_", "inventory": "INV_", "featural": ""}
@@ -58,22 +60,10 @@ METRICS = ("angular", "cosine")
 THIN_KNOWN = 100  # fewer known typological features (of 289) than this: thin coverage
 THIN_SHARED = 10  # fewer features shared with English for a typological distance than this: thin
 
-# XTREME ISO 639-1 code -> (URIEL ISO 639-3 code, note). Macrolanguages: see the module docstring.
-URIEL_CODES = {
-    "af": ("afr", ""), "ar": ("ara", "macrolanguage Arabic (not arb, Standard Arabic: fewer known features)"),
-    "bg": ("bul", ""), "bn": ("ben", ""), "de": ("deu", ""), "el": ("ell", ""), "en": ("eng", ""),
-    "es": ("spa", ""), "et": ("est", "macrolanguage Estonian (not ekk)"), "eu": ("eus", ""),
-    "fa": ("fas", "macrolanguage Persian (not pes)"), "fi": ("fin", ""), "fr": ("fra", ""), "he": ("heb", ""),
-    "hi": ("hin", ""), "hu": ("hun", ""), "id": ("ind", ""), "it": ("ita", ""), "ja": ("jpn", ""),
-    "jv": ("jav", ""), "ka": ("kat", ""), "kk": ("kaz", ""), "ko": ("kor", ""), "ml": ("mal", ""),
-    "mr": ("mar", ""), "ms": ("msa", "macrolanguage Malay (not zsm, Standard Malay: 12 known syntactic features)"),
-    "my": ("mya", ""), "nl": ("nld", ""), "pt": ("por", ""), "ro": ("ron", "not an XTREME language (XQuAD has it)"),
-    "ru": ("rus", ""), "sw": ("swa", "macrolanguage Swahili (not swh)"), "ta": ("tam", ""), "te": ("tel", ""),
-    "th": ("tha", ""), "tl": ("tgl", ""), "tr": ("tur", ""), "ur": ("urd", ""), "vi": ("vie", ""),
-    "yo": ("yor", ""), "zh": ("zho", "macrolanguage Chinese (not cmn)"),
-}
-# Sensitivity: the standard variety instead of the macrolanguage (`codes="standard"`); other codes as above.
-STANDARD_VARIETY_CODES = {"ar": "arb", "zh": "cmn", "ms": "zsm", "et": "ekk", "sw": "swh", "fa": "pes"}
+# Language tag -> (URIEL ISO 639-3 code, note), and the standard-variety codes of the sensitivity: read from the
+# language rows (data/languages.tsv, the only home of these facts); a language without a URIEL code has no distance.
+URIEL_CODES = {tag: (row.uriel, row.uriel_note) for tag, row in languages().items() if row.uriel}
+STANDARD_VARIETY_CODES = {tag: row.uriel_standard for tag, row in languages().items() if row.uriel_standard}
 CODE_SETS = ("macrolanguage", "standard")
 # Sensitivity: urielplus's own imputation of missing typological features (impute_urielplus; `imputed=True`).
 IMPUTATION = {"strategy": "knn", "k": 10}
@@ -92,13 +82,6 @@ def uriel_code(lang: str, codes: str = "macrolanguage") -> str:
         return STANDARD_VARIETY_CODES.get(lang, code) if codes == "standard" else code
     except KeyError:
         raise ValueError(f"unknown language code {lang!r}: expected one of {', '.join(sorted(URIEL_CODES))}") from None
-
-
-def default_cache_dir() -> Path:
-    if os.environ.get("XSTILTS_CACHE_DIR"):
-        return Path(os.environ["XSTILTS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "xstilts"
 
 
 @contextlib.contextmanager

@@ -304,11 +304,11 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
     """Per baseline task of `model` with tokenizer covariates: rho of each covariate with the drop (permutation p)
     and the partial rho of the primary distance and the drop controlling for it (Freedman-Lane p).
 
-    Fertility of the CHARACTER_LANGS (zh, ja, th) counts pieces per character, not per word: left out of the
+    Fertility of languages written without spaces (data/languages.tsv `spaces`: zh, ja, th, ...) counts pieces per character, not per word: left out of the
     fertility rows (said in `left_out`); the overlap uses every language.
     """
     from analysis.stats import _rank, correlation_permutation_p, freedman_lane_p, partial_spearman
-    from analysis.tokenization import CHARACTER_LANGS
+    from data.languages import need
 
     d = dist.set_index("lang")[PRIMARY["distance"]]
     base = drops[(drops["model"] == model) & (drops["intermediate_task"] == "none") & drops[PRIMARY["dv"]].notna()]
@@ -318,7 +318,7 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
         if t.empty:  # no text for this task under the data folder (the notes say so)
             continue
         for j, cov in enumerate(TOKENIZER_COVARIATES):
-            skip = set(CHARACTER_LANGS) if cov == "fertility" else set()
+            skip = {l for l in g["lang"] if need(l, "spaces") == "no"} if cov == "fertility" else set()
             k = g[g["lang"].isin(t.index) & ~g["lang"].isin(skip) & d.reindex(g["lang"]).notna().to_numpy()]
             row = {"model": model, "target_task": task, "split": split, "covariate": cov, "n": len(k),
                    "langs": " ".join(k["lang"]),

@@ -8,8 +8,8 @@ Run:
 Per (target task, language), on the task's text of the split (`test`; `dev` where the test file is absent -- the
 `split` column says which), read through the registry's readers (data/tasks.py), each distinct text once (XQuAD's
 contexts repeat across their questions):
-- fertility = sentencepiece pieces / words. Words are whitespace-separated tokens, except for zh, ja and th
-  (CHARACTER_LANGS), written without spaces between words: there the unit is a non-space character (the `unit`
+- fertility = sentencepiece pieces / words. Words are whitespace-separated tokens, except for the languages written without them (zh, ja, th, ...;
+  `spaces: no` in data/languages.tsv): there the unit is a non-space character (the `unit`
   column says which), so their fertility is pieces per character and is not comparable with the others' (Rust et
   al. 2021, "How Good is Your Tokenizer?", measure fertility per word; these three have no whitespace words).
   Pieces are every piece `encode` returns, the lone word-start piece included (what the model reads).
@@ -28,11 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.languages import need
 from data.readers.common import MissingDataError
 from data.examples import Bitext, ChoiceExample, PairExample, SingleExample, SpanExample, TagExample
 from data.tasks import TASKS, target_tasks
 
-CHARACTER_LANGS = ("zh", "ja", "th")  # no spaces between words: fertility per non-space character
+def _unspaced(lang: str) -> bool:
+    """Written without spaces between words (data/languages.tsv `spaces`): fertility per non-space character."""
+    return need(lang, "spaces") == "no"
 SPLITS = ("test", "dev")  # the text used: test, else dev
 COLUMNS = ["task", "split", "lang", "texts", "units", "unit", "pieces", "fertility", "piece_types",
            "overlap_types", "overlap_tokens"]
@@ -69,8 +72,8 @@ def example_texts(ex, english: bool = False) -> list[str]:
 
 
 def units(text: str, lang: str) -> int:
-    """Whitespace words, or non-space characters for CHARACTER_LANGS."""
-    return len("".join(text.split())) if lang in CHARACTER_LANGS else len(text.split())
+    """Whitespace words, or non-space characters for languages written without spaces."""
+    return len("".join(text.split())) if _unspaced(lang) else len(text.split())
 
 
 def measure(sp, texts, lang: str) -> tuple[dict, Counter]:
@@ -81,7 +84,7 @@ def measure(sp, texts, lang: str) -> tuple[dict, Counter]:
         counts.update(pieces)
     n_units = sum(units(t, lang) for t in texts)
     n_pieces = sum(counts.values())
-    return ({"texts": len(texts), "units": n_units, "unit": "character" if lang in CHARACTER_LANGS else "word",
+    return ({"texts": len(texts), "units": n_units, "unit": "character" if _unspaced(lang) else "word",
              "pieces": n_pieces, "fertility": n_pieces / n_units if n_units else float("nan"),
              "piece_types": len(counts)}, counts)
 

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from config import DataConfig
+from common.paths import default_data_dir
 from data.examples import Bitext, DataError
 from data.readers.common import MissingDataError, collect_errors
 from data.tasks import LAYOUT_GROUPS, LAYOUT_ORDER, TASKS, Task, examples_have_gold, get_task
@@ -178,8 +178,8 @@ def format_report(report: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Check the task files under DATA_DIR (see data/tasks.py).")
-    parser.add_argument("data_dir", nargs="?", default=DataConfig().data_dir,
-                        help=f"the data folder (default: {DataConfig().data_dir}; env XSTILTS_DATA_DIR)")
+    parser.add_argument("data_dir", nargs="?", default=default_data_dir(),
+                        help=f"the data folder (default: {default_data_dir()}; env XSTILTS_DATA_DIR)")
     parser.add_argument("--tasks", help="comma-separated task names (default: all; absent ones are 'not downloaded')")
     parser.add_argument("--langs", help="comma-separated languages to check (default: every language of each task)")
     parser.add_argument("--layout", default="auto", help="read only this layout: upstream | hub | xtreme "

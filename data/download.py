@@ -26,7 +26,7 @@ Two sources cannot be fetched automatically: PAN-X (AmazonPhotos.zip, shared fro
 a browser) and CCGbank (LDC-licensed). For those the command prints what to fetch, from where, and where to put
 it; pass the file with `--from-file TASK=PATH` (or save it under `DATA_DIR/downloads/` with the printed name).
 
-`--source hub` takes a task's files from the Hugging Face Hub instead (the registry's "hub" rows, data/tasks.py):
+`--source hub` takes a task's files from the Hugging Face Hub instead (the "hub" sources of the task rows, data/tasks/):
 `huggingface_hub.snapshot_download` fetches just the configs and splits needed into the Hugging Face cache (its
 resume, checksums, HF_ENDPOINT mirrors, HF_TOKEN for gated repos and HF_HUB_OFFLINE apply), and the files are
 laid out under DATA_DIR/hub/<owner>/<name>/ with the repo's paths. `--source upstream` takes the originals. Without
@@ -42,189 +42,23 @@ import argparse
 import os
 import shutil
 import sys
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.fetch import (MAX_RATIO, MAX_UNPACKED_BYTES, DownloadError, copy_verified, extract_archive, fetch,
                           mirror_url, read_manifest, write_manifest)
-from config import DataConfig
-from data.tasks import TASKS, TATOEBA_LANG3
+from common.paths import default_data_dir
+from data.task import DOWNLOADS, SOURCE_CHOICES, Download
+from data.tasks import TASKS
 
 MANIFEST_NAME = "MANIFEST.sha256"
-DOWNLOADS = "downloads"  # archives are kept here, under DATA_DIR
 
 
-@dataclass(frozen=True)
-class Source:
-    """One file to fetch and where its content goes, relative to DATA_DIR.
-
-    url: where to fetch it ("" for a manual source); sha256: the checksum when a public source states it, else
-    None (the manifest then records what was fetched). A plain file is saved to `dest`. An archive (zip/tar,
-    `archive=True`) is saved to `downloads/<file name>` and unpacked into the folder `dest`, keeping the members
-    that match `include` (all when empty) with `strip` leading folders dropped. `nested` lists archives inside
-    the unpacked one to unpack further: (member path, destination folder); the unpacked outer archive then only
-    lives in a scratch folder. `flatten` drops every member's folders. `manual` says how to get a file that
-    cannot be fetched automatically.
-    """
-
-    url: str
-    dest: str
-    sha256: str | None = None
-    archive: bool = False
-    include: tuple[str, ...] = ()
-    strip: int = 0
-    nested: tuple[tuple[str, str], ...] = ()
-    manual: str = ""
-    file_name: str = ""  # the saved file's name when the URL does not end in it
-    flatten: bool = False  # put the included members straight into `dest`, whatever their folders
-
-    @property
-    def name(self) -> str:
-        return self.file_name or Path(urllib.parse.urlparse(self.url).path).name
-
-    @property
-    def saved_as(self) -> str:
-        """Path of the fetched file relative to DATA_DIR: the manifest key."""
-        return f"{DOWNLOADS}/{self.name}" if self.archive else self.dest
-
-
-# --- The table of sources ----------------------------------------------------------------------------------
-# Languages and LASER's Tatoeba file codes: the registry's (data/tasks.py).
-UDPOS_LANGS, PANX_LANGS, XQUAD_LANGS, BUCC_LANGS = (TASKS[t].langs for t in ("udpos", "panx", "xquad", "bucc2018"))
-TATOEBA_CODES = {lang: TATOEBA_LANG3[lang] for lang in TASKS["tatoeba"].langs}
-
-# Checksums, where stated: [HF] huggingface/datasets datasets/<name>/dataset_infos.json "download_checksums";
-# [TFDS] tensorflow/datasets tensorflow_datasets/url_checksums/<name>.txt. Both list the exact URL used here.
-XQUAD_SHA256 = {  # [TFDS xquad.txt], for https://github.com/deepmind/xquad/raw/master/xquad.L.json
-    "ar": "abdabd7afed5c635d99cca0f3f0d0c9d9ed0bc77451e963c2e4e0638c29e486d",
-    "de": "990b5d746746ed65ed4702ea5f35f99ffa4e2f1c390c07d003642acd937916f9",
-    "el": "821cf0f88e73fa258fd2f548b19b6ec39f7025059e16f6f9fc8cd797c9c3663e",
-    "en": "e4c57d1c9143aaa1c5d265ba5987a65f4e69528d2a98f29d6e75019b10344f29",
-    "es": "dcbae93ec3a9f4b9e78fd834a171d6f96c1a875e10e15b7530b7e4ef4971e37e",
-    "hi": "df2cce3532b37e9beb8979704b5c9a4bf874358f105395a298b89427b43b9d24",
-    "ru": "208d5b1aa154c52b1b5c5eda16281e455e8fd198cdb9af3f469f0d6037d973bf",
-    "th": "5cdda11d0e1e075f7872abf4e6ae830388ce7f617964d542308e9ae4257e0f43",
-    "tr": "92179a564774b7696100d144c1e10870d0a966b6fccbdd254a65b9d2ab1971cc",
-    "vi": "f619a1eb11fb42d3ab0834259e488a65f585447ef6154437bfb7199d85161a04",
-    "zh": "691d0b3359bc6b8faa8de931dfdfe21d50a65861ae348e32a0d1a0190b0c8835",
-}
-
-MNLI = Source(  # GLUE's copy (MNLI/{train,dev_matched,dev_mismatched}.tsv); URL as in GLUE's download script
-    "https://dl.fbaipublicfiles.com/glue/data/MNLI.zip", "mnli", archive=True)
-
-PANX_MANUAL = (
-    "PAN-X (WikiANN, Pan et al. 2017, the splits of Rahimi et al. 2019) is shared as AmazonPhotos.zip from\n"
-    "  https://www.amazon.com/clouddrive/share/d3KGCRCIYwhKJF0H3eWA26hjg2ZCRhjpEQtDL70FSBN\n"
-    "  (the link in XTREME's scripts/download_data.sh). Download it in a browser, then run\n"
-    "  python -m data.download --tasks panx --out {data_dir} --from-file panx=PATH/TO/AmazonPhotos.zip\n"
-    "  or save it as {data_dir}/downloads/AmazonPhotos.zip and rerun.")
-CCG_MANUAL = (
-    "CCG supertagging uses CCGbank 1.1 (LDC2005T13), licensed by the Linguistic Data Consortium\n"
-    "  (https://catalog.ldc.upenn.edu/LDC2005T13), in jiant's preprocessed form: ccg.train.tsv, ccg.dev.tsv,\n"
-    "  ccg.test.tsv (sentence<TAB>supertags, one sentence a line) and tags_to_id.json. Once you have made them\n"
-    "  from your copy of CCGbank, pack them (tar czf ccg.tgz ccg.*.tsv tags_to_id.json) and run\n"
-    "  python -m data.download --tasks ccg --out {data_dir} --from-file ccg=PATH/TO/ccg.tgz\n"
-    "  (or save the archive as {data_dir}/downloads/ccg.tgz and rerun); the four files go to {data_dir}/ccg/.")
-
-SOURCES: dict[str, tuple[Source, ...]] = {
-    # XNLI 1.0 dev/test with gold labels for 15 languages (XNLI-1.0/xnli.{dev,test}.tsv) [HF xnli checksums];
-    # URL: XTREME scripts/download_data.sh. XNLI trains on MNLI: the readers take mnli/MNLI/train.tsv, so GLUE's
-    # MNLI is fetched rather than XNLI-MT-1.0.zip (466 MB, whose multinli.train.en.tsv is the same data).
-    "xnli": (
-        Source("https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip", "xnli", archive=True,
-               sha256="4ba1d5e1afdb7161f0f23c66dc787802ccfa8a25a3ddd3b165a35e50df346ab1",
-               include=("XNLI-1.0/xnli.*.tsv",)),
-        MNLI,
-    ),
-    # PAWS-X: x-final/L/{train (en only), dev_2k, test_2k}.tsv with labels. URL: XTREME download_data.sh, jiant.
-    "pawsx": (Source("https://storage.googleapis.com/paws/pawsx/x-final.tar.gz", "pawsx", archive=True),),
-    # UD v2.5 (the version of XTREME's paper and jiant's downloader; XTREME's script later moved to v2.7):
-    # UD_*/L_*-ud-{train,dev,test}.conllu for the 33 XTREME languages. URL: jiant dl_datasets/xtreme.py.
-    "udpos": (Source("https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-3105/"
-                     "ud-treebanks-v2.5.tgz", "udpos", archive=True,
-                     include=tuple(f"ud-treebanks-v2.5/*/{lang}_*.conllu" for lang in UDPOS_LANGS)),),
-    # PAN-X: AmazonPhotos.zip holds panx_dataset/L.tar.gz, each with train/dev/test (`L:token\ttag`), unpacked
-    # into panx/panx_dataset/L/ (jiant's downloader reads the same zip the same way).
-    "panx": (Source("", "panx", archive=True, file_name="AmazonPhotos.zip", manual=PANX_MANUAL,
-                    nested=tuple((f"panx_dataset/{lang}.tar.gz", f"panx/panx_dataset/{lang}")
-                                 for lang in PANX_LANGS)),),
-    # XQuAD: xquad.L.json (SQuAD format, answers kept). URLs: XTREME download_data.sh, TFDS.
-    "xquad": tuple(Source(f"https://github.com/deepmind/xquad/raw/master/xquad.{lang}.json",
-                          f"xquad/xquad.{lang}.json", sha256=XQUAD_SHA256[lang]) for lang in XQUAD_LANGS),
-    # MLQA v1: MLQA_V1/{dev,test}/{dev,test}-context-L-question-L.json [TFDS mlqa.txt]. URL: XTREME, jiant.
-    "mlqa": (Source("https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip", "mlqa", archive=True,
-                    sha256="246e8089933d13007fe80684d5c5c0713d6834cf8b3b4a0ec7c66f0a0d2baac8"),),
-    # TyDiQA-GoldP v1.1 train and dev, all languages in one file each (language = id prefix) [TFDS tydi_qa.txt].
-    "tydiqa": (
-        Source("https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json",
-               "tydiqa/tydiqa-goldp-v1.1-train.json",
-               sha256="cefc8e09ff2548d9b10a678d3a6bbbe5bc036be543f92418819ea676c97be23b"),
-        Source("https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-dev.json",
-               "tydiqa/tydiqa-goldp-v1.1-dev.json",
-               sha256="b286e0f34bc7f52259359989716f369b160565bd12ad8f3a3e311f9b0dbad1c0"),
-    ),
-    # BUCC 2018: per language the "sample" (XTREME's dev) and "training" (XTREME's test) sets, each with its
-    # gold file, which XTREME deletes for test: bucc2018/L-en/L-en.{sample,training}.{L,en,gold}.
-    # URLs: XTREME download_data.sh, jiant.
-    "bucc2018": tuple(
-        Source(f"https://comparable.limsi.fr/bucc2018/bucc2018-{lang}-en.{part}-gold.tar.bz2", "bucc2018",
-               archive=True, strip=1)
-        for lang in BUCC_LANGS for part in ("sample", "training")),
-    # Tatoeba (LASER): line-aligned tatoeba.XXX-eng.{XXX,eng}; fetched file by file from the LASER repository
-    # (XTREME and jiant download the whole repository as master.zip for these).
-    "tatoeba": tuple(
-        Source(f"https://raw.githubusercontent.com/facebookresearch/LASER/master/data/tatoeba/v1/"
-               f"tatoeba.{code}-eng.{side}", f"tatoeba/tatoeba.{code}-eng.{side}")
-        for code in TATOEBA_CODES.values() for side in (code, "eng")),
-    # --- intermediate tasks ---
-    "mnli": (MNLI,),
-    # QQP as GLUE ships it (QQP/{train,dev}.tsv); the "clean" archive is the one GLUE's script now fetches.
-    "qqp": (Source("https://dl.fbaipublicfiles.com/glue/data/QQP-clean.zip", "qqp", archive=True),),
-    "sst2": (Source("https://dl.fbaipublicfiles.com/glue/data/SST-2.zip", "sst2", archive=True),),
-    # ANLI+ = ANLI R1-R3 + MNLI + SNLI. ANLI v1.0 (anli_v1.0/R{1,2,3}/{train,dev,test}.jsonl, labelled test):
-    # URL from the ANLI README. SNLI 1.0 (snli_1.0/snli_1.0_{train,dev,test}.jsonl) [TFDS snli.txt].
-    "anli_plus": (
-        Source("https://dl.fbaipublicfiles.com/anli/anli_v1.0.zip", "anli_plus", archive=True,
-               include=("anli_v1.0/R*/*.jsonl",)),
-        Source("https://nlp.stanford.edu/projects/snli/snli_1.0.zip", "anli_plus", archive=True,
-               sha256="afb3d70a5af5d8de0d9d81e2637e0fb8c22d1235c2749d83125ca43dab0dbd3e",
-               include=("snli_1.0/snli_1.0_*.jsonl",)),
-        MNLI,
-    ),
-    # SQuAD: URLs as in jiant's downloader; v1.1 checksums [TFDS squad.txt].
-    "squad_v1": (
-        Source("https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v1.1.json", "squad/train-v1.1.json",
-               sha256="3527663986b8295af4f7fcdff1ba1ff3f72d07d61a20f487cb238a6ef92fd955"),
-        Source("https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json", "squad/dev-v1.1.json",
-               sha256="95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9"),
-    ),
-    "squad_v2": (
-        Source("https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v2.0.json", "squad/train-v2.0.json"),
-        Source("https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v2.0.json", "squad/dev-v2.0.json"),
-    ),
-    # HellaSwag [TFDS hellaswag.txt]; the test file has no labels.
-    "hellaswag": tuple(
-        Source(f"https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_{split}.jsonl",
-               f"hellaswag/hellaswag_{split}.jsonl", sha256=sha)
-        for split, sha in (("train", "dae5e69249868cb9fe4e23ff925c60b66169564cfb7072d793cd7356a2b69f8d"),
-                           ("val", "0aa3b88843990f3f10a97b9575c94d7b71fb2205240ba04ae4884d9e9c992588"),
-                           ("test", "da082b00543e422b8d25394614d102944586986def4de5cd1bd36d86bcb76261"))),
-    # Cosmos QA [TFDS cosmos_qa.txt]; test.jsonl has no labels.
-    "cosmosqa": tuple(
-        Source(f"https://raw.githubusercontent.com/wilburOne/cosmosqa/master/data/{name}", f"cosmosqa/{name}",
-               sha256=sha)
-        for name, sha in (("train.csv", "d8d5ca1f9f6534b6530550718591af89372d976a8fc419360fab4158dee4d0b2"),
-                          ("valid.csv", "a6a94fc1463ca82bb10f98ef68ed535405e6f5c36e044ff8e136b5c19dea63f3"),
-                          ("test.jsonl", "70005196dc2588b95de34f1657b25e2c1a4810cfe55b5bb0c0e15580c37b3ed0"))),
-    # CommonsenseQA 1.0, random split: URLs from fairseq examples/roberta/commonsense_qa/download_cqa_data.sh.
-    "commonsenseqa": tuple(
-        Source(f"https://s3.amazonaws.com/commensenseqa/{name}.jsonl", f"commonsenseqa/{name}.jsonl")
-        for name in ("train_rand_split", "dev_rand_split", "test_rand_split_no_answers")),
-    # CCG: jiant's preprocessed CCGbank files; any folder depth in the archive (flatten=True).
-    "ccg": (Source("", "ccg", archive=True, file_name="ccg.tgz", manual=CCG_MANUAL, flatten=True,
-                   include=("*ccg.train.tsv", "*ccg.dev.tsv", "*ccg.test.tsv", "*tags_to_id.json")),),
-}
+# --- The table of sources: each task's row (data/tasks/<task>.py) lists its downloads and its default source ------
+Source = Download  # one file to fetch (data/task.py)
+SOURCES: dict[str, tuple[Download, ...]] = {name: task.downloads for name, task in TASKS.items()}
+# The source each task gets when --source is not given, and why (printed by --list).
+DEFAULT_SOURCES = {name: (task.default_source, task.default_source_why) for name, task in TASKS.items()}
 
 
 # --- Fetching and laying out -------------------------------------------------------------------------------
@@ -360,31 +194,6 @@ def download(tasks: list[str], data_dir: str | Path, *, base_url: str | None = N
 
 
 # --- The Hugging Face Hub (--source hub) ---------------------------------------------------------------------
-# The source each task gets when --source is not given, and why (printed by --list).
-DEFAULT_SOURCES = {
-    "xnli": ("upstream", "XNLI-1.0.zip keeps the pairIDs; facebook/xnli has none (ids become shard:row)"),
-    "pawsx": ("upstream", "x-final is one checksummed archive with every language"),
-    "udpos": ("upstream", "google/xtreme's udpos.* takes every treebank whose folder name contains the language name "
-                          "(Old French in French, ...) and drops words whose form is '_'"),
-    "panx": ("hub", "the upstream AmazonPhotos.zip is a manual download from a dead link; google/xtreme PAN-X.* keeps "
-                    "the three splits and the test labels"),
-    "xquad": ("upstream", "the published JSON, checksummed; google/xtreme strips contexts (answer offsets move)"),
-    "mlqa": ("upstream", "the published archive, checksummed; google/xtreme strips contexts and answers"),
-    "tydiqa": ("upstream", "the published JSON, checksummed; google/xtreme strips contexts and answers"),
-    "bucc2018": ("upstream", "google/xtreme's bucc18.* holds only the gold pairs, not the corpora to mine from"),
-    "tatoeba": ("hub", "google/xtreme tatoeba.* keeps LASER's line alignment (the gold): 36 files instead of 72"),
-    "mnli": ("upstream", "GLUE's TSVs keep the pairIDs; nyu-mll/glue has row indices (idx)"),
-    "qqp": ("upstream", "GLUE's TSVs keep the pair ids; nyu-mll/glue has row indices (idx)"),
-    "sst2": ("upstream", "GLUE's TSVs, as every GLUE reference reads them"),
-    "anli_plus": ("upstream", "the ANLI and SNLI originals keep their ids; stanfordnlp/snli has none"),
-    "squad_v1": ("hub", "rajpurkar/squad keeps contexts and answer offsets verbatim (its script does not strip)"),
-    "squad_v2": ("hub", "rajpurkar/squad_v2 keeps contexts and answer offsets verbatim (its script does not strip)"),
-    "hellaswag": ("upstream", "the published JSONL, checksummed"),
-    "cosmosqa": ("upstream", "the published CSV, checksummed"),
-    "commonsenseqa": ("upstream", "the published JSONL"),
-    "ccg": ("upstream", "CCGbank is licensed (LDC): there is no Hub copy"),
-}
-SOURCE_CHOICES = ("hub", "upstream")
 
 
 @dataclass(frozen=True)
@@ -410,7 +219,7 @@ def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRe
     """Every Hub file pattern the registry's "hub" rows of `tasks` name, for every language of the task (or those
     of `langs` it has)."""
     from data.check import required_pairs
-    from data.tasks import HUB_REVISIONS, get_task
+    from data.tasks import get_task
 
     out = []
     for name in tasks:
@@ -425,7 +234,7 @@ def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRe
                 for pattern in source.expand(lang):
                     _, owner, repo_name, rel = pattern.split("/", 3)  # hub/<owner>/<name>/<path in repo>
                     repo = f"{owner}/{repo_name}"
-                    out.append(HubRequest(name, lang, source.split, repo, HUB_REVISIONS.get(repo, "main"), rel,
+                    out.append(HubRequest(name, lang, source.split, repo, source.revision, rel,
                                           (lang, source.split) in required))
     return list(dict.fromkeys(out))
 
@@ -522,8 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--tasks", help="comma-separated task names, e.g. xnli,pawsx,udpos")
     which.add_argument("--all", action="store_true", help="every task in the table")
     which.add_argument("--list", action="store_true", help="print the table of sources and exit")
-    parser.add_argument("--out", default=DataConfig().data_dir,
-                        help=f"DATA_DIR: where the data sets are laid out (default: {DataConfig().data_dir}; "
+    parser.add_argument("--out", default=default_data_dir(),
+                        help=f"DATA_DIR: where the data sets are laid out (default: {default_data_dir()}; "
                              "env XSTILTS_DATA_DIR; train.py's data.data_dir)")
     parser.add_argument("--source", choices=SOURCE_CHOICES,
                         help="hub (Hugging Face Hub Parquet files) or upstream (the original files) for every task; "

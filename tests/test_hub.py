@@ -21,7 +21,8 @@ from data import download as D
 from data.check import check
 from data.examples import Answer, Bitext, ChoiceExample, DataError, PairExample, SingleExample, SpanExample, TagExample
 from data.readers import hub as H
-from data.tasks import BINARY_LABELS, LAYOUT_ORDER, NLI_LABELS, PANX_LABELS, TATOEBA_LANG3, get_task
+from data.languages import need
+from data.tasks import BINARY_LABELS, LAYOUT_ORDER, NLI_LABELS, PANX_LABELS, get_task
 from data.readers.tagging import UPOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,7 +276,7 @@ def test_real_tatoeba_from_the_hub_schema_equals_the_original(tmp_path):
     data = _realdata()
     task = get_task("tatoeba")
     for lang in task.langs:
-        code = TATOEBA_LANG3[lang]
+        code = need(lang, "laser")
         src = (data / "tatoeba" / f"tatoeba.{code}-eng.{code}").read_text(encoding="utf-8").splitlines(keepends=True)
         tgt = (data / "tatoeba" / f"tatoeba.{code}-eng.eng").read_text(encoding="utf-8").splitlines(keepends=True)
         write(hub_file(tmp_path, f"google/xtreme/tatoeba.{code}/{SHARD}"),  # one row per line, newline kept

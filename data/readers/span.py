@@ -7,14 +7,15 @@ text "" at 0): such questions are read with answers None (unlabelled). In a SQuA
 """
 from __future__ import annotations
 
+from data.languages import languages
 from data.examples import Answer, DataError, SpanExample
 from data.readers.common import Examples, MissingDataError, check_unique_ids, get_key, load_json, row_scope
 
 EXPECTED = 'SQuAD-format JSON {"data": [{"paragraphs": [{"context", "qas": [{"id", "question", "answers"}]}]}]}'
 
-# TyDiQA-GoldP ids start with the language's English name: "arabic-1234-0".
-TYDIQA_NAMES = {"arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi", "indonesian": "id",
-                "korean": "ko", "russian": "ru", "swahili": "sw", "telugu": "te"}
+# TyDiQA-GoldP ids start with the language's English name: "arabic-1234-0"; name -> tag from the language rows'
+# `tydiqa_name` (data/languages.tsv).
+TYDIQA_NAMES = {row.tydiqa_name: tag for tag, row in languages().items() if row.tydiqa_name}
 
 
 MISPLACED = "answer text not at its answer_start (kept: scored by its text; no training target)"
