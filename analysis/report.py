@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.covariates import SIZE_MEASURES, pretraining_corpus
-from analysis.design import PREDICTORS, PRIMARY, PRIMARY_CHOSEN, primary_tasks
+from analysis.design import (MANY_LANGUAGES, MANY_LANGUAGES_CHOSEN, PREDICTORS, PRIMARY, PRIMARY_CHOSEN,
+                             primary_tasks)
 from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
 from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
 from common.io import atomic_write_text
@@ -181,6 +182,34 @@ def baseline_table(ctx) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def many_language_lines(ctx) -> list[str]:
+    """The first screen's many-language answer (analysis/many.py), when the inputs hold the design's task."""
+    m = ctx.get("many")
+    if m is None:
+        return []
+    d = MANY_LANGUAGES
+    g = m["groups"]
+    n_dist = sum(x["n"] for x in g.values())
+    L = [f"**Many languages: {d['display']} ({MANY_LANGUAGES_CHOSEN}).** {d['model']} trained on English "
+         f"({d['metric']} {m['en']:.1f}), zero-shot on {m['n_langs']} languages, {n_dist} with a "
+         f"{d['distance']} distance; drop = {d['metric']}(en) - {d['metric']}(L), points. Primary: the seen languages "
+         "(in XLM-R's pretraining); unseen ones separately. Model per group: drop ~ distance + (1 | family), "
+         f"item-noise weights (binomial variance on {d['test_items']} items), language-level permutation p.", ""]
+    rows = []
+    for name, x in g.items():
+        est = (_ci(x["coef_per_0.1"], x["ci_low_per_0.1"], x["ci_high_per_0.1"], "+.1f")
+               if np.isfinite(x.get("coef_per_0.1", np.nan)) else x.get("note", "-"))
+        rows.append({"languages": name + (" (primary)" if name == d["primary"] else ""), "n": x["n"],
+                     "families": x["families"], "mean drop": _f(x.get("mean_drop", np.nan), "+.1f"),
+                     "points per +0.1 [95% CI]": est, "p (perm.)": _p(x.get("p_perm", np.nan)),
+                     "family share of variance": _f(x.get("family_share", np.nan)),
+                     "item SE (median)": _f(x.get("item_sd_median", np.nan), ".1f")})
+    L += [_table(pd.DataFrame(rows)), ""]
+    if m["dropped"]:
+        L += [f"Dropped (no distance): " + ", ".join(f"{r['name']} ({r['dropped']})" for r in m["dropped"]) + ".", ""]
+    return L
+
+
 def retrieval_lines(ctx) -> list[str]:
     out = []
     for r in ctx["retrieval"]:
@@ -322,6 +351,7 @@ def write_report(out, ctx) -> str:
     base += ["![summary](summary.png)" if "summary.png" in ctx["plots"] and not after_mode else "", ""]
     base += [_table(table) if len(table) else "(no baseline rows for the primary model)", ""]
     base += retrieval_lines(ctx)
+    base += [""] + many_language_lines(ctx)
     base += ["", "Rank statistics: Spearman rho with a two-sided permutation p (one sample permuted; exact when all "
              "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
              f"{MIN_N_CI}). Partial rho: controlling for pretraining size -- for XLM-R models (CC-100) the "
@@ -465,7 +495,8 @@ def write_report(out, ctx) -> str:
         L += ["Per predictor (no URIEL feature shared with English: no distance; left out of that predictor's "
               "tests):", ""] + [f"- {d}: {', '.join(v)}" for d, v in missing.items()] + [""]
     L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
-          "drops.csv, distances.csv, small_n.csv" + (", effects.csv, after_intermediate.csv" if after_mode else "")
+          "drops.csv, distances.csv, small_n.csv" + (", many_languages.csv" if ctx.get("many") is not None else "")
+          + (", effects.csv, after_intermediate.csv" if after_mode else "")
           + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
     text = "\n".join(L) + "\n"
     atomic_write_text(out / "report.md", text)

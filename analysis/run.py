@@ -24,6 +24,7 @@ from scipy import stats
 from analysis.covariates import log_pretraining_size, size_table
 from analysis.design import PREDICTORS, PRIMARY, SCRIPT, primary_tasks
 from analysis.distances import english_distances
+from analysis.many import many_language_answer
 from analysis.models import (MODEL_COLUMNS, after_intermediate_models, covariance, drop_pool, fit_mixedlm, gls_z,
                              language_permutations, pooled_drop_model)
 from analysis.scores import EXPERIMENT, compute_drops, dependent_variables, load_scores, seed_effects
@@ -392,6 +393,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     after = (after_intermediate_models(pooled_effects, dist, PRIMARY["distance"], n_resamples=n_perm, seed=seed)
              if len(pooled_effects) else pd.DataFrame(columns=MODEL_COLUMNS))
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
+    many = many_language_answer(paths, metric, cache_dir, n_perm, seed)
     selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
     size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
     diagnostics = primary_diagnostics(drops, dist, model)
@@ -415,6 +417,9 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                          .reindex(columns=[*MODEL_COLUMNS, "p_perm_bh"])), ("small_n.csv", small_n)):
         with atomic_path(out / name) as tmp:
             table.to_csv(tmp, index=False)
+    if many is not None:
+        with atomic_path(out / "many_languages.csv") as tmp:
+            many["table"].to_csv(tmp, index=False)
     if len(effects):
         with atomic_path(out / "effects.csv") as tmp:
             effects.to_csv(tmp, index=False)
@@ -428,7 +433,7 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
                tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir,
                sensitivity_imputed=sensitivity_imputed, selection=selection, size_adjusted=size_adjusted,
-               diagnostics=diagnostics, hc3_fl=hc3_fl_disagreements(corr, model),
+               diagnostics=diagnostics, hc3_fl=hc3_fl_disagreements(corr, model), many=many,
                model_chosen_on_command_line=primary_model != PRIMARY["model"] and model == primary_model)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.design import many_language_tasks
 from analysis.distances import URIEL_CODES
 from data.examples import DataError
 from data.results import read_results
@@ -74,6 +75,12 @@ def read_target_rows(paths) -> tuple[pd.DataFrame, list[str]]:
     """Validated rows of the target tasks on their analysed metric, names mapped; notes on what was not analysed."""
     df = read_results(paths)
     notes = []
+    many = df["target_task"].isin(many_language_tasks())
+    if many.any():  # analysed by analysis/many.py (pre-registered in analysis/design.py), not in the XTREME tables
+        counts = df[many].groupby("target_task").size()
+        notes.append("Analysed in the many-language section, not in these tables: "
+                     + ", ".join(f"{t} ({n} rows)" for t, n in counts.items()) + ".")
+        df = df[~many].reset_index(drop=True)
     names = task_names()
     for _, row in df.iterrows():
         where = f"line {row['line']}"

@@ -151,6 +151,24 @@ def test_first_screen_gives_selection_adjusted_p_scale_and_size_adjusted_slope(d
 
 
 @pytest.mark.slow
+def test_first_screen_answers_for_sib200_over_150_languages(default_run):
+    """Issue 20 section 4: the published SIB-200 table gives a many-language answer on the first screen."""
+    out, _ = default_run
+    first = (out / "report.md").read_text().split("## Appendix")[0]
+    assert "**Many languages: SIB-200 (fixed in analysis/design.py when the SIB-200 table was already public).**" in first
+    m = re.search(r"zero-shot on (\d+) languages, (\d+) with a syntactic distance", first)
+    assert m and int(m.group(1)) == 203 and int(m.group(2)) >= 150
+    seen = re.search(r"\| seen \(primary\) \| (\d+) \| (\d+) \| \+\d+\.\d \| [+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] \| "
+                     r"0\.\d+ \| 0\.\d\d \|", first)
+    unseen = re.search(r"\| unseen \| (\d+) \|", first)
+    assert seen and unseen and int(seen.group(1)) + int(unseen.group(1)) == int(m.group(2))
+    assert "Dropped (no distance): Asturian (no URIEL+ code)" in first
+    table = pd.read_csv(out / "many_languages.csv")
+    assert len(table) == 203 and (table["drop"] == pytest.approx(92.2 - table["accuracy"]))
+    assert int(table["seen"].sum()) + int((~table["seen"]).sum()) == 203
+
+
+@pytest.mark.slow
 def test_first_screen_p_values_are_bh_adjusted_and_a3_within_each_model(default_run):
     """Issue 22 item 6."""
     out, _ = default_run
