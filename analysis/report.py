@@ -381,7 +381,8 @@ def write_report(out, ctx) -> str:
           "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). "
           "p BH: Benjamini-Hochberg within (model, intermediate task, "
           f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
-          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}."
+          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}; where the two disagree the Freedman-Lane p "
+          "governs (a permutation test holds its level at these n; HC3's t reference does not)."
           + (f" Non-parallel test sets ({_names(non_parallel)}) differ in difficulty across languages: their drops "
              "mix distance with test difficulty." if non_parallel else ""), ""]
     for (model, inter, dv), g in corr.groupby(["model", "intermediate_task", "dv"], sort=False):
