@@ -14,10 +14,13 @@ s_L^2 is the item noise of language L's accuracy: the binomial variance of a pro
 every drop (it moves the intercept only) and is left out. family_var and lang_var are fitted by REML (scipy
 minimize on their logs); b by GLS with its standard error from (X' V^-1 X)^-1 and a t(n - 2) interval. p: a
 language-level permutation test (the distances permuted among the group's languages; statistic the GLS |z| with V
-from the fit without distance, as analysis/models.py does). family_share = family_var / (family_var + lang_var): how
+from the fit without distance, as analysis/models.py does); as a sensitivity, p_perm_family permutes only within
+families (family-respecting). family_share = family_var / (family_var + lang_var): how
 much of the languages' own variation (item noise aside) sits at family level.
 
-Languages without a URIEL+ code, or with no syntactic feature shared with English, are dropped and listed by name.
+Languages without a URIEL+ code, or with no syntactic feature shared with English, are dropped and listed by name;
+thin coverage (fewer than 10 syntactic features shared with English: distances of 0 or 1 occur) is kept and flagged,
+as in the XTREME tables.
 """
 from __future__ import annotations
 
@@ -84,6 +87,18 @@ def reml_fit(y, X, s2, family) -> dict:
             "reml": -float(best.fun)}
 
 
+def family_permutations(family, n_resamples: int, rng) -> np.ndarray:
+    """(n_resamples, n) index arrays that permute languages only within their family (a family-respecting
+    permutation: under a family random effect, languages of one family are exchangeable, families are not)."""
+    fam = np.asarray(family)
+    perms = np.tile(np.arange(len(fam)), (n_resamples, 1))
+    for f in np.unique(fam):
+        idx = np.flatnonzero(fam == f)
+        if len(idx) > 1:
+            perms[:, idx] = idx[rng.permuted(np.tile(np.arange(len(idx)), (n_resamples, 1)), axis=1)]
+    return perms
+
+
 def group_effect(g: pd.DataFrame, n_resamples: int, seed) -> dict:
     """The distance slope of one group of languages (columns lang, family, distance, drop, s2)."""
     n = len(g)
@@ -101,6 +116,11 @@ def group_effect(g: pd.DataFrame, n_resamples: int, seed) -> dict:
     z_obs = gls_z(y, X[:, :1], x[None, :], null["V"])[0]
     z = gls_z(y, X[:, :1], x[perms], null["V"])
     hits = int((np.abs(z) >= abs(z_obs) * (1 - 1e-9)).sum())
+    within = family_permutations(g["family"], n_resamples, np.random.default_rng([*np.atleast_1d(seed), 1]))
+    hits_family = int((np.abs(gls_z(y, X[:, :1], x[within], null["V"])) >= abs(z_obs) * (1 - 1e-9)).sum())
+    out.update({"p_perm_family": (hits_family + 1) / (n_resamples + 1),
+                "sd_distance": float(np.std(x, ddof=1)), "min_distance": float(x.min()),
+                "max_distance": float(x.max())})
     out.update({"coef_per_0.1": PER * b, "ci_low_per_0.1": PER * (b - q * se), "ci_high_per_0.1": PER * (b + q * se),
                 "se_per_0.1": PER * se, "p_perm": hits / len(perms) if exact else (hits + 1) / (len(perms) + 1),
                 "n_perm": len(perms), "family_var": fit["family_var"], "lang_var": fit["lang_var"],
@@ -134,9 +154,10 @@ def many_language_table(rows: pd.DataFrame, metric: str = "angular", cache_dir=N
     table["family"] = [need(lang, d["family"]) for lang in table["lang"]]
     table["name"] = [known[lang].name for lang in table["lang"]]
     with_code = [lang for lang in table["lang"] if lang in URIEL_CODES]
-    dist = (english_distances(with_code, metric, cache_dir, distances=(d["distance"],)).set_index("lang")[d["distance"]]
-            if with_code else pd.Series(dtype=float))
-    table["distance"] = dist.reindex(table["lang"]).to_numpy(float)
+    dist = (english_distances(with_code, metric, cache_dir, distances=(d["distance"],)).set_index("lang")
+            if with_code else pd.DataFrame(columns=[d["distance"], "thin_coverage"], dtype=object))
+    table["distance"] = dist[d["distance"]].reindex(table["lang"]).to_numpy(float)
+    table["thin_coverage"] = dist["thin_coverage"].reindex(table["lang"]).fillna("").to_numpy(str)
     table["dropped"] = ["" if np.isfinite(v) else ("no URIEL+ code" if lang not in URIEL_CODES else
                                                    f"no {d['distance']} feature shared with English")
                         for lang, v in zip(table["lang"], table["distance"])]
@@ -154,5 +175,9 @@ def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resam
     groups = {}
     for k, (name, g) in enumerate((("seen", ok[ok["seen"]]), ("unseen", ok[~ok["seen"]]))):
         groups[name] = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 20, k])
-    return {**facts, "table": table, "groups": groups,
+    from data.languages import cc100_status
+
+    disagree = [lang for lang, seen in zip(table["lang"], table["seen"])
+                if (cc100_status(lang) == "seen") != bool(seen) and cc100_status(lang) != "unknown"]
+    return {**facts, "table": table, "groups": groups, "seen_vs_cc100": disagree,
             "dropped": table.loc[table["dropped"] != "", ["lang", "name", "dropped"]].to_dict("records")}

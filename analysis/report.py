@@ -202,11 +202,22 @@ def many_language_lines(ctx) -> list[str]:
         rows.append({"languages": name + (" (primary)" if name == d["primary"] else ""), "n": x["n"],
                      "families": x["families"], "mean drop": _f(x.get("mean_drop", np.nan), "+.1f"),
                      "points per +0.1 [95% CI]": est, "p (perm.)": _p(x.get("p_perm", np.nan)),
+                     "p (within families)": _p(x.get("p_perm_family", np.nan)),
+                     "SD of distance": _f(x.get("sd_distance", np.nan)),
                      "family share of variance": _f(x.get("family_share", np.nan)),
                      "item SE (median)": _f(x.get("item_sd_median", np.nan), ".1f")})
     L += [_table(pd.DataFrame(rows)), ""]
+    thin = m["table"][(m["table"]["thin_coverage"] != "") & (m["table"]["dropped"] == "")]
+    if len(thin):
+        few = thin[thin["thin_coverage"].str.contains(f"{MANY_LANGUAGES['distance']} from")]
+        L += [f"Thin URIEL+ coverage (kept; many_languages.csv says why): {len(thin)} languages"
+              + (f", {len(few)} with its {MANY_LANGUAGES['distance']} distance from fewer than 10 features shared "
+                 "with English: " + ", ".join(few["lang"]) if len(few) else "") + ".", ""]
+    if m.get("seen_vs_cc100"):
+        L += [f"Seen = SIB-200's \"in XLM-R?\" column; the CC-100 list (data/languages.tsv) says otherwise for "
+              + ", ".join(m["seen_vs_cc100"]) + ".", ""]
     if m["dropped"]:
-        L += [f"Dropped (no distance): " + ", ".join(f"{r['name']} ({r['dropped']})" for r in m["dropped"]) + ".", ""]
+        L += ["Dropped (no distance): " + ", ".join(f"{r['name']} ({r['dropped']})" for r in m["dropped"]) + ".", ""]
     return L
 
 

@@ -119,3 +119,12 @@ def test_the_converter_maps_flores_codes_to_language_tags(tmp_path):
         mod.convert(table)
     shipped = pd.read_csv(ROOT / "results" / "published" / "sib200_adelani2024_table7.csv")
     assert len(shipped) == 204 and shipped.set_index("lang").loc["en", "value"] == 92.2
+
+
+def test_family_permutations_move_languages_only_within_their_family():
+    fam = np.array(list("aabbbcd"))
+    perms = MN.family_permutations(fam, 500, np.random.default_rng(0))
+    assert (fam[perms] == fam).all()  # every language lands on a language of its family
+    assert all(sorted(p) == list(range(7)) for p in perms)  # each row is a permutation
+    assert len({tuple(p[2:5]) for p in perms}) == 6  # the three b's take all 3! orders
+    assert (perms[:, 5:] == [5, 6]).all()  # single-language families stay put

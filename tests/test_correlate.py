@@ -159,7 +159,7 @@ def test_first_screen_answers_for_sib200_over_150_languages(default_run):
     m = re.search(r"zero-shot on (\d+) languages, (\d+) with a syntactic distance", first)
     assert m and int(m.group(1)) == 203 and int(m.group(2)) >= 150
     seen = re.search(r"\| seen \(primary\) \| (\d+) \| (\d+) \| \+\d+\.\d \| [+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] \| "
-                     r"0\.\d+ \| 0\.\d\d \|", first)
+                     r"0\.\d+ \| 0\.\d+ \| 0\.\d\d \| 0\.\d\d \|", first)  # p, p within families, SD, family share
     unseen = re.search(r"\| unseen \| (\d+) \|", first)
     assert seen and unseen and int(seen.group(1)) + int(unseen.group(1)) == int(m.group(2))
     assert "Dropped (no distance): Asturian (no URIEL+ code)" in first
