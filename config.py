@@ -40,7 +40,7 @@ from xlmr.checkpoint import RUN_CONFIG, phase_done
 MAX_LEN_BY_KIND = {"span": 384, "retrieval": 512}
 MAX_LEN_DEFAULT = 256
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-MODEL_SIZES = ("tiny", "base", "large")
+MODEL_SIZES = ("tiny", "base", "large", "xl", "xxl")
 OUT_DIR_PLACEHOLDERS = ("model", "intermediate", "target", "seed")  # train.out_dir's {names}, nothing else
 MAX_SEED = 2**31 - 1  # train.seed + 2 + rank must stay a valid seed of torch, numpy and Python's random
 DATA_LAYOUTS = ("auto", "upstream", "hub", "xtreme")  # data/tasks.py LAYOUT_GROUPS, tried in this order by auto
@@ -51,7 +51,7 @@ FROM_RUN_CLASH = ("config: intermediate.from_run reuses a finished intermediate 
 @dataclass
 class ModelConfig:
     path: str = ""  # pretrained XLM-R folder (Hugging Face or fairseq layout); "" = random init of `size`
-    size: str = "tiny"  # random init only (path ""): tiny | base | large
+    size: str = "tiny"  # architecture: of a random init (path ""), and study.py plan's until path is downloaded: tiny | base | large | xl | xxl
     spm_path: str = ""  # random init only: the sentencepiece model of the tokenizer
     name: str = ""  # the results' `model` column; "" = the folder name of path, or "random-<size>"
     dropout: float = 0.1  # hidden dropout of the encoder and the heads
@@ -266,22 +266,29 @@ def load_yaml(text: str, source: str):
 
 def _read_config_file(path) -> dict | None:
     """One --cfg file's mapping; one-line ValueErrors for a missing file, a folder, bad bytes, bad YAML."""
+    if not os.path.exists(path) and re.fullmatch(r"[a-z_]+\.[a-z_]+", str(path)) \
+            and str(path).split(".")[0] in _sections(Config()):
+        raise ValueError(f"{path}: an override without a value (write {path}=VALUE), or a config file that "
+                         "does not exist")
+    return read_yaml_file(path, "config file", "config")
+
+
+def read_yaml_file(path, what: str, short: str):
+    """A YAML file's content (train configs, study configs): one-line ValueErrors naming the file for a missing file,
+    a folder, unreadable or non-UTF-8 bytes (with the line), bad YAML or a key written twice (load_yaml)."""
     try:
         data = open(path, "rb").read()
     except FileNotFoundError:
-        if re.fullmatch(r"[a-z_]+\.[a-z_]+", str(path)) and str(path).split(".")[0] in _sections(Config()):
-            raise ValueError(f"{path}: an override without a value (write {path}=VALUE), or a config file that "
-                             "does not exist") from None
-        raise ValueError(f"{path}: config file not found") from None
+        raise ValueError(f"{path}: {what} not found") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder; expected a YAML config file") from None
+        raise ValueError(f"{path}: is a folder; expected a YAML {what}") from None
     except OSError as e:
-        raise ValueError(f"{path}: cannot read the config file ({e.strerror})") from None
+        raise ValueError(f"{path}: cannot read the {what} ({e.strerror})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
-        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the config as UTF-8") \
+        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the {short} as UTF-8") \
             from None
     return load_yaml(text, str(path))
 

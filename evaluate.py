@@ -9,6 +9,9 @@ sentencepiece.bpe.model) and save_head's (head.safetensors, head.json); head.jso
 intermediate_task, target_task and seed, which label the results rows (REFERENCE.md, "The results schema").
 
 Inference: features sorted by length and batched (little padding), torch.inference_mode, bf16 autocast on CUDA.
+Larger models (XL, XXL): `--dtype bf16` casts the weights at load (XXL: 21 GB instead of 43 GB, on one GPU).
+Without --batch-size the batch comes from the GPU memory left after loading (xlmr.memory.pick_batch_size: the
+formula is in xlmr/memory.py), or is the fixed default on CPU.
 QA: n-best span decoding (max answer length 30) over every window of an example, mapped back to the context
 through the offsets (data.featurize.decode_spans). Tagging: one prediction per word (data.featurize.stitch_tags).
 A per-language table is printed, then every score goes to the results CSV (data.results: atomic, validated); when
@@ -33,8 +36,10 @@ from data.featurize import collate, decode_spans, feature_length, featurize, sti
 from data.results import append_or_save_aside, check_results_path, collect, format_table, result_rows
 from data.tasks import SPLIT_ALIASES, get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, load_head, load_pretrained, read_head_meta
+from xlmr.memory import pick_batch_size
 
 EVAL, DATA, PHASE = EvalConfig(), DataConfig(), PhaseConfig()  # the command line's defaults are train.py's
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # --dtype: the weights' dtype at inference
 
 
 # --- inference --------------------------------------------------------------------------------------------
@@ -141,8 +146,12 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
 
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
                    batch_size: int, device, *, doc_stride: int = PHASE.doc_stride,
-                   layout: str | None = None, ud_words: str = DATA.ud_words) -> dict[str, dict[str, float]]:
+                   layout: str | None = None, ud_words: str = DATA.ud_words,
+                   layouts: dict | None = None) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
+
+    layouts: when given, filled with the layout each language was read from ({lang: "original" | "hub" | ...}),
+    which row_sources writes into the results rows.
 
     Languages and gold labels are checked first (task.check_gold), so a bad request fails before any compute.
     """
@@ -151,12 +160,23 @@ def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str
     labels = task.get_labels(data_dir)
     scores = {}
     for lang in langs:
-        examples = list(task.read(data_dir, lang, split, layout, ud_words=ud_words))
+        examples = task.read(data_dir, lang, split, layout, ud_words=ud_words)
+        if layouts is not None:
+            layouts[lang] = getattr(examples, "layout", "") or "unknown"
+        examples = list(examples)
         golds = task.golds(examples)
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
         scores[lang] = {m: float(v) for m, v in task.score(golds, preds, lang).items()}
     return scores
+
+
+def row_sources(base: str, task, layouts: dict, **options) -> dict[str, str]:
+    """The results rows' `source` per language: where the model came from, how the words were read
+    (";ud_words=fused", Task.read_note) and the layout read (";layout=original" | "hub" | "xtreme"): Hub and
+    upstream UD-POS give different test sets under the same options."""
+    note = task.read_note(**options)
+    return {lang: f"{base}{note};layout={layout}" for lang, layout in layouts.items()}
 
 
 # --- the command line -------------------------------------------------------------------------------------
@@ -177,7 +197,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-len", type=int, default=None, help="default: by kind (config.MAX_LEN_BY_KIND)")
     p.add_argument("--doc-stride", type=int, default=PHASE.doc_stride,
                    help=f"QA window stride in sub-tokens (default {PHASE.doc_stride})")
-    p.add_argument("--batch-size", type=int, default=EVAL.batch_size, help=f"default {EVAL.batch_size}")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"default: from the free GPU memory on CUDA (xlmr/memory.py), {EVAL.batch_size} on CPU")
+    p.add_argument("--dtype", choices=sorted(DTYPES), default="fp32",
+                   help="weights' dtype: fp32 (default) or bf16 (XL/XXL on one GPU: half the memory)")
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     p.add_argument("--collect", nargs="+", metavar="DIR", help="merge results CSVs (files or dirs) into one table")
     p.add_argument("--out", default=None, help="with --collect: also write the table to this CSV")
@@ -185,7 +208,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
-    """The saved head must be of the task's kind and predict the task's labels, in the same order."""
+    """The saved head must be of the task's kind, predict the task's labels in the same order, and have been trained
+    on the task (head.json's `task`) or on the same English data (the task's train_task: a SQuAD head scores XQuAD
+    and MLQA); a QQP head does not score PAWS-X, though kind and labels fit."""
     for key in ("kind", "labels", "model", "intermediate_task", "seed"):
         if key not in meta:
             raise ValueError(f"{ckpt / 'head.json'}: lacks {key!r}")
@@ -196,6 +221,16 @@ def check_head_fits(meta: dict, task, ckpt: Path, data_dir) -> None:
     if labels is not None and list(meta["labels"] or []) != list(labels):
         raise ValueError(f"{ckpt / 'head.json'}: head labels {meta['labels']} differ from {task.name}'s "
                          f"{list(labels)}")
+    trained = meta.get("task")
+    if trained not in (None, "", task.name):  # a head scores its own task, or one trained on the same English data
+        try:
+            same_data = task.train_task is not None and task.train_task in (trained, get_task(trained).train_task)
+        except (ValueError, KeyError):
+            same_data = False
+        if not same_data:
+            raise ValueError(f"{ckpt / 'head.json'}: the head was trained on {trained!r}, which is not "
+                             f"{task.name} nor trained on {task.name}'s English data ({task.train_task or 'none'}); "
+                             f"a {trained} head cannot score {task.name}")
 
 
 def run(argv=None) -> dict:
@@ -226,21 +261,26 @@ def run(argv=None) -> dict:
     split = SPLIT_ALIASES.get(args.split, args.split) if args.split else task.eval_split
     task.check_gold(args.data_dir, langs, split, args.layout, ud_words=args.ud_words)
     max_len = args.max_len or default_max_len(task.kind)
-    if max_len < 3 or args.batch_size < 1 or args.doc_stride < 1:
+    if max_len < 3 or (args.batch_size is not None and args.batch_size < 1) or args.doc_stride < 1:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
                          "must be positive (max len at least 3)")
     check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the compute
 
     device = pick_device(args.device)
-    encoder, tokenizer = load_pretrained(ckpt, device=device)
-    head, _ = load_head(ckpt)
+    dtype = DTYPES[args.dtype]
+    encoder, tokenizer = load_pretrained(ckpt, device=device, dtype=dtype)
+    if args.batch_size is None:  # from the free GPU memory (xlmr/memory.py); the fixed default on CPU
+        args.batch_size = pick_batch_size(encoder.cfg, device, max_len, EVAL.batch_size,
+                                          dtype_bytes=2 if device.type == "cuda" else dtype.itemsize)
+    head = load_head(ckpt)[0].to(dtype=dtype)
     head.to(device)
+    layouts = {}
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
                             args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
-                            ud_words=args.ud_words)
+                            ud_words=args.ud_words, layouts=layouts)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
-    rows = result_rows(scores, row_meta, split, str(ckpt) + task.read_note(ud_words=args.ud_words))
+    rows = result_rows(scores, row_meta, split, row_sources(str(ckpt), task, layouts, ud_words=args.ud_words))
     print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
     print(format_table(scores), flush=True)  # first: whatever happens to the results file, the scores are shown
     append_or_save_aside(args.results, rows)

@@ -36,6 +36,10 @@ Method (Artetxe & Schwenk 2019, as XTREME and jiant use it; see REFERENCE.md "Re
 - With --layer all, one forward pass gives every layer; metrics are then named `<metric>_layer<N>`. The
   vectors of every layer are kept: (L+1) x sentences x H float32 (BUCC-size sides with the large model:
   tens of GiB; sweep on a subset of languages or pick layers one at a time there).
+- Pre-LN models (XL, XXL): every pooled layer goes through the model's final LayerNorm first (`embed`'s
+  docstring says why); the default layer scales with depth as above (21 of 36 for XL, 28 of 48 for XXL).
+- --dtype bf16 casts the weights at load (XL/XXL on one GPU); without --batch-size the batch comes from the free
+  GPU memory (xlmr/memory.py's formula, counting the L+1 hidden states kept), or is the fixed default on CPU.
 - A side with fewer than k sentences lends all of them as neighbours (as the XTREME/LASER scripts do).
 - The results rows' `source` is `<ckpt>;layer=<N|all>;pool=<mean|cls>`; their model / intermediate_task /
   seed come from the checkpoint's head.json (or --model / --intermediate-task / --seed), `none` without one.
@@ -56,6 +60,7 @@ from data import metrics
 from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.tasks import get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, find_head_meta, load_pretrained, num_layers
+from xlmr.memory import pick_batch_size
 
 RETRIEVAL, EVAL, DATA = RetrievalConfig(), EvalConfig(), DataConfig()  # the command line's defaults
 QUERY_CHUNK = 8192  # queries per FAISS search call: bounds the (chunk, k) buffers and the GPU's temporaries
@@ -258,6 +263,11 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
     every token of the sentence, <s> and </s> included, or "cls" (the <s> state). Sentences are encoded with
     <s> ... </s> and truncated to max_len; batches are sorted by length (less padding); one forward gives every
     layer. inference_mode; bf16 autocast on CUDA.
+
+    Pre-LN models (XL, XXL): their intermediate hidden states are the un-normalised residual stream, whose scale
+    grows with depth and is dominated by a few large dimensions; every pooled layer is therefore put through the
+    model's final LayerNorm first, as the last layer already is (`XLMREncoder.final_layer_norm`), so each layer is
+    pooled on the scale the model's output has. Post-LN states are used as they are.
     """
     depth = model.cfg.num_layers
     layers = [default_layer(depth)] if layer is None else [layer] if isinstance(layer, int) else list(layer)
@@ -284,7 +294,8 @@ def embed(model, tokenizer, sents: Sequence[str], layer: int | Sequence[int] | N
                 input_ids, mask = input_ids.to(device), mask.to(device)
                 states = model(input_ids, mask, output_hidden_states=True)  # L+1 x (B, T, H)
                 for j, li in enumerate(layers):
-                    h = states[li].float()
+                    h = states[li] if li == depth else model.final_layer_norm(states[li])  # identity when post-LN
+                    h = h.float()
                     if pool == "cls":
                         vec = h[:, 0]
                     else:
@@ -321,7 +332,10 @@ def _name(metric: str, layer: int, sweep: bool) -> str:
 
 def score_tatoeba_layers(bitext, embed_fn, layers: list[int], sweep: bool) -> dict[str, float]:
     """accuracy (English queries, XTREME's and jiant's direction) and accuracy_query_xx (non-English queries),
-    x100, per layer."""
+    x100, per layer. The sides must be line-aligned (line i of each is one pair), as the aligned readers give them."""
+    if bitext.src_ids != bitext.tgt_ids:
+        raise ValueError(f"{bitext.id}: the sides are not line-aligned (ids differ); aligned retrieval scores line i "
+                         "against line i")
     xx, en = embed_fn(list(bitext.src)), embed_fn(list(bitext.tgt))  # (layers, n, H); src = non-English side
     out = {}
     for j, layer in enumerate(layers):
@@ -369,7 +383,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--pool", choices=("mean", "cls"), default=RETRIEVAL.pool,
                    help=f"mean over tokens, or the <s> state (default {RETRIEVAL.pool})")
     p.add_argument("--k", type=int, default=RETRIEVAL.k, help=f"neighbours for the BUCC margin (default {RETRIEVAL.k})")
-    p.add_argument("--batch-size", type=int, default=EVAL.batch_size, help=f"default {EVAL.batch_size}")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"default: from the free GPU memory on CUDA (xlmr/memory.py), {EVAL.batch_size} on CPU")
+    p.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32",
+                   help="weights' dtype: fp32 (default) or bf16 (XL/XXL on one GPU: half the memory)")
     p.add_argument("--max-len", type=int, default=default_max_len("retrieval"),
                    help=f"default {default_max_len('retrieval')}")
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
@@ -428,7 +445,7 @@ def run(argv=None) -> dict:
     if tune:
         task.check_gold(args.data_dir, langs, task.tune_split)
     ckpt = check_checkpoint_dir(args.ckpt, need_head=False)
-    if args.k < 1 or args.batch_size < 1 or args.max_len < 3:
+    if args.k < 1 or (args.batch_size is not None and args.batch_size < 1) or args.max_len < 3:
         raise ValueError(f"--k {args.k}, --batch-size {args.batch_size}, --max-len {args.max_len}: "
                          "k and batch size must be positive, max len at least 3")
     meta = row_meta(args, ckpt, task.name)
@@ -440,11 +457,15 @@ def run(argv=None) -> dict:
 
     check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the mining
     device = pick_device(args.device)
-    model, tokenizer = load_pretrained(ckpt, device=device)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
+    model, tokenizer = load_pretrained(ckpt, device=device, dtype=dtype)
     layers, sweep = resolve_layers(args.layer, model.cfg.num_layers, ckpt)
+    batch_size = args.batch_size or pick_batch_size(model.cfg, device, args.max_len, EVAL.batch_size,
+                                                    dtype_bytes=2 if device.type == "cuda" else dtype.itemsize,
+                                                    keep_hidden_states=True)
 
     def embed_fn(texts):
-        return embed(model, tokenizer, texts, layer=layers, pool=args.pool, batch_size=args.batch_size,
+        return embed(model, tokenizer, texts, layer=layers, pool=args.pool, batch_size=batch_size,
                      max_len=args.max_len, device=device)
 
     scores, thresholds = {}, {}

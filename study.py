@@ -31,6 +31,17 @@ GPU-hours per job = training examples x epochs x mean tokens / throughput (retri
 bench/gpu_throughput.json (python bench/bench_gpu.py on a GPU) when present, else ASSUMED_TOKENS_PER_S, labelled as
 an assumption in the plan.
 
+Several model sizes in one study (configs/study/scale.yaml): `model` may list model blocks; each gets the whole
+grid under OUT/<block name>/ (e.g. OUT/xlmr_xl/mnli/xnli/s1), its jobs named the same way.
+
+GPU memory per training job (xlmr/memory.py has the formula and its sources): states 16 B x parameters (fp32
+weights, gradients and both AdamW moments; divided by the job's GPUs when the recipe sets train.fsdp, whole on
+every GPU under DDP) + under FSDP two bf16 layers gathered + activations L x batch x max_len x hidden x (34 B, or
+4 B per layer + one layer's 34 B with model.activation_checkpointing), x 1.15 + 2 GiB. The architecture is the
+checkpoint's own config when the folder exists, else the model block's `model.size` preset. `plan` and `run`
+refuse a study with a job that does not fit --gpu-memory (default 80 GB) on --gpus-per-job GPUs, before anything
+is submitted, and say the numbers.
+
 Study folder (`out_dir`): plan.json, submitted.json (Slurm job ids), slurm/ (submitit's logs), results.csv
 (collect: the project's schema, data/results.py) and report/ (correlate.py's output with the published baselines).
 """
@@ -39,15 +50,15 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
+import math
 import os
+import re
 import shlex
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import yaml
 
 from common.io import atomic_write_text
 from xlmr.checkpoint import BEST, RUN_CONFIG, RUN_RESULTS, phase_done, phase_path
@@ -61,6 +72,7 @@ STUDY_KEYS = ("model", "out_dir", "intermediate", "variants", "targets", "seeds"
 SLURM_KEYS = ("partition", "account", "time", "gpus_per_job", "cpus_per_job", "mem", "qos", "constraint")
 RETRIEVAL_KEYS = ("langs", "batch_size", "max_len")
 KINDS = ("intermediate", "target", "baseline", "retrieval")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # an arm or recipe name: one plain path component
 
 
 @dataclass
@@ -76,6 +88,13 @@ class Study:
     target_overrides: dict = field(default_factory=dict)  # target -> overrides of its jobs
     retrieval: dict = field(default_factory=dict)  # langs, batch_size, max_len for retrieval.py
     slurm: dict = field(default_factory=dict)  # default Slurm settings (command-line flags win)
+    models: list = field(default_factory=list)  # every model block when the config lists several (scale studies)
+
+    def __post_init__(self):  # `model` as the config gives it: one block, or a list of them
+        if isinstance(self.model, list):
+            self.models, self.model = list(self.model), self.model[0]
+        elif not self.models:
+            self.models = [self.model]
 
 
 @dataclass
@@ -92,6 +111,7 @@ class Job:
     forward_only: bool = False
     task_kind: str = ""  # the kind of its (largest) training task: picks a measured per-kind throughput
     gpu_hours: float = 0.0
+    memory: dict = field(default_factory=dict)  # train jobs: training_memory's inputs (job_memory computes GB/GPU)
 
 
 # --- the study config ----------------------------------------------------------------------------------
@@ -103,18 +123,58 @@ def _known(kind: str) -> str:
     return " ".join(sorted(p.stem for p in (RECIPES / ("xstilts" if kind == "intermediate" else "target")).glob("*.yaml")))
 
 
+def _read_study_yaml(path: str):
+    """The parsed study file; one-line ValueErrors for a missing file, a folder, bad bytes, bad YAML and a key given
+    twice (config.load_yaml: the train configs' duplicate-key check)."""
+    from config import read_yaml_file
+
+    return read_yaml_file(path, "study config", "study config")
+
+
+def _check_name(path: str, what: str, name) -> str:
+    """An arm, variant or recipe name becomes a folder of every run path: one plain component, never '', '..',
+    'a/b' or './none' (which would land on another job's folder or outside the study folder)."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise ValueError(f"{path}: {what} {name!r} is not a plain name (letters, digits, '_' and '-', starting with "
+                         "a letter or digit)")
+    return name
+
+
+def _positive_int(path: str, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{path}: {key} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def slurm_minutes(text) -> int:
+    """Slurm's --time in whole minutes. Slurm's grammar (man sbatch, --time): "minutes", "minutes:seconds",
+    "hours:minutes:seconds", "days-hours", "days-hours:minutes" and "days-hours:minutes:seconds"; seconds are
+    rounded up to the next minute. So "30:00" is 30 minutes and "1-0" one day. A limit of 0 (Slurm: none) and
+    anything else are refused with a ValueError."""
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise ValueError(f"--time {text!r}: expected a Slurm time such as 1440, 30:00, 12:00:00 or 1-12")
+    t = str(text).strip()
+    m = re.fullmatch(r"(\d+)-(\d+)(?::(\d+)(?::(\d+))?)?", t)
+    if m:
+        d, h, mi, sec = (int(x or 0) for x in m.groups())
+    elif re.fullmatch(r"\d+(?::\d+){0,2}", t):
+        parts = [int(x) for x in t.split(":")]
+        d, h, mi, sec = (0, *parts) if len(parts) == 3 else (0, 0, *parts, *[0] * (2 - len(parts)))
+    else:
+        raise ValueError(f"--time {text!r} is not a Slurm time: give minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or "
+                         "D-HH:MM:SS (man sbatch)")
+    minutes = (d * 24 + h) * 60 + mi + math.ceil(sec / 60)
+    if minutes <= 0:
+        raise ValueError(f"--time {text!r}: a study job needs a time limit > 0 (Slurm reads 0 as no limit)")
+    return minutes
+
+
 def load_study(path) -> Study:
     """Read and check a study config; every error is one ValueError naming the file and the entry."""
     from data.tasks import TASKS
 
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: study config not found") from None
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
+    raw = _read_study_yaml(path)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping with keys {', '.join(STUDY_KEYS)}")
     unknown = sorted(set(raw) - set(STUDY_KEYS))
@@ -129,10 +189,22 @@ def load_study(path) -> Study:
             raise ValueError(f"{path}: {key} must be a list of strings, got {value!r}")
         return [str(v) for v in value]
 
-    if not os.path.isfile(ROOT / raw["model"]):
-        raise ValueError(f"{path}: model {raw['model']!r} not found (expected a YAML such as configs/model/xlmr_large.yaml)")
+    if not isinstance(raw["out_dir"], str):
+        raise ValueError(f"{path}: out_dir must be a path (a string), got {raw['out_dir']!r}")
+    models = raw["model"] if isinstance(raw["model"], list) else [raw["model"]]
+    for block in models:
+        if not isinstance(block, str):
+            raise ValueError(f"{path}: model must be a path (a string) or a list of them, got {block!r}")
+        if not os.path.isfile(ROOT / block):
+            raise ValueError(f"{path}: model {block!r} not found (expected a YAML such as "
+                             "configs/model/xlmr_large.yaml, or a list of them)")
+    if len({Path(b).stem for b in models}) != len(models):
+        raise ValueError(f"{path}: model blocks {models} must have distinct file names (each names its folder)")
     arms = {}
     for name in strs("intermediate", raw.get("intermediate") or []):
+        _check_name(path, "intermediate task", name)
+        if name in arms:
+            raise ValueError(f"{path}: intermediate task {name!r} is listed twice")
         if not _recipe("intermediate", name).is_file():
             hint = f"; the task {name} has no recipe" if name in TASKS else ""
             raise ValueError(f"{path}: intermediate task {name!r} unknown: no configs/xstilts/{name}.yaml{hint} "
@@ -142,8 +214,10 @@ def load_study(path) -> Study:
     if not isinstance(variants, dict):
         raise ValueError(f"{path}: variants must be a mapping name -> {{recipe: ..., overrides: [...]}}")
     for name, v in variants.items():
+        _check_name(path, "variant name", name)
         if not isinstance(v, dict) or not v.get("recipe") or set(v) - {"recipe", "overrides"}:
             raise ValueError(f"{path}: variant {name!r} must be {{recipe: NAME, overrides: [...]}}, got {v!r}")
+        _check_name(path, f"variant {name!r}: recipe", v["recipe"])
         if not _recipe("intermediate", v["recipe"]).is_file():
             raise ValueError(f"{path}: variant {name!r}: intermediate recipe {v['recipe']!r} unknown: no "
                              f"configs/xstilts/{v['recipe']}.yaml (known: {_known('intermediate')})")
@@ -171,11 +245,29 @@ def load_study(path) -> Study:
         sec = raw.get(section) or {}
         if not isinstance(sec, dict) or set(sec) - set(keys):
             raise ValueError(f"{path}: {section} must be a mapping with keys among {', '.join(keys)}, got {sec!r}")
+    retrieval = dict(raw.get("retrieval") or {})
+    for key in ("batch_size", "max_len"):
+        if key in retrieval:
+            _positive_int(path, f"retrieval.{key}", retrieval[key])
+    if "langs" in retrieval:
+        retrieval["langs"] = strs("retrieval.langs", retrieval["langs"])
+    slurm = dict(raw.get("slurm") or {})
+    for key in ("gpus_per_job", "cpus_per_job"):
+        if key in slurm and (isinstance(slurm[key], bool) or not isinstance(slurm[key], int) or slurm[key] < 0):
+            raise ValueError(f"{path}: slurm.{key} must be a whole number >= 0, got {slurm[key]!r}")
+    for key in ("partition", "account", "mem", "qos", "constraint"):
+        if key in slurm and (isinstance(slurm[key], bool) or not isinstance(slurm[key], (str, int))):
+            raise ValueError(f"{path}: slurm.{key} must be a string, got {slurm[key]!r}")
+    if "time" in slurm:
+        try:
+            slurm_minutes(slurm["time"])
+        except ValueError as e:
+            raise ValueError(f"{path}: slurm.time: {e}") from None
     return Study(path=path, model=raw["model"], out_dir=str(raw["out_dir"]), arms=arms, targets=targets,
                  seeds=list(seeds), baselines=raw.get("baselines", True),
                  overrides=strs("overrides", raw.get("overrides") or []),
                  target_overrides={t: strs(f"target_overrides.{t}", v) for t, v in tov.items()},
-                 retrieval=dict(raw.get("retrieval") or {}), slurm=dict(raw.get("slurm") or {}))
+                 retrieval=retrieval, slurm=slurm)
 
 
 # --- the job graph -------------------------------------------------------------------------------------
@@ -189,8 +281,9 @@ def _load(study: Study, files: list, overrides: list, what: str):
         raise ValueError(f"{study.path}: job {what}: {e}") from None
 
 
-def build_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
-    """Every job of the study, intermediate jobs first; each train.py config is loaded and checked here."""
+def build_model_jobs(study: Study, out_dir: str | None = None) -> list[Job]:
+    """Every job of the study for its (first) model block, intermediate jobs first; each train.py config is loaded
+    and checked here. build_jobs runs it once per model block."""
     from data.tasks import get_task
 
     out = Path(out_dir or study.out_dir)
@@ -281,6 +374,97 @@ def estimate_train(job: Job, cfg) -> None:
         job.task_kind = task.kind
     effective = phase.batch_size * phase.grad_accum
     job.epochs = (phase.max_steps * effective / max(1, job.examples)) if phase.max_steps else phase.epochs
+    note_memory(job, cfg, phase)
+
+
+# --- GPU memory per job --------------------------------------------------------------------------------
+DEFAULT_GPU_MEMORY_GB = 80.0  # --gpu-memory: an A100/H100 80 GB
+
+
+def note_memory(job: Job, cfg, phase) -> None:
+    """The inputs of a train job's memory estimate: its architecture (xlmr.memory.planned_config), micro-batch,
+    length, activation checkpointing and FSDP (train.fsdp, where the recipe has it). Multiple choice counts one
+    sequence per question (the registry does not say how many choices): an underestimate for those tasks."""
+    from xlmr.memory import param_count, planned_config
+
+    path = cfg.model.path
+    arch = planned_config(str(ROOT / path) if path and not os.path.isabs(path) else path, cfg.model.size)
+    if arch is None:
+        return
+    job.memory = {"params": param_count(arch), "num_layers": arch.num_layers, "hidden_size": arch.hidden_size,
+                  "ffn_size": arch.ffn_size, "num_heads": arch.num_heads, "vocab_size": arch.vocab_size,
+                  "batch_size": phase.batch_size, "max_len": phase.max_len,
+                  "checkpointing": bool(cfg.model.activation_checkpointing),
+                  "fsdp": bool(getattr(cfg.train, "fsdp", False))}
+
+
+def job_memory(job: Job, gpus: int):
+    """xlmr.memory.TrainingMemory of a train job on `gpus` GPUs (None: retrieval, or no architecture known)."""
+    from xlmr.memory import training_memory
+    from xlmr.model import XLMRConfig
+
+    m = job.memory
+    if not m or job.forward_only:
+        return None
+    arch = XLMRConfig(vocab_size=m["vocab_size"], hidden_size=m["hidden_size"], num_layers=m["num_layers"],
+                      num_heads=m["num_heads"], ffn_size=m["ffn_size"])
+    return training_memory(arch, m["batch_size"], m["max_len"], gpus=max(1, gpus), fsdp=m["fsdp"],
+                           checkpointing=m["checkpointing"])
+
+
+def check_memory(jobs: list[Job], gpus: int, gpu_memory_gb: float) -> None:
+    """Refuse (ValueError with the numbers) a study with a training job that does not fit `gpus` GPUs of
+    `gpu_memory_gb` each; gpus 0 (CPU) checks nothing."""
+    if gpus < 1:
+        return
+    too_big = []
+    for j in jobs:
+        mem = job_memory(j, gpus)
+        if mem is not None and mem.total_gb > gpu_memory_gb:
+            too_big.append((j, mem))
+    if not too_big:
+        return
+    j, mem = max(too_big, key=lambda x: x[1].total)
+    m = j.memory
+    sharding = f"FSDP over {gpus} GPUs" if m["fsdp"] else ("DDP: every GPU holds all of it" if gpus > 1 else "1 GPU")
+    advice = ("more GPUs per job (--gpus-per-job)" if m["fsdp"] else
+              "train.fsdp=true with enough GPUs (--gpus-per-job 8)")
+    if not m["checkpointing"]:
+        advice += ", model.activation_checkpointing=true"
+    raise ValueError(
+        f"{len(too_big)} job(s) do not fit {gpus} GPU(s) of {gpu_memory_gb:g} GB, e.g. {j.name}: "
+        f"{mem.total_gb:.1f} GB per GPU = (weights+grads+AdamW {mem.states / 1e9:.1f} GB "
+        f"[16 B x {m['params'] / 1e9:.2f}B parameters, {sharding}]"
+        + (f" + gathered layers {mem.gathered / 1e9:.1f} GB" if m["fsdp"] else "") +
+        f" + activations {mem.activations / 1e9:.1f} GB [batch {m['batch_size']} x {m['max_len']} tokens, "
+        f"checkpointing {'on' if m['checkpointing'] else 'off'}]) x 1.15 + 2 GiB; use {advice} "
+        f"(formula: xlmr/memory.py)")
+
+
+def build_jobs(study: Study, out_dir: str | Path | None = None) -> list[Job]:
+    """Every job of the study: build_model_jobs for one model block as it is; for several (a list under `model`)
+    each under OUT/<block name>/, their job names prefixed the same way."""
+    from dataclasses import replace
+
+    def share_architecture(block_jobs):  # retrieval jobs run the same model: its size sets their GPU-hours
+        arch = next((j.memory for j in block_jobs if j.memory), {})
+        for j in block_jobs:
+            if j.forward_only and arch:
+                j.memory = dict(arch)
+        return block_jobs
+
+    out_dir = out_dir or study.out_dir
+    if len(study.models) <= 1:
+        return share_architecture(build_model_jobs(study, str(out_dir)))
+    jobs = []
+    for block in study.models:
+        stem = Path(block).stem
+        for j in share_architecture(build_model_jobs(replace(study, model=block, models=[block]),
+                                                     str(Path(out_dir) / stem))):
+            j.name, j.deps = f"{stem}/{j.name}", [f"{stem}/{d}" for d in j.deps]
+            jobs.append(j)
+    jobs.sort(key=lambda j: KINDS.index(j.kind) if j.kind != "retrieval" or j.deps else 0)
+    return jobs
 
 
 def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
@@ -289,8 +473,16 @@ def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
     if given:
         return float(given), {}, f"{given:,.0f} tokens/s per GPU (given with --throughput)"
     if THROUGHPUT_FILE.is_file():
-        m = json.loads(THROUGHPUT_FILE.read_text(encoding="utf-8"))
-        per_kind = {k: float(v) for k, v in (m.get("per_kind") or {}).items()}
+        try:
+            m = json.loads(THROUGHPUT_FILE.read_text(encoding="utf-8"))
+            per_kind = {str(k): float(v) for k, v in (m.get("per_kind") or {}).items()}
+            speeds = [float(m["train_tokens_per_s"]), *per_kind.values()]
+            m["device"], m["date"]  # noqa: B018 (named in the plan)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
+            raise ValueError(f"{THROUGHPUT_FILE}: not a throughput record of bench/bench_gpu.py "
+                             f"({type(e).__name__}: {e}); rerun it or delete the file") from None
+        if not all(math.isfinite(v) and v > 0 for v in speeds):
+            raise ValueError(f"{THROUGHPUT_FILE}: every tokens/s figure must be finite and > 0, got {speeds}")
         return (float(m["train_tokens_per_s"]), per_kind,
                 f"{m['train_tokens_per_s']:,.0f} tokens/s per GPU, measured by bench/bench_gpu.py on {m['device']} "
                 f"({m['date']}, {THROUGHPUT_FILE})" + (f"; per task kind: " + ", ".join(
@@ -300,9 +492,27 @@ def read_throughput(given: float | None = None) -> tuple[float, dict, str]:
             f"GPU at ~20% MFU); measure it with python bench/bench_gpu.py")
 
 
+def compute_ratio(job: Job) -> float:
+    """FLOPs per token of the job's model over XLM-R Large's (what the throughput figures are of, measured or
+    assumed), same utilisation assumed; activation checkpointing's extra forward included. 1 when no architecture
+    is known."""
+    from xlmr.memory import flops_per_token
+    from xlmr.model import XLMRConfig
+
+    m = job.memory
+    if not m:
+        return 1.0
+    arch = XLMRConfig(vocab_size=m["vocab_size"], hidden_size=m["hidden_size"], num_layers=m["num_layers"],
+                      num_heads=m["num_heads"], ffn_size=m["ffn_size"])
+    ckpt = m.get("checkpointing", False) and not job.forward_only
+    return (flops_per_token(arch, job.mean_tokens, checkpointing=ckpt)
+            / flops_per_token(XLMRConfig.large(), job.mean_tokens))
+
+
 def add_estimates(jobs: list[Job], tokens_per_s: float, per_kind: dict | None = None) -> float:
     for j in jobs:
         speed = (per_kind or {}).get(j.task_kind, tokens_per_s) * (3 if j.forward_only else 1)  # forward only: ~1/3 of a training step's FLOPs
+        speed /= compute_ratio(j)  # the figures are XLM-R Large's: XL costs ~9x its FLOPs per token
         j.gpu_hours = j.examples * j.epochs * j.mean_tokens / speed / 3600
     return sum(j.gpu_hours for j in jobs)
 
@@ -325,8 +535,44 @@ def _note(run: Path, record: dict) -> None:
 
 
 def read_attempts(run_dir) -> list[dict]:
+    """The run folder's study_attempts.jsonl. A last line cut short (the writer was killed mid-write) is left out;
+    any other line that is not a JSON record is a ValueError naming the file and line."""
     p = Path(run_dir) / "study_attempts.jsonl"
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()] if p.is_file() else []
+    if not p.is_file():
+        return []
+    text = p.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    records = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or "event" not in record:
+                raise ValueError("no event")
+        except ValueError:
+            if i == len(lines):  # no newline after it: cut short
+                continue
+            raise ValueError(f"{p}: line {i}: not a study attempt record (JSON with an event): {line[:80]!r}") \
+                from None
+        records.append(record)
+    return records
+
+
+def read_submitted(out: Path) -> dict[str, str]:
+    """submitted.json of the study folder: job name -> Slurm job id ({} when absent); ValueError when unreadable."""
+    p = out / "submitted.json"
+    if not p.is_file():
+        return {}
+    try:
+        record = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"{p}: not a record of submitted jobs ({e}); delete it if no job of this study is queued")\
+            from None
+    if not isinstance(record, dict) or not all(isinstance(v, str) for v in record.values()):
+        raise ValueError(f"{p}: expected a mapping job name -> Slurm job id; delete it if no job of this study is "
+                         "queued")
+    return record
 
 
 def last_error_line(run_dir) -> str:
@@ -478,7 +724,7 @@ def run_slurm(jobs: list[Job], args, out: Path) -> dict[str, str]:
     import submitit
 
     record_path = out / "submitted.json"
-    submitted = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    submitted = read_submitted(out)
     states = squeue_states(reasons=True)
     live = {n: i for n, i in submitted.items() if i in states}
     for name, jid in list(live.items()):  # queued by an earlier driver behind a job that failed or was cancelled
@@ -488,7 +734,7 @@ def run_slurm(jobs: list[Job], args, out: Path) -> dict[str, str]:
     todo = [j for j in jobs if not job_done(j) and j.name not in live]
     ex = submitit.SlurmExecutor(folder=out / "slurm" / "%j", python=sys.executable)
     base = dict(partition=args.partition, account=args.account, qos=args.qos, constraint=args.constraint,
-                time=_minutes(args.time), cpus_per_task=args.cpus_per_job, gpus_per_node=args.gpus_per_job or None,
+                time=slurm_minutes(args.time), cpus_per_task=args.cpus_per_job, gpus_per_node=args.gpus_per_job or None,
                 mem=args.mem, job_name=f"study-{Path(out).name}", signal_delay_s=120,
                 setup=[f"export PYTHONPATH={shlex.quote(str(ROOT))}:${{PYTHONPATH:-}}", f"cd {shlex.quote(str(ROOT))}"],
                 additional_parameters={"kill-on-invalid-dep": "yes"})
@@ -513,17 +759,6 @@ def run_slurm(jobs: list[Job], args, out: Path) -> dict[str, str]:
         submitted.update(live)
         atomic_write_text(record_path, json.dumps(submitted, indent=1, sort_keys=True) + "\n")
     return live
-
-
-def _minutes(text) -> int:
-    """Slurm --time: minutes, or [D-]HH:MM[:SS]."""
-    text = str(text)
-    if text.isdigit():
-        return int(text)
-    days, _, rest = text.rpartition("-")
-    parts = [int(x) for x in rest.split(":")]
-    h, m = parts[0], parts[1] if len(parts) > 1 else 0
-    return (int(days) if days else 0) * 1440 + h * 60 + m + (1 if len(parts) > 2 and parts[2] else 0)
 
 
 def wait_slurm(jobs: list[Job], live: dict[str, str], poll: float) -> list[str]:
@@ -558,6 +793,20 @@ def job_status(job: Job, live: dict[str, str], states: dict[str, str]) -> tuple[
     return "pending", ""
 
 
+def report_dir(out: Path, correlate_args: list[str]) -> Path:
+    """Where correlate.py writes: the study's report/ unless --correlate-args gives its own --out (the last one wins,
+    as in correlate.py's argparse; relative to the repository root, where correlate.py runs)."""
+    report = out / "report"
+    for i, arg in enumerate(correlate_args):
+        if arg == "--out":
+            if i + 1 == len(correlate_args):
+                raise ValueError("--correlate-args: --out needs a folder")
+            report = ROOT / correlate_args[i + 1]
+        elif arg.startswith("--out="):
+            report = ROOT / arg[len("--out="):]
+    return report
+
+
 def collect(study: Study, jobs: list[Job], out: Path, correlate_args: list[str]) -> int:
     """One results CSV from every finished job's results.csv, then correlate.py on it with the published ones."""
     import pandas as pd
@@ -583,6 +832,7 @@ def collect(study: Study, jobs: list[Job], out: Path, correlate_args: list[str])
     print(f"collect: {len(rows)} rows from {len(files)} runs -> {csv_path}")
     if missing:
         print(f"collect: {len(missing)} job(s) not done, left out: {', '.join(missing)}")
+    report = report_dir(out, correlate_args)
     cmd = [sys.executable, "correlate.py", str(csv_path), "--with-published", "--out", str(out / "report"),
            *correlate_args]
     print("collect: " + shlex.join(cmd), flush=True)
@@ -590,7 +840,7 @@ def collect(study: Study, jobs: list[Job], out: Path, correlate_args: list[str])
     if rc != 0:
         print(f"collect: error: correlate.py failed (exit code {rc}); {csv_path} is written", file=sys.stderr)
         return rc
-    print(f"collect: report in {out / 'report'}")
+    print(f"collect: report in {report}")
     return 1 if missing else 0
 
 
@@ -600,16 +850,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("command", choices=("plan", "run", "status", "collect"))
     p.add_argument("config", help="study config, e.g. configs/study/phang2020.yaml")
     p.add_argument("--out-dir", default=None, help="study folder (default: the config's out_dir)")
-    p.add_argument("--throughput", type=float, default=None, help="plan: training tokens/s per GPU to assume")
+    p.add_argument("--throughput", type=float, default=None,
+                   help="plan: training tokens/s per GPU to assume (finite, > 0)")
     p.add_argument("--launcher", choices=("slurm", "local"), default="slurm")
     p.add_argument("--partition", default=None)
     p.add_argument("--account", default=None)
     p.add_argument("--qos", default=None)
     p.add_argument("--constraint", default=None)
-    p.add_argument("--time", default=None, help="Slurm time limit per job: minutes or HH:MM:SS (default 1440)")
+    p.add_argument("--time", default=None, help="Slurm time limit per job in Slurm's grammar: minutes, MM:SS, "
+                   "HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (default 1440 = one day)")
     p.add_argument("--gpus-per-job", type=int, default=None, help="GPUs per job (default 1; >1 runs torchrun)")
     p.add_argument("--cpus-per-job", type=int, default=None, help="CPUs per job (default 8)")
     p.add_argument("--mem", default=None, help="Slurm memory per job, e.g. 64G")
+    p.add_argument("--gpu-memory", type=float, default=DEFAULT_GPU_MEMORY_GB,
+                   help=f"GB per GPU that plan and run check each job against (default {DEFAULT_GPU_MEMORY_GB:g})")
     p.add_argument("--jobs", type=int, default=None,
                    help="local: jobs at a time (default: visible GPUs / gpus-per-job, 1 on CPU)")
     p.add_argument("--no-wait", action="store_true", help="slurm: return once submitted")
@@ -630,18 +884,43 @@ def main(argv=None) -> None:
                 setattr(args, key, study.slurm.get(key, default))
         if args.gpus_per_job < 0 or args.cpus_per_job < 1:
             raise ValueError(f"--gpus-per-job {args.gpus_per_job} must be >= 0 and --cpus-per-job {args.cpus_per_job} >= 1")
+        slurm_minutes(args.time)
+        if args.jobs is not None and args.jobs < 1:
+            raise ValueError(f"--jobs {args.jobs}: give at least 1 job at a time")
+        if args.throughput is not None and not (math.isfinite(args.throughput) and args.throughput > 0):
+            raise ValueError(f"--throughput {args.throughput}: tokens/s per GPU must be finite and > 0")
+        if not (math.isfinite(args.poll) and args.poll > 0):
+            raise ValueError(f"--poll {args.poll}: seconds between checks must be finite and > 0")
+        try:
+            correlate_args = shlex.split(args.correlate_args)
+        except ValueError as e:
+            raise ValueError(f"--correlate-args {args.correlate_args!r}: {e}") from None
+        report_dir(out, correlate_args)
         jobs = build_jobs(study, str(out))
+        if args.command in ("plan", "run"):  # a job that does not fit its GPUs: refused before any submission
+            check_memory(jobs, args.gpus_per_job, args.gpu_memory)
         if args.command == "run" and args.launcher == "slurm":
             check_slurm(args)
+        live_record = read_submitted(out) if args.command == "status" else {}
+        speed_record = read_throughput(args.throughput) if args.command == "plan" else None
+        if args.command != "status":
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                probe = out / f".study-write-check-{os.getpid()}"
+                probe.touch()
+                probe.unlink()
+            except OSError as e:
+                raise ValueError(f"study folder {out}: cannot write there ({e.strerror or e})") from None
     except ValueError as e:
         sys.exit(f"study.py: error: {e}")
 
     if args.command == "plan":
-        speed, per_kind, source = read_throughput(args.throughput)
+        speed, per_kind, source = speed_record
         total = add_estimates(jobs, speed, per_kind)
-        rows = [("job", "kind", "after", "examples", "epochs", "mean tok", "GPU-h")]
+        rows = [("job", "kind", "after", "examples", "epochs", "mean tok", "GB/GPU", "GPU-h")]
+        mems = {j.name: job_memory(j, args.gpus_per_job) for j in jobs}
         rows += [(j.name, j.kind, ",".join(j.deps) or "-", f"{j.examples:,}", f"{j.epochs:g}", str(j.mean_tokens),
-                  f"{j.gpu_hours:.2f}") for j in jobs]
+                  f"{mems[j.name].total_gb:.1f}" if mems[j.name] else "-", f"{j.gpu_hours:.2f}") for j in jobs]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             print("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -649,6 +928,8 @@ def main(argv=None) -> None:
         print(f"total: {len(jobs)} jobs ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
               f"{total:,.1f} GPU-hours")
         print(f"throughput: {source}")
+        print(f"memory: estimated per GPU on {args.gpus_per_job} GPU(s) per job (xlmr/memory.py), checked against "
+              f"{args.gpu_memory:g} GB; '-' = retrieval (forward only) or no architecture known")
         print("not counted: dev evaluations during training, zero-shot evaluation, queueing, model loading")
         out.mkdir(parents=True, exist_ok=True)
         plan = {"study": study.path, "out_dir": str(out), "throughput_tokens_per_s": speed,
@@ -665,7 +946,7 @@ def main(argv=None) -> None:
         else:
             try:
                 live = run_slurm(jobs, args, out)
-            except RuntimeError as e:
+            except (RuntimeError, ValueError) as e:
                 sys.exit(f"study.py: error: {e}")
             if args.no_wait:
                 print(f"submitted; watch with  python study.py status {args.config}")
@@ -676,20 +957,22 @@ def main(argv=None) -> None:
                      f"(python study.py status {args.config}; rerun to resume)")
         print(f"study done: {len(jobs)} jobs; next: python study.py collect {args.config}")
     elif args.command == "status":
-        record = out / "submitted.json"
-        live = json.loads(record.read_text()) if record.is_file() else {}
+        live = live_record
         try:
             states = squeue_states() if live else {}
         except (OSError, RuntimeError):
             states = {}
         counts: dict[str, int] = {}
         for j in jobs:
-            state, detail = job_status(j, live, states)
+            try:
+                state, detail = job_status(j, live, states)
+            except ValueError as e:  # a garbled study_attempts.jsonl
+                state, detail = "unreadable", str(e)
             counts[state] = counts.get(state, 0) + 1
             print(f"{state:12} {j.name}" + (f"  {detail}" if detail else ""))
         print("total: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     else:
-        sys.exit(collect(study, jobs, out, shlex.split(args.correlate_args)))
+        sys.exit(collect(study, jobs, out, correlate_args))
 
 
 def _visible_gpus() -> int:

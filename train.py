@@ -61,7 +61,7 @@ from data.featurize import collate, feature_length, featurize
 from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.sampler import LengthGroupedBatchSampler
 from data.tasks import get_task
-from evaluate import NonFiniteError, evaluate_langs, predict  # training evaluates: the one entry point train.py calls
+from evaluate import NonFiniteError, evaluate_langs, predict, row_sources  # training evaluates: the one entry point train.py calls
 from xlmr.checkpoint import (BEST, DONE, HEADS_DIR, RESUME, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, load_head,
                              PHASES, check_checkpoint_dir, load_mlm_head, load_pretrained, load_training_state, phase_done,
                              phase_path, save_head, save_pretrained)
@@ -351,7 +351,8 @@ def build_encoder(cfg: Config, device: torch.device):
         encoder, tokenizer = load_pretrained(cfg.model.path, device=device)
     else:
         tokenizer = XLMRTokenizer(cfg.model.spm_path)
-        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large}[cfg.model.size]
+        size = {"tiny": XLMRConfig.tiny, "base": XLMRConfig.base, "large": XLMRConfig.large, "xl": XLMRConfig.xl,
+                "xxl": XLMRConfig.xxl}[cfg.model.size]
         mcfg = size(vocab_size=tokenizer.vocab_size) if cfg.model.size == "tiny" else size()
         if cfg.model.size != "tiny":
             mcfg.vocab_size = tokenizer.vocab_size
@@ -874,11 +875,13 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     encoder, tokenizer = load_pretrained(model_dir, device=device)
     head, meta = load_head(model_dir)
     head.to(device)
+    layouts = {}
     scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
                             cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
-                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words)
+                            doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words,
+                            layouts=layouts)
     rows = result_rows(scores, meta, cfg.eval.split,
-                       source=str(cfg.train.out_dir) + task.read_note(ud_words=cfg.data.ud_words))
+                       source=row_sources(str(cfg.train.out_dir), task, layouts, ud_words=cfg.data.ud_words))
     out_dir = Path(cfg.train.out_dir)
     print(format_table(scores), flush=True)  # first: whatever happens to the results files, the scores are shown
     errors = []

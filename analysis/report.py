@@ -314,8 +314,8 @@ def diagnostics_lines(ctx) -> list[str]:
         return L + ["Not estimable on these inputs.", ""]
     if "loo" in d:
         lo = d["loo"]
-        L.append(f"- Leave one language out: the pooled slope ranges from {lo['min']:+.2f} (without {lo['min_lang']}) "
-                 f"to {lo['max']:+.2f} (without {lo['max_lang']}) points per +0.1 over {lo['n']} refits.")
+        L.append(f"- Leave one language out: the pooled slope ranges from {lo['low']:+.2f} (without {lo['low_lang']}) "
+                 f"to {lo['high']:+.2f} (without {lo['high_lang']}) points per +0.1 over {lo['n']} refits.")
     if "heterogeneity" in d:
         h = d["heterogeneity"]
         L.append(f"- Distance x task heterogeneity: likelihood ratio {h['lr']:.2f} on {h['df']} df, p = {_p(h['p'])} "

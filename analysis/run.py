@@ -203,7 +203,7 @@ def primary_diagnostics(drops, dist, model: str) -> dict:
             continue
     if loo:
         lo, hi = min(loo, key=loo.get), max(loo, key=loo.get)
-        out["loo"] = {"min": loo[lo], "min_lang": lo, "max": loo[hi], "max_lang": hi, "n": len(loo)}
+        out["loo"] = {"low": loo[lo], "low_lang": lo, "high": loo[hi], "high_lang": hi, "n": len(loo)}
     # Distance x task: likelihood ratio of ML fits (REML likelihoods of different fixed effects do not compare).
     fits = []
     for f in (formula, f"{dv} ~ C(task) * distance"):

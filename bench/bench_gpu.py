@@ -15,6 +15,15 @@ parameters + 12 x layers x hidden x sequence length per token, the PaLM appendix
 device name, or --peak-tflops), and peak allocated memory. FAISS: exact inner-product kNN (k=4) of --faiss-n
 queries against --faiss-n vectors of 1024 dims, IndexFlatIP on the CPU against the same index on every GPU, with the
 share of identical top-1 neighbours. On a machine without a CUDA GPU it exits with a message (except --check).
+
+XL (3.5B, pre-LN, 36 x 2560), for the scale study (configs/study/scale.yaml):
+    python bench/bench_gpu.py --model xl         # ~5 minutes on an 80 GB GPU; a row under "GPU, XL" in RESULTS.md
+    python bench/bench_gpu.py --model xl --check # the code path on CPU with a tiny pre-LN model
+Training steps of the pair_cls and span kinds (micro-batch 4, as configs/target/*.yaml: grad_accum makes the
+effective batch) in bf16 autocast with fp32 master weights and fused AdamW (16 B a parameter: 56 GB of state),
+each with activation checkpointing off and on: useful tokens/s, MFU and peak allocated memory, beside the
+xlmr/memory.py estimate study.py plan uses, so the estimate can be checked. No FAISS part, no
+gpu_throughput.json (study.py scales Large's measured throughput by FLOPs per token). Not yet run on a GPU.
 """
 from __future__ import annotations
 
@@ -146,6 +155,55 @@ def bench_faiss(n: int, dim: int = 1024, k: int = 4) -> dict:
     return out
 
 
+XL_KINDS = (("pair_cls", "xnli", 4, 256, 1), ("span", "squad_v1", 4, 384, 1))  # micro-batch 4, as the recipes
+XL_SECTION = "## GPU, XL — `python bench/bench_gpu.py --model xl`"
+
+
+def bench_xl(mcfg, device, dtype, args, device_name: str) -> dict:
+    """XL training steps per kind, activation checkpointing off and on; the measured peak beside the estimate."""
+    from xlmr.memory import training_memory
+
+    peak = peak_flops(device_name, args.peak_tflops)
+    rows = {}
+    for kind, task, n, max_len, choices in XL_KINDS:
+        mean_len = min(get_task(task).mean_tokens, max_len)
+        for ckpt in (False, True):
+            mcfg.activation_checkpointing = ckpt
+            try:
+                r = bench_kind(kind, mean_len, n, max_len, choices, mcfg, device, args.steps, args.warmup, dtype)
+            except torch.cuda.OutOfMemoryError:
+                r = {"tokens_per_s": float("nan"), "mean_seq_len": float("nan"), "peak_gib": float("inf")}
+                torch.cuda.empty_cache()
+            flops = r["tokens_per_s"] * model_flops_per_token(mcfg, r["mean_seq_len"]) * (4 / 3 if ckpt else 1)
+            r["mfu"] = f"{flops / peak:.1%}" if peak and r["tokens_per_s"] == r["tokens_per_s"] else "n/a"
+            r["estimate_gib"] = training_memory(mcfg, n, max_len, checkpointing=ckpt).total / 2**30
+            rows[f"{kind}, checkpointing {'on' if ckpt else 'off'}"] = r
+            print(f"{kind:9} ckpt {'on ' if ckpt else 'off'} {r['tokens_per_s']:>10,.0f} useful tok/s  MFU "
+                  f"{r['mfu']:>7}  peak {r['peak_gib']:.1f} GiB (estimate {r['estimate_gib']:.1f} GiB)", flush=True)
+    return rows
+
+
+def write_xl_results(rows: dict, device_name: str, args) -> None:
+    """One row under XL_SECTION in bench/RESULTS.md."""
+    date = time.strftime("%Y-%m-%d")
+    cells = "; ".join(f"{k}: {r['tokens_per_s']:,.0f} tok/s, MFU {r['mfu']}, {r['peak_gib']:.1f} GiB "
+                      f"(est. {r['estimate_gib']:.1f})" for k, r in rows.items())
+    row = f"| {date} | {device_name} | torch {torch.__version__} | {cells} |\n"
+    text = RESULTS_MD.read_text(encoding="utf-8")
+    if XL_SECTION not in text:
+        text += (f"\n{XL_SECTION}\nXLM-R XL (3.5B, pre-LN), random init, bf16 autocast, fp32 AdamW state, micro-batch 4, "
+                 f"{args.steps} steps after {args.warmup} warm-up steps; estimate = xlmr/memory.py (study.py plan).\n\n"
+                 "| date | device | software | useful tokens/s, MFU, peak memory (estimate) per kind and checkpointing |\n"
+                 "|---|---|---|---|\n") + row
+    else:
+        head, _, tail = text.partition(XL_SECTION)
+        lines = tail.splitlines(keepends=True)
+        last = max(i for i, line in enumerate(lines) if line.startswith("|"))
+        text = head + XL_SECTION + "".join(lines[:last + 1]) + row + "".join(lines[last + 1:])
+    RESULTS_MD.write_text(text, encoding="utf-8")
+    print(f"wrote a row in {RESULTS_MD}")
+
+
 def write_results(rows: dict, faiss_res: dict, device_name: str, args) -> None:
     """bench/gpu_throughput.json for study.py's plan, and one row under SECTION in bench/RESULTS.md."""
     date = time.strftime("%Y-%m-%d")
@@ -186,16 +244,25 @@ def main(argv=None) -> None:
     p.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak, if not in PEAK_TFLOPS")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--check", action="store_true", help="tiny model on CPU, 2 steps, nothing written")
+    p.add_argument("--model", choices=("large", "xl"), default="large",
+                   help="large (default: every kind + FAISS) or xl (pre-LN 3.5B: checkpointing off/on)")
     args = p.parse_args(argv)
     if args.check:
         device, dtype, mcfg, device_name = torch.device("cpu"), None, XLMRConfig.tiny(1000), "cpu (check)"
+        mcfg.pre_layer_norm = args.model == "xl"
         args.steps, args.warmup, args.faiss_n, args.no_write = 2, 1, 2000, True
     else:
         if not torch.cuda.is_available():
             sys.exit("bench_gpu.py: no CUDA GPU visible (torch.cuda.is_available() is False); run it on a GPU "
                      "machine. study.py plan keeps its labelled throughput assumption until then.")
-        device, dtype, mcfg = torch.device("cuda"), torch.bfloat16, XLMRConfig.large()
+        device, dtype = torch.device("cuda"), torch.bfloat16
+        mcfg = XLMRConfig.xl() if args.model == "xl" else XLMRConfig.large()
         device_name = torch.cuda.get_device_name(device)
+    if args.model == "xl":
+        rows = bench_xl(mcfg, device, dtype, args, device_name)
+        if not args.no_write:
+            write_xl_results(rows, device_name, args)
+        return
     peak = peak_flops(device_name, args.peak_tflops)
     rows = {}
     for kind, task, n, max_len, choices in KINDS:

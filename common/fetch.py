@@ -30,6 +30,7 @@ import errno
 import fnmatch
 import hashlib
 import http.client
+import math
 import os
 import posixpath
 import re
@@ -289,7 +290,7 @@ def _list_zip(archive: Path, zf: zipfile.ZipFile) -> list[_Member]:
 
 def _list_tar(archive: Path, tf: tarfile.TarFile) -> list[_Member]:
     out = []
-    sizes: dict[str, int] = {}  # path -> size of the regular file (or hard link) last written there
+    sizes: dict[str, tuple[int, object]] = {}  # path -> (size, TarInfo) of the regular file last written there
     for m in tf.getmembers():
         path = _inside(m.name)
         if path is None:
@@ -305,7 +306,9 @@ def _list_tar(archive: Path, tf: tarfile.TarFile) -> list[_Member]:
             if target not in sizes:
                 raise _refuse(archive, m.name, f"hard link to {m.linkname!r}, which is not a regular file earlier "
                                                "in the archive")
-            member = _Member(m.name, path, "hardlink", sizes[target], link=target, info=m)
+            # read through the target's own TarInfo: tarfile looks a hard link's target up by its literal name,
+            # which misses when the name differs only in spelling ("a\\b" for "a/b": a KeyError)
+            member = _Member(m.name, path, "hardlink", sizes[target][0], link=target, info=sizes[target][1])
         elif m.isfile():
             member = _Member(m.name, path, "file", m.size, info=m)
         elif m.isdir():
@@ -313,7 +316,7 @@ def _list_tar(archive: Path, tf: tarfile.TarFile) -> list[_Member]:
         else:
             raise _refuse(archive, m.name, "device files and FIFOs are not accepted")
         if member.kind in ("file", "hardlink"):
-            sizes[path] = member.size
+            sizes[path] = (member.size, member.info)
         else:
             sizes.pop(path, None)
         out.append(member)
@@ -441,6 +444,11 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
            max_bytes: int | None) -> None:
     """Write the checked members: folders, then each file through a temporary name renamed when complete,
     then the symlinks. A member that fails half-way (corrupt data, disk full) leaves nothing under its name."""
+    for m, rel in chosen:  # before anything is written: a link cannot replace a folder already on disk
+        dest = target / rel
+        if m.kind != "dir" and dest.is_dir() and not dest.is_symlink():
+            raise DownloadError(f"{archive}: refusing member {m.name!r}: {dest} is a folder on disk and the member "
+                                f"is a {m.kind}; remove the folder and rerun; nothing was extracted")
     target.mkdir(parents=True, exist_ok=True)
     checked: set[str] = set()
     cleaned: set[Path] = set()
@@ -467,7 +475,7 @@ def _write(archive: Path, target: Path, chosen: list[tuple[_Member, str]], texts
                     dst.write(block)
         except DownloadError:
             raise
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError, KeyError) as e:
             why = "no space left on the device" if getattr(e, "errno", None) == errno.ENOSPC else \
                 f"{type(e).__name__}: {' '.join(str(e).split())}"
             raise DownloadError(f"{archive}: unpacking member {m.name!r} failed ({why}); the partial file was "
@@ -496,6 +504,12 @@ def extract_archive(archive: str | os.PathLike, target: str | os.PathLike, inclu
     (the ratio only above RATIO_FLOOR bytes); None: no bound.
     """
     archive, target = Path(archive), Path(target)
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0):
+        raise ValueError(f"{archive}: max_bytes must be a whole number of bytes >= 0 or None, got {max_bytes!r}")
+    if max_ratio is not None and not (isinstance(max_ratio, (int, float)) and math.isfinite(max_ratio)
+                                      and max_ratio > 0):
+        raise ValueError(f"{archive}: max_ratio must be a finite number > 0 or None, got {max_ratio!r} (nan would "
+                         "disable the bound)")
     kind = _archive_kind(archive)
     if archive.stat().st_size == 0:
         raise DownloadError(f"{archive}: empty file (0 bytes); expected a {kind} archive")

@@ -39,6 +39,7 @@ use it to point the client at a server on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -56,7 +57,7 @@ MANIFEST_NAME = "MANIFEST.sha256"
 
 # --- The table of sources: each task's row (data/tasks/<task>.py) lists its downloads and its default source ------
 Source = Download  # one file to fetch (data/task.py)
-SOURCES: dict[str, tuple[Download, ...]] = {name: task.downloads for name, task in TASKS.items()}
+SOURCES: dict[str, tuple[Download, ...]] = {name: task.downloads for name, task in TASKS.items() if task.downloads}
 # The source each task gets when --source is not given, and why (printed by --list).
 DEFAULT_SOURCES = {name: (task.default_source, task.default_source_why) for name, task in TASKS.items()}
 
@@ -229,6 +230,18 @@ def hub_requests(tasks: list[str], langs: list[str] | None = None) -> list[HubRe
             raise ValueError(f"{name} has no Hub copy ({DEFAULT_SOURCES[name][1]}); use --source upstream")
         task_langs = [l for l in task.langs if langs is None or l in langs]
         required = required_pairs(task, task_langs)
+        refused = {}  # lang -> why: the reader refuses these configs, so fetch nothing (data/readers/hub.py)
+        for source in hub_rows:
+            refuse = getattr(source.read, "keywords", {}).get("refuse_configs") or {}
+            for lang in [l for l in source.langs or task.langs if l in task_langs]:
+                for pattern in source.expand(lang):
+                    config = pattern.split("/", 4)[3]  # hub/<owner>/<name>/<config>/...
+                    if config in refuse:
+                        refused[lang] = refuse[config]
+        if refused:
+            raise ValueError(f"{name} {', '.join(sorted(refused))} cannot come from the Hub: " +
+                             " | ".join(dict.fromkeys(refused[l] for l in sorted(refused))) +
+                             f" (leave {', '.join(sorted(refused))} out with --langs to fetch the others)")
         for source in hub_rows:
             for lang in [l for l in source.langs or task.langs if l in task_langs]:
                 for pattern in source.expand(lang):
@@ -251,6 +264,44 @@ def _place(src: Path, dest: Path) -> None:
             shutil.copyfile(src.resolve(), tmp)
 
 
+def _repo_cache_folder(repo: str) -> Path:
+    """The repo's folder of the Hugging Face cache (HF_HUB_CACHE/datasets--owner--name), as snapshot_download uses it."""
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import repo_folder_name
+
+    return Path(constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo, repo_type="dataset")
+
+
+def check_snapshot(repo: str, revision: str, folder: Path, storage: Path | None = None) -> Path:
+    """The snapshot folder snapshot_download returned, resolved, once it is one of `storage`/snapshots/ (the repo's
+    cache folder). A `refs/<revision>` holding a path instead of a commit hash would make it any folder on disk."""
+    storage = (storage or _repo_cache_folder(repo)).resolve()
+    resolved = Path(folder).resolve()
+    if resolved.parent != storage / "snapshots":
+        raise DownloadError(f"hub: {repo} (revision {revision}): the snapshot folder {folder} is outside the repo's "
+                            f"cache folder {storage}/snapshots (does refs/{revision} hold a path?); refusing it")
+    return resolved
+
+
+def cached_file(repo: str, path: Path, storage: Path | None = None) -> Path:
+    """The file a snapshot entry stands for, resolved, once it lies inside the repo's cache folder: a blob under
+    blobs/ (what the cache's links point at) or the entry itself (caches on file systems without links). A link
+    (absolute or `../`) to anything else is refused; a dangling link or a missing blob means the cache is broken."""
+    storage = (storage or _repo_cache_folder(repo)).resolve()
+    try:
+        target = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):  # dangling link (missing blob) or a link loop
+        raise DownloadError(f"hub: {repo}: the cache is broken: {path} points at {os.path.realpath(path)}, which "
+                            "does not exist (a missing blob); delete the repo's cache folder "
+                            f"{storage} and download again") from None
+    if not (target.is_relative_to(storage / "blobs") or target == path.absolute()):  # (snapshot is resolved)
+        raise DownloadError(f"hub: {repo}: {path} points at {target}, outside the repo's cache blobs "
+                            f"{storage / 'blobs'}; refusing it")
+    if not target.is_file():
+        raise DownloadError(f"hub: {repo}: the cache is broken: {path} is not a file")
+    return target
+
+
 def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | None = None, log=print,
                  snapshot_download=None) -> None:
     """Fetch the Hub files of `tasks` with huggingface_hub.snapshot_download (its cache, resume, checksums,
@@ -267,7 +318,7 @@ def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | N
     by_repo: dict[tuple[str, str], list[HubRequest]] = {}
     for r in requests:
         by_repo.setdefault((r.repo, r.revision), []).append(r)
-    missing = []
+    missing, placements = [], []
     for (repo, revision), reqs in by_repo.items():
         patterns = sorted({r.pattern for r in reqs})
         log(f"hub: {repo} (revision {revision}): {len(patterns)} file pattern(s)")
@@ -276,16 +327,20 @@ def download_hub(tasks: list[str], data_dir: str | Path, *, langs: list[str] | N
         except (HfHubHTTPError, LocalEntryNotFoundError, IncompleteSnapshotError, OSError, ValueError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise DownloadError(f"hub: {repo} (revision {revision}) could not be fetched: {first}") from None
+        snapshot = check_snapshot(repo, revision, folder)
         for r in reqs:
-            files = sorted(p for p in folder.glob(r.pattern) if p.is_file())
+            # every entry the pattern names, links included: a dangling one is a broken cache, not a missing file
+            entries = sorted(p for p in snapshot.glob(r.pattern) if p.is_symlink() or p.is_file())
+            files = [(p, cached_file(repo, p)) for p in entries]
             if not files:
                 line = f"hub: {repo} has no file for {r.where} ({r.task} {r.lang} {r.split}; looked for {r.pattern})"
                 if r.required:
                     missing.append(line)
                 else:
                     log(line + " - optional, not needed by data.check")
-            for f in files:
-                _place(f, data_dir / "hub" / repo / f.relative_to(folder))
+            placements += [(blob, data_dir / "hub" / repo / entry.relative_to(snapshot)) for entry, blob in files]
+    for blob, dest in placements:  # every entry of every repo checked first: a refusal lays out nothing
+        _place(blob, dest)
     if missing:
         raise DownloadError("\n".join(missing))
 
@@ -299,7 +354,11 @@ def split_by_source(tasks: list[str], source: str | None, data_dir=None) -> tupl
             return "upstream"
         return DEFAULT_SOURCES.get(task, ("upstream", ""))[0]
 
-    pick = {t: source or default(t) for t in tasks}
+    hub_only = [t for t in tasks if t not in SOURCES]  # no upstream files (the authors publish on the Hub)
+    if source == "upstream" and hub_only:
+        raise ValueError(f"{', '.join(hub_only)}: no upstream files to fetch (published on the Hugging Face Hub "
+                         "only); use --source hub for them")
+    pick = {t: "hub" if t in hub_only else source or default(t) for t in tasks}
     return [t for t in tasks if pick[t] == "hub"], [t for t in tasks if pick[t] == "upstream"]
 
 
@@ -352,21 +411,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-check", action="store_true", help="do not run data.check on the result")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    for flag, value in (("--max-unpacked-gib", args.max_unpacked_gib), ("--max-ratio", args.max_ratio)):
+        if not (math.isfinite(value) and value > 0):  # nan would switch the bound off; inf cannot be a byte count
+            print(f"error: {flag} {value}: give a finite number > 0", file=sys.stderr)
+            sys.exit(1)
     if args.list:
         print(list_sources())
         print("\ndefault source per task (--source overrides):\n" + list_default_sources())
         return
-    tasks = list(SOURCES) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = list(TASKS) if args.all else [t.strip() for t in args.tasks.split(",") if t.strip()]
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731  (stdout stays clean for --list)
     try:
         verify = read_manifest(args.verify) if args.verify else None
-        unknown = [t for t in tasks if t not in SOURCES]
+        unknown = [t for t in tasks if t not in TASKS]
         if unknown:
-            raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
-        # --base-url, --verify and --from-file are about the upstream files: they imply --source upstream.
+            raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASKS)}")
+        # --base-url, --verify and --from-file are about the upstream files: they imply --source upstream for the
+        # tasks that have upstream files (a Hub-only task still takes the Hub, unless --source upstream is given).
         upstream_only = args.base_url or args.verify or args.from_file
-        hub_tasks, tasks_upstream = split_by_source(tasks, args.source or ("upstream" if upstream_only else None),
-                                                    args.out)
+        if upstream_only and not args.source:
+            hub_tasks, tasks_upstream = split_by_source([t for t in tasks if t in SOURCES], "upstream", args.out)
+            hub_tasks += [t for t in tasks if t not in SOURCES]
+        else:
+            hub_tasks, tasks_upstream = split_by_source(tasks, args.source, args.out)
         langs = [l.strip() for l in args.langs.split(",") if l.strip()] if args.langs else None
         if hub_tasks:
             download_hub(hub_tasks, args.out, langs=langs, log=log)

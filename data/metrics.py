@@ -13,7 +13,11 @@ Definitions follow the reference scripts (xtreme's evaluate.py, the official SQu
 scripts, seqeval); see ../shared/REFERENCE.md. Quirks kept on purpose so that numbers are comparable:
 - span_f1 splits every tag into a one-character prefix and a type, as seqeval does. For prefix-less tags
   (UD-POS "NOUN") the prefix is "N" and the type "OUN": runs of equal tags form one chunk, and tags that
-  start with B/I/E/S (e.g. "SCONJ", "INTJ") act as those prefixes. Sentences never share a chunk.
+  start with B/I/E/S (e.g. "SCONJ", "INTJ") act as those prefixes. By default the sentences are scored the way
+  `seqeval.metrics.f1_score` scores the list XTREME passes it: joined into one sequence with an "O" between
+  sentences. A sentence that opens with a tag of no type ("X": type "_", like the "O" before it) then continues
+  the previous sentence's last chunk: its chunk is counted from where that chunk began (seqeval 1.2.2,
+  metrics/sequence_labeling.get_entities). `boundaries="sentence"` scores each sentence apart instead.
 - MLQA's Arabic article removal replaces *every* "ال" in the text with a space (the official regular
   expression's anchored branch can never match), not only the word-initial one.
 - BUCC: candidates are extracted when score >= threshold, so tied scores are kept or dropped together, as in
@@ -90,10 +94,10 @@ def _split_tag(tag: str) -> tuple[str, str]:
 
 
 def extract_chunks(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Chunks (type, first, last) of one sentence under seqeval's default conlleval-style rules."""
+    """Chunks (type, first, last) of one tag sequence under seqeval's default conlleval-style rules."""
     chunks = []
-    prev_prefix, prev_type, begin = "O", "_", 0
-    for i, tag in enumerate([*tags, "O"]):  # the sentinel "O" closes a chunk at the sentence end
+    prev_prefix, prev_type, begin = "O", "", 0  # seqeval starts from prefix "O" and the empty type
+    for i, tag in enumerate([*tags, "O"]):  # the sentinel "O" closes a chunk at the sequence end
         prefix, kind = _split_tag(tag)
         typed_prev = prev_prefix not in ("O", ".")
         ends = (
@@ -114,16 +118,30 @@ def extract_chunks(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     return chunks
 
 
-def span_f1(golds: Sequence[Sequence[str]], preds: Sequence[Sequence[str]]) -> dict[str, float]:
-    """Micro-averaged chunk F1 equal to seqeval.metrics' default mode -> {"f1", "precision", "recall"}.
+SPAN_BOUNDARIES = ("seqeval", "sentence")
 
-    A zero denominator gives 0, as seqeval's zero_division="warn" does.
+
+def span_f1(golds: Sequence[Sequence[str]], preds: Sequence[Sequence[str]],
+            boundaries: str = "seqeval") -> dict[str, float]:
+    """Micro-averaged chunk F1 -> {"f1", "precision", "recall"}.
+
+    boundaries="seqeval" (default) equals `seqeval.metrics.f1_score(golds, preds)` on the list of sentences, as
+    XTREME calls it: the sentences are joined with an "O" between them (see the module docstring for the one
+    case where a chunk then crosses a sentence boundary). boundaries="sentence" scores every sentence apart, so
+    no chunk crosses one. A zero denominator gives 0, as seqeval's zero_division="warn" does.
     """
+    if boundaries not in SPAN_BOUNDARIES:
+        raise ValueError(f"span_f1: boundaries must be one of {', '.join(SPAN_BOUNDARIES)}, got {boundaries!r}")
     _check_tag_lists(golds, preds)
-    gold_chunks, pred_chunks = set(), set()
-    for i, (g, p) in enumerate(zip(golds, preds)):
-        gold_chunks.update((i, *c) for c in extract_chunks(g))
-        pred_chunks.update((i, *c) for c in extract_chunks(p))
+    if boundaries == "seqeval":
+        def joined(sentences):  # seqeval 1.2.2 get_entities: `item for sublist in seq for item in sublist + ['O']`
+            return [tag for sentence in sentences for tag in [*sentence, "O"]]
+        gold_chunks, pred_chunks = set(extract_chunks(joined(golds))), set(extract_chunks(joined(preds)))
+    else:
+        gold_chunks, pred_chunks = set(), set()
+        for i, (g, p) in enumerate(zip(golds, preds)):
+            gold_chunks.update((i, *c) for c in extract_chunks(g))
+            pred_chunks.update((i, *c) for c in extract_chunks(p))
     tp = len(gold_chunks & pred_chunks)
     precision = tp / len(pred_chunks) if pred_chunks else 0.0
     recall = tp / len(gold_chunks) if gold_chunks else 0.0

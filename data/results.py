@@ -239,8 +239,9 @@ def append_or_save_aside(path, rows: list[dict]) -> None:
 
 # --- scores -> rows, and the printed table -------------------------------------------------------------------
 
-def result_rows(scores: dict, meta: dict, split: str, source: str) -> list[dict]:
-    """Results-schema rows, one per (lang, metric): scores {lang: {metric: value 0-100}}.
+def result_rows(scores: dict, meta: dict, split: str, source: str | dict) -> list[dict]:
+    """Results-schema rows, one per (lang, metric): scores {lang: {metric: value 0-100}}. source: one string for
+    every row, or {lang: source} (evaluate.row_sources: the layout read can differ by language).
 
     meta needs model, intermediate_task, target_task; seed may be missing or None (unknown).
     """
@@ -255,7 +256,8 @@ def result_rows(scores: dict, meta: dict, split: str, source: str) -> list[dict]
                 raise ValueError(f"result_rows: {lang} {metric} = {value!r} is not a score on 0-100")
             rows.append({"model": meta["model"], "intermediate_task": meta["intermediate_task"] or "none",
                          "target_task": meta["target_task"], "seed": "" if seed is None else seed, "lang": lang,
-                         "split": split, "metric": metric, "value": float(value), "source": source})
+                         "split": split, "metric": metric, "value": float(value),
+                         "source": source[lang] if isinstance(source, dict) else source})
     return rows
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from data import languages
 from data.examples import Bitext, DataError
-from data.readers import Examples, MissingDataError, read_ccg_labels
+from data.readers import Examples, MissingDataError
 
 NLI_LABELS = ("contradiction", "entailment", "neutral")  # XTREME's XnliProcessor order
 BINARY_LABELS = ("0", "1")
@@ -182,7 +182,8 @@ class Task:
     retrieval: str = ""  # retrieval kind: "mining" (BUCC: gold pairs among many sentences, threshold tuned on
     #                      tune_split) or "aligned" (Tatoeba: line i <-> line i, top-1 accuracy); "" otherwise
     tune_split: str = ""  # the split a decision threshold is tuned on before scoring eval_split ("" = none)
-    label_file: str = ""  # labels read from this file under DATA_DIR (ccg's supertags) instead of `labels`
+    label_file: str = ""  # labels read from this file under DATA_DIR (ccg's supertags) instead of `labels`...
+    read_label_file: Callable | None = field(default=None, repr=False)  # ...by this reader: path -> labels
     train_examples: int = 0  # approximate size for study.py's GPU-hour estimates: English train examples
     #                          (retrieval: sentences embedded, every language and both sides), cited in its file
     mean_tokens: int = 0  # approximate XLM-R sub-words per example (multiple choice: all choices together)
@@ -196,6 +197,8 @@ class Task:
             f"{self.name}: retrieval must be one of {RETRIEVAL_KINDS} exactly for kind 'retrieval'"
         assert not self.target or self.train_task is not None or self.kind == "retrieval", \
             f"{self.name}: a trained target task names its train_task"
+        assert bool(self.label_file) == (self.read_label_file is not None), \
+            f"{self.name}: label_file and read_label_file come together"
         assert self.default_source in SOURCE_CHOICES and self.default_source_why, \
             f"{self.name}: default_source is one of {SOURCE_CHOICES}, with its reason in default_source_why"
         assert self.default_source != "hub" or any(s.layout == "hub" for s in self.sources), \
@@ -316,7 +319,7 @@ class Task:
         if self.label_file:
             if data_dir is None:
                 raise ValueError(f"{self.name}'s label set is in DATA_DIR/{self.label_file}: pass data_dir")
-            return read_ccg_labels(Path(data_dir) / self.label_file)
+            return self.read_label_file(Path(data_dir) / self.label_file)
         return self.labels
 
     # -- scoring -------------------------------------------------------------------------------------------------

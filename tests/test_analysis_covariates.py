@@ -32,12 +32,14 @@ def test_mbert_rows_get_log_wikipedia_word_tokens():
 
 def test_wikipedia_file_covers_every_target_language_with_the_source_values():
     tokens = cov.wikipedia_tokens()
-    langs = {lang for t in target_tasks() for lang in TASKS[t].langs} | {"ro"}
+    xtreme = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")  # mBERT's scope
+    langs = {lang for t in xtreme for lang in TASKS[t].langs} | {"ro"}
     assert langs <= set(tokens)
     assert tokens["zh"] == 269_492_468 and tokens["sw"] == 6_195_009 and tokens["ja"] == 712_594_813
     assert len(tokens) == 41  # the XTREME languages and Romanian, no more
     table = cov.size_table(["hi", "yo"]).set_index("lang")
-    assert table.loc["hi", "wiki_tokens"] == 43_915_945 and np.isnan(table.loc["yo", "cc100_gib"])
+    assert table.loc["hi", "wiki_tokens"] == 43_915_945 and table.loc["yo", "cc100_gib"] == 0.0  # explicit: not in CC-100
+    assert table.loc["yo", "cc100_status"] == "unseen" and np.isnan(table.loc["yo", "log_cc100_gichars"])
     assert table.loc["yo", "log_wiki_tokens"] == pytest.approx(math.log(1_343_939))
 
 

@@ -219,8 +219,10 @@ def test_missing_and_unexpected_keys_are_refused_with_both_lists(tokenizer, spm_
     assert "unexpected keys: ['encoder.layer.0.attention.self.rotary.weight']" in err
 
 
-def test_tokenizer_that_does_not_fit_the_weights_is_refused(tokenizer, spm_path, tmp_path):
-    path = write_hf_dir(hf_model(tokenizer.vocab_size + 8), spm_path, tmp_path / "hf")
+@pytest.mark.parametrize("extra_rows", [-8, 1024])  # fewer rows than ids; more than padding to 1,024 explains
+def test_tokenizer_that_does_not_fit_the_weights_is_refused(tokenizer, spm_path, tmp_path, extra_rows):
+    rows = tokenizer.vocab_size + extra_rows if extra_rows < 0 else -(-tokenizer.vocab_size // 1024) * 1024 + 1
+    path = write_hf_dir(hf_model(rows), spm_path, tmp_path / "hf")
     with pytest.raises(CheckpointError, match="do not belong together"):
         load_pretrained(path)
 

@@ -255,7 +255,7 @@ def test_udpos_rows_say_which_words_were_read(tokenizer, tmp_path):
         results = tmp_path / f"{words}.csv"
         evaluate.run(["--ckpt", str(ckpt), "--langs", "de", "--data-dir", str(FIXTURE_DATA), "--results",
                       str(results), "--max-len", "64", "--ud-words", words])
-        assert set(read_results(results).source) == {f"{ckpt};ud_words={words}"}
+        assert set(read_results(results).source) == {f"{ckpt};ud_words={words};layout=original"}
     assert get_task("xnli").read_note(ud_words="fused") == ""  # no such option: nothing added
 
 
@@ -376,3 +376,39 @@ def test_cli_default_task_is_the_heads_target_or_for_an_intermediate_checkpoint_
     evaluate.run(["--ckpt", str(ckpt), "--langs", "en", "--data-dir", str(FIXTURE_DATA), "--results", str(results)])
     df = read_results(results)
     assert set(df.target_task) == {"mnli"} and set(df.split) == {"dev"}
+
+
+def test_a_head_trained_on_another_task_is_refused_naming_both(tokenizer, tmp_path, no_compute):
+    from data.tasks import get_task
+
+    # a QQP head has pawsx's kind and labels, but was trained on another task (issue 22 item 17)
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("pawsx"), meta={"task": "qqp", "target_task": "none"})
+    with pytest.raises(ValueError, match=r"head.json: the head was trained on 'qqp', which is not pawsx .* a qqp head "
+                                         r"cannot score pawsx"):
+        evaluate.run(["--ckpt", str(ckpt), "--task", "pawsx", "--langs", "de", "--data-dir", str(FIXTURE_DATA)])
+
+
+def test_a_head_trained_on_the_same_english_data_scores_the_sibling_task(tokenizer, tmp_path):
+    from data.tasks import get_task
+
+    # XQuAD and MLQA are both trained on SQuAD v1.1: an XQuAD head scores MLQA
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("mlqa"), meta={"task": "xquad",
+                                                                                  "target_task": "xquad"})
+    evaluate.check_head_fits(evaluate.read_head_meta(ckpt), get_task("mlqa"), ckpt, FIXTURE_DATA)
+    evaluate.check_head_fits(dict(evaluate.read_head_meta(ckpt), task="squad_v1"), get_task("mlqa"), ckpt,
+                             FIXTURE_DATA)
+
+
+def test_results_rows_record_the_layout_read(tokenizer, tmp_path):
+    # Hub and upstream UD-POS are different test sets (empty nodes): the rows say which one was scored (item 3)
+    from data.results import read_results
+    from data.tasks import get_task
+
+    ckpt = make_checkpoint(tmp_path / "ckpt", tokenizer, get_task("xnli"))
+    results = tmp_path / "r.csv"
+    evaluate.run(["--ckpt", str(ckpt), "--langs", "de", "--data-dir", str(FIXTURE_DATA), "--results", str(results),
+                  "--max-len", "64"])
+    layout = get_task("xnli").read(FIXTURE_DATA, "de", "test").layout
+    assert set(read_results(results).source) == {f"{ckpt};layout={layout}"}
+    assert evaluate.row_sources("run", get_task("udpos"), {"de": "hub", "en": "original"}, ud_words="syntactic") == {
+        "de": "run;ud_words=syntactic;layout=hub", "en": "run;ud_words=syntactic;layout=original"}

@@ -301,3 +301,62 @@ def test_server_dropping_every_connection_without_range_support_gives_up(tmp_pat
     assert len(server.requests) == 4  # 1 with progress (half the body) + 3 without
     assert waits == [1.0, 2.0]
     assert (tmp_path / "f.bin.part").stat().st_size == len(BODY) // 2 and not (tmp_path / "f.bin").exists()
+
+
+# ---- issue 22 items 14, 17: archive faults are one-line errors naming the archive ---------------------------------
+def _tar_with(entries) -> bytes:
+    """A tar of ("file", name, bytes) / ("hard", name, linkname) / ("sym", name, linkname) entries, in order."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for kind, name, value in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(value)
+                tf.addfile(info, io.BytesIO(value))
+            else:
+                info.type = tarfile.LNKTYPE if kind == "hard" else tarfile.SYMTYPE
+                info.linkname = value
+                tf.addfile(info)
+    return buf.getvalue()
+
+
+def test_hard_link_named_with_a_backslash_is_written_as_a_copy_of_its_file(tmp_path):
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(_tar_with([("file", "d/x.txt", b"hello"), ("hard", "d/y.txt", "d\\x.txt")]))
+    extract_archive(archive, tmp_path / "out")
+    assert (tmp_path / "out/d/y.txt").read_bytes() == b"hello"
+
+
+def test_symlink_member_on_an_existing_folder_is_refused_naming_the_archive_before_anything_is_written(tmp_path):
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(_tar_with([("file", "data.txt", b"x"), ("sym", "link", "data.txt")]))
+    (tmp_path / "out/link").mkdir(parents=True)
+    with pytest.raises(DownloadError, match=r"a\.tar: refusing member 'link': .*out/link is a folder on disk"):
+        extract_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out/data.txt").exists()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"max_ratio": float("nan")}, "max_ratio must be a finite number > 0 or None, got nan"),
+    ({"max_ratio": 0}, "max_ratio must be a finite number > 0"),
+    ({"max_bytes": -1}, "max_bytes must be a whole number of bytes >= 0"),
+])
+def test_archive_bounds_that_would_disable_themselves_are_refused(tmp_path, kw, message):
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(_tar_with([("file", "data.txt", b"x")]))
+    with pytest.raises(ValueError, match=message):
+        extract_archive(archive, tmp_path / "out", **kw)
+
+
+@pytest.mark.parametrize("flag, value", [("--max-ratio", "nan"), ("--max-unpacked-gib", "nan"),
+                                         ("--max-unpacked-gib", "inf"), ("--max-ratio", "-1")])
+def test_download_refuses_nan_inf_and_negative_archive_bounds_in_one_line(capsys, flag, value):
+    from data.download import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--tasks", "sst2", "--out", "/nonexistent", flag, value])
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {flag} {float(value)}: give a finite number > 0\n"

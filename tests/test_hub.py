@@ -23,6 +23,7 @@ from data.examples import Answer, Bitext, ChoiceExample, DataError, PairExample,
 from data.readers import hub as H
 from data.languages import need
 from data.tasks import BINARY_LABELS, LAYOUT_ORDER, NLI_LABELS, PANX_LABELS, get_task
+from data.tasks import TASKS as TASKS_ALL
 from data.readers.tagging import UPOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,25 +122,25 @@ def test_tags_are_classlabel_names_per_token(tmp_path):
     write(hub_file(tmp_path, "google/xtreme/PAN-X.de/test-00000-of-00001.parquet"),
           {"tokens": [["Angela", "Merkel", "spricht"], ["in", "Köln"]], "ner_tags": [[1, 2, 0], [0, 5]],
            "langs": [["de"] * 3, ["de"] * 2]}, {"tokens": LIST_STR, "ner_tags": LIST_INT, "langs": LIST_STR})
-    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
+    write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),  # (udpos.German: refused, other treebanks)
           {"tokens": [["Merkel", "spricht"]], "pos_tags": [[11, 15]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
     shard = "test-00000-of-00001.parquet"
     assert list(get_task("panx").read(tmp_path, "de", "test")) == [
         TagExample(f"{shard}:0", "de", ("Angela", "Merkel", "spricht"), ("B-PER", "I-PER", "O")),
         TagExample(f"{shard}:1", "de", ("in", "Köln"), ("O", "B-LOC"))]
-    assert list(get_task("udpos").read(tmp_path, "de", "dev")) == [
-        TagExample(f"{SHARD}:0", "de", ("Merkel", "spricht"), ("PROPN", "VERB"))]
+    assert list(get_task("udpos").read(tmp_path, "nl", "dev")) == [
+        TagExample(f"{SHARD}:0", "nl", ("Merkel", "spricht"), ("PROPN", "VERB"))]
 
 
 def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
     # google/xtreme's loading script kept syntactic words, not XTREME's fused ones: asking for fused is an error
-    write(hub_file(tmp_path, f"google/xtreme/udpos.German/{SHARD}"),
-          {"tokens": [["zu", "dem", "Markt"]], "pos_tags": [[1, 5, 7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),
+          {"tokens": [["naar", "de", "markt"]], "pos_tags": [[1, 5, 7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
     udpos = get_task("udpos")
-    assert udpos.read(tmp_path, "de", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
+    assert udpos.read(tmp_path, "nl", "dev", ud_words="syntactic").tokenization == "ud_words=syntactic"
     with pytest.raises(ValueError, match=r"its words are ud_words=syntactic; ud_words=fused needs another layout's "
-                                         r"files \(see data/tasks.py\), or read these with ud_words=syntactic"):
-        udpos.read(tmp_path, "de", "dev", ud_words="fused")
+                                         r"files \(python -m data.tasks --layout\), or read these with ud_words=syntactic"):
+        udpos.read(tmp_path, "nl", "dev", ud_words="fused")
 
 
 def test_span_offsets_are_moved_onto_stripped_contexts_and_v2_empty_answers_are_null(tmp_path):
@@ -358,10 +359,14 @@ def cache(tmp_path):
     build = tmp_path / "build"
     test_tatoeba_rows_keep_the_alignment_and_lose_the_newlines(build)
     tatoeba = hub_file(build, f"google/xtreme/tatoeba.deu/{SHARD}")
+    tatoeba_fra = write(hub_file(build, f"google/xtreme/tatoeba.fra/{SHARD}"),
+                        {"source_sentence": ["Oui.\n"], "target_sentence": ["Yes.\n"], "source_lang": ["fra"],
+                         "target_lang": ["eng"]}, {k: STR for k in ("source_sentence", "target_sentence", "source_lang",
+                                                                   "target_lang")})
     test_multiple_choice_readers(build)
     hellaswag = hub_file(build, "Rowan/hellaswag/default/validation/0000.parquet")
     root = tmp_path / "hf_cache"
-    fill_cache(root, "google/xtreme", {f"tatoeba.deu/{SHARD}": tatoeba, f"tatoeba.fra/{SHARD}": tatoeba})
+    fill_cache(root, "google/xtreme", {f"tatoeba.deu/{SHARD}": tatoeba, f"tatoeba.fra/{SHARD}": tatoeba_fra})
     fill_cache(root, "Rowan/hellaswag", {"default/train/0000.parquet": hellaswag,
                                          "default/validation/0000.parquet": hellaswag},
                revision="refs/convert/parquet")
@@ -403,7 +408,10 @@ def test_a_missing_config_or_split_is_one_line_naming_repo_config_and_split(cach
 
 
 def test_default_source_per_task_and_options_that_imply_upstream(tmp_path):
-    assert set(D.DEFAULT_SOURCES) == set(D.SOURCES)
+    assert set(D.DEFAULT_SOURCES) == set(TASKS_ALL) and set(D.SOURCES) <= set(TASKS_ALL)
+    assert D.split_by_source(["belebele", "xquad"], None) == (["belebele"], ["xquad"])  # Hub-only: always the Hub
+    with pytest.raises(ValueError, match=r"belebele: no upstream files to fetch .* use --source hub"):
+        D.split_by_source(["belebele"], "upstream")
     assert D.split_by_source(["panx", "xquad", "tatoeba"], None) == (["panx", "tatoeba"], ["xquad"])
     assert D.split_by_source(["panx", "xquad"], "hub") == (["panx", "xquad"], [])
     (tmp_path / "downloads").mkdir()
@@ -471,3 +479,129 @@ def test_check_collects_a_bad_hub_row_as_malformed(tmp_path):
 def test_requirements_pin_huggingface_hub_and_pyarrow():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     assert any(l.startswith("huggingface_hub>=") for l in lines) and any(l.startswith("pyarrow>=") for l in lines)
+
+
+# ---- issue 22 item 2: udpos configs that hold other languages' treebanks --------------------------------------
+@pytest.mark.parametrize("lang, name, other", [("el", "Greek", "Ancient Greek"), ("zh", "Chinese", "Classical Chinese")])
+def test_hub_udpos_configs_holding_another_languages_treebanks_are_refused_with_the_reason(tmp_path, lang, name,
+                                                                                           other):
+    path = write(hub_file(tmp_path, f"google/xtreme/udpos.{name}/test-00000-of-00001.parquet"),
+                 {"tokens": [["a"]], "pos_tags": [[7]]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    with pytest.raises(DataError, match=rf"^{path}: google/xtreme udpos\.{name} also holds {other} .*'_{name}'.*"
+                                        "rows do not say which treebank"):
+        get_task("udpos").read(tmp_path, lang, "test", layout="hub", ud_words="syntactic")
+    with pytest.raises(ValueError, match=rf"udpos .*{lang}.* cannot come from the Hub: .*udpos\.{name} also holds "
+                                         rf"{other}.*--langs"):
+        D.hub_requests(["udpos"], None)
+    assert {r.lang for r in D.hub_requests(["udpos"], ["en", "nl"])} == {"en", "nl"}  # the others still come
+
+
+# ---- issue 22 item 13: the Hub readers refuse what the upstream readers refuse, naming file and row ------------
+def _xquad(root: Path, answers: list, ids=("q1", "q2")) -> Path:
+    n = len(answers)
+    return write(hub_file(root, f"google/xtreme/XQuAD.de/{SHARD}"),
+                 {"id": list(ids)[:n], "context": ["Die Stadt Berlin."] * n, "question": ["Welche?"] * n,
+                  "answers": answers}, {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
+
+
+def _refusal(task: str, root: Path, lang: str, split: str, **kw) -> str:
+    with pytest.raises(DataError) as e:
+        get_task(task).read(root, lang, split, layout="hub", **kw)
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({"text": ["Berlin", None], "answer_start": [10, 10]}, "row 1: answers.text[1] is null; expected a value"),
+    ({"text": ["Berlin"], "answer_start": [None]}, "row 1: answers.answer_start[0] is null; expected a value"),
+    ({"text": None, "answer_start": None}, "row 1: 'answers.text' is null; expected a list"),
+    ({"text": [], "answer_start": []}, "row 1: no answers; expected at least one (SQuAD v1.1-format questions are "
+                                         "all answerable)"),
+    ({"text": [""], "answer_start": [0]}, "row 1: answers.text[0] is empty; expected text"),
+])
+def test_null_or_empty_answers_are_refused_naming_file_and_row(tmp_path, answers, message):
+    path = _xquad(tmp_path, [{"text": ["Berlin"], "answer_start": [10]}, answers])
+    assert _refusal("xquad", tmp_path, "de", "test") == f"{path}:{message}"
+
+
+@pytest.mark.parametrize("tokens, tags, message", [
+    (["a", None], [7, 7], "tokens[1] is null; expected a value"),
+    (["a", ""], [7, 7], "tokens[1] is empty; expected text"),
+    (["a", " "], [7, 7], "tokens[1] is blank; expected text"),
+    (["a", "b"], [7, -1], "pos_tags[1] is -1 (no label); expected a tag id for every token"),
+    (["a", "b"], [7, None], "pos_tags[1] is null; expected a value"),
+    ([], [], "no tokens; expected a sentence of at least one token"),
+])
+def test_null_or_empty_tokens_and_missing_tags_are_refused(tmp_path, tokens, tags, message):
+    path = write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),
+                 {"tokens": [["x"], tokens], "pos_tags": [[7], tags]}, {"tokens": LIST_STR, "pos_tags": LIST_INT})
+    assert _refusal("udpos", tmp_path, "nl", "dev", ud_words="syntactic") == f"{path}:row 1: {message}"
+    report = check(tmp_path, tasks=["udpos"], langs=["nl"])  # data.check no longer calls it ok
+    assert any(e["status"] == "malformed" for t in report["tasks"] for e in t["entries"] if e["lang"] == "nl")
+
+
+def test_a_corrupt_page_and_bad_utf8_after_the_schema_check_name_the_file(tmp_path):
+    path = _xnli_file(tmp_path, {"premise": ["p" * 40] * 30, "hypothesis": ["h"] * 30, "label": [0] * 30},
+                      {"premise": STR, "hypothesis": STR, "label": INT})
+    data = bytearray(path.read_bytes())
+    data[8:16] = b"\xff" * 8  # the first page header; the footer (schema) is intact
+    path.write_bytes(bytes(data))
+    assert pq.read_schema(path).names == ["premise", "hypothesis", "label"]
+    assert _refusal("xnli", tmp_path, "de", "test").startswith(f"{path}: its rows cannot be read (")
+    bad = pa.array([b"ok", b"caf\xe9"], type=pa.binary()).view(pa.string())  # not UTF-8, as a string column
+    pq.write_table(pa.table({"premise": bad, "hypothesis": ["h", "h"], "label": pa.array([0, 1], INT)}), path)
+    assert _refusal("xnli", tmp_path, "de", "test").startswith(f"{path}:row 1: column 'premise' is not valid UTF-8")
+
+
+def test_a_null_id_a_null_ending_and_an_empty_shard_are_refused(tmp_path):
+    path = write(hub_file(tmp_path, f"nyu-mll/glue/mnli/{'validation_matched'}-00000-of-00001.parquet"),
+                 {"premise": ["p", "q"], "hypothesis": ["h", "i"], "label": [0, 1], "idx": [0, None]},
+                 {"premise": STR, "hypothesis": STR, "label": INT, "idx": INT32})
+    assert _refusal("mnli", tmp_path, "en", "dev") == f"{path}:row 1: 'idx' is null; expected a value"
+    path = write(hub_file(tmp_path, "Rowan/hellaswag/default/validation/0000.parquet"),
+                 {"ind": [5], "ctx_a": ["A man"], "ctx_b": ["he"], "endings": [["a", None, "c", "d"]], "label": ["1"]},
+                 {"ind": INT32, "ctx_a": STR, "ctx_b": STR, "endings": LIST_STR, "label": STR})
+    assert _refusal("hellaswag", tmp_path, "en", "dev") == f"{path}:row 0: endings[1] is null; expected a value"
+    path = _xnli_file(tmp_path, {"premise": [], "hypothesis": [], "label": []},
+                      {"premise": STR, "hypothesis": STR, "label": INT})
+    assert _refusal("xnli", tmp_path, "de", "test") == f"{path}: no rows; expected at least one (an empty shard is a " \
+                                                       "broken copy)"
+
+
+@pytest.mark.parametrize("label", ["²", "٣", "1.0", " 1"])
+def test_a_choice_label_must_be_ascii_digits(tmp_path, label):
+    path = write(hub_file(tmp_path, "Rowan/hellaswag/default/validation/0000.parquet"),
+                 {"ind": [5], "ctx_a": ["A man"], "ctx_b": ["he"], "endings": [["a", "b", "c", "d"]], "label": [label]},
+                 {"ind": INT32, "ctx_a": STR, "ctx_b": STR, "endings": LIST_STR, "label": STR})
+    assert _refusal("hellaswag", tmp_path, "en", "dev") == (f"{path}:row 0: label {label!r}; expected a choice index "
+                                                            "0..3 as a string")
+
+
+def test_a_tatoeba_row_of_another_language_is_refused(tmp_path):
+    path = write(hub_file(tmp_path, f"google/xtreme/tatoeba.deu/{SHARD}"),
+                 {"source_sentence": ["Hallo.", "Oui."], "target_sentence": ["Hello.", "Yes."],
+                  "source_lang": ["deu", "fra"], "target_lang": ["eng", "eng"]},
+                 {"source_sentence": STR, "target_sentence": STR, "source_lang": STR, "target_lang": STR})
+    with pytest.raises(DataError, match=rf"^{path}:row 1: source_lang 'fra', target_lang 'eng'; expected 'deu' and "
+                                        r"'eng' \(config tatoeba.deu\)$"):
+        get_task("tatoeba").read(tmp_path, "de", "test")
+
+
+def test_a_duplicate_id_names_its_row_and_the_first(tmp_path):
+    path = _xquad(tmp_path, [{"text": ["Berlin"], "answer_start": [10]}] * 3, ids=("q1", "q2", "q1"))
+    assert _refusal("xquad", tmp_path, "de", "test") == (f"{path}:row 2: duplicate id 'q1' (first on row 0); "
+                                                         "expected every id once")
+
+
+def test_anli_plus_tells_a_shards_source_by_its_own_repo_folder_not_a_folder_above(tmp_path):
+    root = tmp_path / "snli" / "DATA"  # a DATA_DIR under a folder named snli: MNLI rows stay MNLI
+    nli = {"premise": STR, "hypothesis": STR, "label": INT}
+    for r in ("r1", "r2", "r3"):
+        write(hub_file(root, f"facebook/anli/plain_text/train_{r}-00000-of-00001.parquet"),
+              {"uid": [f"u{r}"], "premise": ["P"], "hypothesis": ["H"], "label": [2]}, {**nli, "uid": STR})
+    write(hub_file(root, "stanfordnlp/snli/plain_text/train-00000-of-00001.parquet"),
+          {"premise": ["s"], "hypothesis": ["t"], "label": [0]}, nli)
+    write(hub_file(root, "nyu-mll/glue/mnli/train-00000-of-00001.parquet"),
+          {"premise": ["m"], "hypothesis": ["n"], "label": [1], "idx": [0]}, {**nli, "idx": INT32})
+    got = get_task("anli_plus").read(root, "en", "train", layout="hub")
+    assert [e.id.split(":")[0] for e in got] == ["anli_r1", "anli_r2", "anli_r3", "snli", "mnli"]

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from data.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = {"common", "config", "data", "xlmr", "evaluate", "retrieval", "train", "correlate", "analysis", "study",
+PROJECT = {"common", "config", "data", "xlmr", "evaluate", "retrieval", "train", "correlate", "analysis", "study", "runs",
            "tests", "bench"}
 
 
@@ -56,7 +57,7 @@ def task_name_comparisons(path: Path, names: set[str]) -> list[str]:
 
 
 def project_files() -> list[Path]:
-    return [p for p in sources(*sorted(PROJECT - {"tests"})) if p != ROOT / "data" / "tasks.py"]
+    return sources(*sorted(PROJECT - {"tests"}))
 
 
 def test_no_code_outside_the_registry_branches_on_a_task_name():
@@ -145,3 +146,64 @@ def test_the_cycle_check_sees_a_cycle():  # the check above can fail
     assert import_cycle({"run": {"report", "design"}, "report": {"design", "run"}, "design": set()}) == \
         ["report", "run", "report"]
     assert import_cycle({"run": {"report"}, "report": {"design"}, "design": set()}) == []
+
+
+ENTRY_POINTS = {"train", "evaluate", "retrieval", "correlate", "study"}
+
+
+def test_data_imports_neither_config_nor_an_entry_point_nor_torch_at_the_top():
+    for path in sources("data"):
+        bad = imported_modules(path) & (ENTRY_POINTS | {"config", "analysis", "xlmr"})
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}; data/ sits below config.py and the entry points"
+    for module in ("data.check", "data.download", "data.tasks", "data.languages"):  # fast command lines
+        import subprocess
+        import sys
+        code = f"import sys, {module}; print('torch' in sys.modules)"
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.stdout.strip() == "False", f"importing {module} imports torch{out.stderr[-500:]}"
+
+
+# Tables keyed by language that hold a task's or a format's facts, not the language's: MLQA's official per-language
+# normalisation (its metric), XTREME's converter's POS precedence (its format), the checksums of XQuAD's files.
+NOT_LANGUAGE_FACTS = {"_MLQA_ARTICLES", "POS_PRECEDENCE", "SHA256"}
+
+
+def test_the_language_facts_have_one_home():
+    """No per-language table outside data/languages.tsv: a dict literal keyed by two or more language tags in project
+    code is a second home of a language fact (NOT_LANGUAGE_FACTS names the exceptions and why)."""
+    from data.languages import languages
+
+    tags = set(languages())
+    hits = []
+    for path in project_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Dict):
+                continue
+            names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            keys = [k.value for k in node.value.keys if isinstance(k, ast.Constant)]
+            if sum(k in tags for k in keys) >= 2 and not names & NOT_LANGUAGE_FACTS:
+                hits.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert hits == [], f"per-language facts belong in data/languages.tsv; found tables at {hits}"
+
+
+def test_the_language_table_check_sees_a_table(tmp_path, monkeypatch):  # the check above can fail
+    probe = tmp_path / "probe.py"
+    probe.write_text('SCRIPTS = {"de": "Latn", "ru": "Cyrl"}\n', encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "project_files", lambda: [probe])
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    with pytest.raises(AssertionError, match="probe.py:1"):
+        test_the_language_facts_have_one_home()
+
+
+def test_the_readme_layout_table_names_every_part_and_only_parts_that_exist():
+    import re
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| part | what |"):text.index("\n\n", text.index("| part | what |"))]
+    named = set()
+    for line in table.splitlines()[2:]:
+        for token in re.findall(r"`([^`]+)`", line.split("|")[1]):
+            named.add(token.split()[0].rstrip("/").removesuffix(".py"))
+    on_disk = {p.stem for p in ROOT.glob("*.py")} | {p.name for p in ROOT.iterdir()
+                                                      if p.is_dir() and (p / "__init__.py").exists() and p.name != "tests"}
+    assert on_disk <= named, f"parts missing from the README's layout table: {sorted(on_disk - named)}"
+    assert named - {"configs"} <= on_disk, f"the README's layout table names parts that do not exist: {sorted(named - on_disk - {'configs'})}"

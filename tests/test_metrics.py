@@ -52,11 +52,37 @@ def test_span_f1_merges_runs_of_prefixless_tags_like_seqeval():
     assert out["f1"] == pytest.approx(40.0)
 
 
-def test_span_f1_does_not_join_chunks_across_sentences():
-    out = span_f1([["B-PER"], ["I-PER"]], [["B-PER", ], ["I-PER"]])
+def test_span_f1_per_sentence_option_never_joins_chunks_across_sentences():
+    out = span_f1([["B-PER"], ["I-PER"]], [["B-PER", ], ["I-PER"]], boundaries="sentence")
     assert extract_chunks(["B-PER", "I-PER"]) == [("PER", 0, 1)]
     assert out == {"f1": 100.0, "precision": 100.0, "recall": 100.0}
     assert span_f1([["O"]], [["O"]]) == {"f1": 0.0, "precision": 0.0, "recall": 0.0}
+    with pytest.raises(ValueError, match="boundaries must be one of seqeval, sentence, got 'words'"):
+        span_f1([["O"]], [["O"]], boundaries="words")
+
+
+def test_span_f1_continues_a_chunk_into_a_sentence_opening_with_a_typeless_tag_like_seqeval():
+    # XTREME: seqeval.f1_score on the list of sentences, joined with an "O"; "X" (type "_") after that "O" does not
+    # start a chunk, so its chunk begins where the previous sentence's last chunk began.
+    golds, preds = [["NOUN", "VERB"], ["X", "NOUN"]], [["NOUN", "NOUN"], ["X", "NOUN"]]
+    assert span_f1(golds, preds)["f1"] == pytest.approx(28.5714, abs=1e-4)
+    assert span_f1(golds, preds, boundaries="sentence")["f1"] == pytest.approx(57.1429, abs=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert 100 * seqeval_metrics.f1_score(golds, preds) == pytest.approx(28.5714, abs=1e-4)
+
+
+def test_span_f1_equals_seqeval_on_many_sentences_opening_with_typeless_tags():
+    rng = random.Random(7)
+    pool = ["NOUN", "VERB", "X", "B", "I", "O", ".", "B-PER", "I-PER", "SYM"]
+    for _ in range(40):
+        golds, preds = random_corpus(rng, pool, rng.randint(8, 20))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = [100 * f(golds, preds) for f in (seqeval_metrics.f1_score, seqeval_metrics.precision_score,
+                                                 seqeval_metrics.recall_score)]
+        ours = span_f1(golds, preds)
+        assert [ours["f1"], ours["precision"], ours["recall"]] == pytest.approx(ref, abs=1e-9), (golds, preds)
 
 
 def test_tag_accuracy_counts_words_over_all_sentences():

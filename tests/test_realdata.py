@@ -43,8 +43,9 @@ def test_data_check_reads_every_real_file_without_a_format_error():
     report = check(DATA)
     entries = {(t["task"], e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
     assert not [k for k, e in entries.items() if e["status"] == "malformed"]
-    # what fails the check is only what the snapshot leaves out: other UD languages and Cosmos QA's train set
-    assert {m.split(":")[0].rsplit(" ", 2)[0] for m in report["errors"]} == {"udpos", "cosmosqa"}
+    # what fails the check is only what the snapshot leaves out: other UD languages, Cosmos QA's train set, and the
+    # 76 Tatoeba languages beyond XTREME's 36 (they lie in LASER_tatoeba_v1/, tested below)
+    assert {m.split(":")[0].rsplit(" ", 2)[0] for m in report["errors"]} == {"udpos", "cosmosqa", "tatoeba_all"}
     assert "cosmosqa en train" in "\n".join(report["errors"])
     expected = {("xquad", lang, "test"): 1190 for lang in XQUAD_LANGS}
     expected.update({("udpos", "en", "dev"): 2157, ("udpos", "en", "test"): 3230, ("udpos", "en", "train"): 1781,
@@ -145,3 +146,91 @@ def test_commonsenseqa_hugging_face_export_is_read(tmp_path):
         "1afa02df02c908a558b4036e80242fac",
         "A revolving door is convenient for two direction travel, but it also serves as a security measure at a what?",
         ("bank", "library", "department store", "mall", "new york"), 0)
+
+
+# ---- UD-POS F1 as XTREME computes it (seqeval on the list of sentences) -------------------------------------------
+@pytest.mark.slow
+def test_span_f1_equals_seqeval_on_the_real_chinese_test_set():
+    import random
+    import warnings
+
+    from seqeval import metrics as seqeval_metrics
+
+    from data.metrics import span_f1
+    golds = [list(e.tags) for e in get_task("udpos").read(DATA, "zh", "test")]
+    rng = random.Random(3)
+    tagset = sorted({t for g in golds for t in g})
+    for noise in (0.1,):
+        preds = [[t if rng.random() > noise else rng.choice(tagset) for t in g] for g in golds]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = 100 * seqeval_metrics.f1_score(golds, preds)
+        assert span_f1(golds, preds)["f1"] == pytest.approx(ref, abs=1e-9)
+    # Four zh test sentences open with X; a wrong last tag in the sentence before one of them moves where the X
+    # chunk begins under seqeval's joining, so the two readings then differ.
+    openers = [i for i in range(1, len(golds)) if golds[i][0] == "X"]
+    assert len(openers) == 4
+    preds = [list(g) for g in golds]
+    for i in openers:
+        preds[i - 1][-1] = "NOUN" if golds[i - 1][-1] != "NOUN" else "VERB"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = 100 * seqeval_metrics.f1_score(golds, preds)
+    assert span_f1(golds, preds)["f1"] == pytest.approx(ref, abs=1e-9)
+    assert span_f1(golds, preds, boundaries="sentence")["f1"] != pytest.approx(ref, abs=1e-6)
+
+
+# ---- SIB-200 -----------------------------------------------------------------------------------------------------
+def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
+    task = get_task("sib200")
+    report = check(DATA, tasks=["sib200"])
+    entries = {(e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
+    folder = DATA / "sib200" / "data" / "annotated"
+    assert len(task.langs) == 205 == len([p for p in folder.iterdir() if p.is_dir()])
+    for lang in task.langs:
+        for split in ("dev", "test"):
+            lines = (folder / need(lang, "flores") / f"{split}.tsv").read_text(encoding="utf-8").splitlines()
+            entry = entries[(lang, split)]
+            assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", len(lines) - 1, True), (lang, split)
+    from data.tasks.sib200 import read_sib_tsv
+    for code in ("eng_Latn", "yor_Latn", "deu_Latn", "zho_Hans", "arb_Arab"):  # the snapshot's train files
+        path = folder / code / "train.tsv"  # only English's trains; the others are read for their counts
+        assert len(read_sib_tsv([path], code, "train", task.labels)) == 701
+
+
+def test_sib200_is_parallel_the_same_index_ids_and_labels_in_every_variant():
+    task = get_task("sib200")
+    for split, n in (("dev", 99), ("test", 204)):
+        english = {e.id: e.label for e in task.read(DATA, "en", split)}
+        assert len(english) == n
+        for lang in task.langs:
+            assert {e.id: e.label for e in task.read(DATA, lang, split)} == english, (lang, split)
+
+
+# ---- AmericasNLI, XCOPA, all of LASER's Tatoeba ------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["americasnli", "xcopa"])
+def test_data_check_reads_americasnli_and_xcopa_with_the_files_counts(name):
+    task = get_task(name)
+    report = check(DATA, tasks=[name])
+    entries = {(e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
+    for lang in task.langs:
+        for split in ("dev", "test"):
+            (path,) = task.locate(DATA, lang, split)[1]
+            records = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+            n = len(records) - (name == "americasnli")  # the TSV's header
+            entry = entries[(lang, split)]
+            assert (entry["status"], entry["n_examples"], entry["labelled"]) == ("ok", n, True), (name, lang, split)
+    assert len(task.langs) == {"americasnli": 10, "xcopa": 11}[name]
+
+
+def test_all_112_laser_tatoeba_languages_read_line_aligned(tmp_path):
+    (tmp_path / "tatoeba").symlink_to(REAL / "LASER_tatoeba_v1")
+    task = get_task("tatoeba_all")
+    assert len(task.langs) == 112
+    report = check(tmp_path, tasks=["tatoeba_all"])
+    assert report["ok"], report["errors"]
+    for lang in task.langs:
+        code = need(lang, "laser")
+        lines = (REAL / "LASER_tatoeba_v1" / f"tatoeba.{code}-eng.{code}").read_text(encoding="utf-8").splitlines()
+        bitext = task.read(tmp_path, lang, "test")
+        assert len(bitext.src) == len(bitext.tgt) == len(lines), lang

@@ -5,6 +5,8 @@ embeddings from a tiny model, the CLI on fixture data, and its errors.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -197,6 +199,36 @@ def test_tatoeba_primary_accuracy_queries_with_the_english_side_as_xtreme_and_ji
     assert task.score(task.golds(bt), preds, "de") == {"accuracy": pytest.approx(query_en)}
 
 
+def test_flores_retrieval_aligns_sib200s_sentences_by_index_id_and_equals_brute_force(tmp_path):
+    """FLORES retrieval reads SIB-200's dev + test sentences of a variant and of English, aligns them by index_id
+    (English's file in another order), and scores English queries against the variant as brute force does."""
+    from data.tasks import get_task
+
+    rng = np.random.default_rng(3)
+    n = 120
+    ids = [str(100 + i) for i in range(n)]
+    root = tmp_path / "sib200" / "data" / "annotated"
+    for code, order in (("deu_Latn", range(n)), ("eng_Latn", rng.permutation(n))):
+        (root / code).mkdir(parents=True)
+        for split, part in (("dev", list(order)[:40]), ("test", list(order)[40:])):
+            rows = [f"{ids[i]}\tsports\t{code[:2]} sentence {i}" for i in part]
+            (root / code / f"{split}.tsv").write_text("index_id\tcategory\ttext\n" + "\n".join(rows) + "\n")
+    bt = get_task("flores").read(tmp_path, "de", "test")
+    assert bt.src_ids == bt.tgt_ids and [t.split()[-1] for t in bt.src] == [t.split()[-1] for t in bt.tgt]
+    base = rng.standard_normal((n, 12))
+    xx, en = base + 0.9 * rng.standard_normal((n, 12)), base + 0.9 * rng.standard_normal((n, 12))
+    vec = {**{f"de sentence {i}": xx[i] for i in range(n)}, **{f"en sentence {i}": en[i] for i in range(n)}}
+    out = retrieval.score_tatoeba_layers(bt, lambda texts: np.array([[vec[t] for t in texts]], np.float32), [0], False)
+    rows = [int(t.split()[-1]) for t in bt.tgt]  # the sentence index of each line
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    cos = unit(en[rows]) @ unit(xx[rows]).T  # English queries (rows) x the variant's sentences, brute force
+    expected = 100 * np.mean(cos.argmax(axis=1) == np.arange(n))
+    assert 5 < expected < 95 and out["accuracy"] == pytest.approx(expected)
+    bad = type(bt)(bt.id, bt.lang, bt.src_ids, bt.src, bt.tgt_ids[::-1], bt.tgt[::-1], bt.gold)
+    with pytest.raises(ValueError, match="not line-aligned"):
+        retrieval.score_tatoeba_layers(bad, lambda texts: np.zeros((1, len(texts), 12), np.float32), [0], False)
+
+
 def test_tatoeba_accuracy_by_hand():
     src = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
     tgt = np.array([[1, 0.1], [1, 0.2], [0.9, 1]], np.float32)  # row 1 is nearer src 0's twin: miss
@@ -323,6 +355,8 @@ def test_embed_rejects_bad_layer_and_pool(tiny_model, toy_tokenizer):
 
 @pytest.mark.parametrize("name, metrics", [
     ("tatoeba", {"accuracy", "accuracy_query_xx"}),
+    ("tatoeba_all", {"accuracy", "accuracy_query_xx"}),
+    ("flores", {"accuracy", "accuracy_query_xx"}),
     ("bucc2018", {"f1", "precision", "recall", "f1_tuned_on_split", "precision_tuned_on_split",
                   "recall_tuned_on_split"}),
 ])

@@ -406,3 +406,21 @@ def test_status_shows_a_failed_job_with_its_last_error_line(tmp_path):
     assert lines[0] == ("failed       mnli/none/s0  config error: config key data.data_dir: nowhere not found "
                         "(expected the data folder; see data/download.py)")
     assert lines[1] == "pending      mnli/pawsx/s0" and lines[-1] == "total: 1 failed, 1 pending"
+
+
+@pytest.mark.slow
+def test_the_many_language_study_plans_and_its_smoke_variant_runs_end_to_end(tmp_path):
+    plan = run_study("plan", "configs/study/many_languages.yaml", "--out-dir", tmp_path / "plan")
+    assert plan.returncode == 0, plan.stderr
+    jobs = json.loads((tmp_path / "plan" / "plan.json").read_text())["jobs"]
+    targets = {j["name"].split("/")[1] for j in jobs}
+    assert {"sib200", "belebele", "americasnli", "xcopa", "flores", "tatoeba_all"} <= targets
+    out = tmp_path / "smoke"
+    p = run_study("run", "configs/study/many_languages_smoke.yaml", "--launcher", "local", "--jobs", "2",
+                  "--out-dir", out, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "study done: 11 jobs" in p.stdout
+    rows = [r for f in out.rglob("results.csv") for r in csv.DictReader(f.open(encoding="utf-8"))]
+    assert {(r["target_task"], r["lang"]) for r in rows if r["metric"] == "accuracy"} >= {
+        ("sib200", "de"), ("belebele", "de"), ("americasnli", "quy"), ("xcopa", "ht"), ("flores", "de"),
+        ("tatoeba_all", "de")}

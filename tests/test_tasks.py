@@ -1,4 +1,4 @@
-"""The task registry: the 19 rows, languages from REFERENCE.md, the documented DATA_DIR layout, layout detection,
+"""The task registry: its rows, XTREME's languages from REFERENCE.md, the printed DATA_DIR layout, layout detection,
 and score()'s dispatch to data/metrics.py (including the error on splits without gold).
 
     python -m pytest -q tests/test_tasks.py

@@ -14,6 +14,14 @@ XLM-R's quirks, the ones that break a "BERT-like" reimplementation:
   fairseq checkpoints have none (the loader puts zeros there).
 - Post-LN: LayerNorm comes *after* each residual sum (x = LN(x + sublayer(x))), and once after the embeddings.
   GELU is the exact (erf) one; every LayerNorm has eps 1e-5.
+- XL and XXL (Goyal et al. 2021, `pre_layer_norm=True`) are pre-LN instead: x = x + sublayer(LN(x)), **no**
+  embedding LayerNorm, and one final LayerNorm after the last layer (fairseq `encoder_normalize_before`;
+  transformers `XLMRobertaXLModel`). Their embedding table has 250,880 rows (250,002 ids padded to a multiple of
+  1,024); the tokenizer never produces the extra rows.
+- Hidden states of a pre-LN model: the intermediate ones are the un-normalised residual stream (as transformers'
+  `hidden_states[:-1]` and fairseq's `inner_states[:-1]`); the last one has the final LayerNorm applied, so
+  `states[-1]` is always what `forward` returns and what the heads read. `final_layer_norm(x)` applies it to
+  any state (retrieval.py does this for every pooled layer of a pre-LN model).
 - The sentence representation for classification is the hidden state of `<s>` (position 0), see heads.py.
 - `attention_mask=None` means "every token that is not `pad_id`" (transformers would attend to pads).
 
@@ -47,6 +55,7 @@ class XLMRConfig:
     attn_dropout: float = 0.1  # on the attention probabilities
     layer_norm_eps: float = 1e-5
     activation_checkpointing: bool = False  # recompute each layer in backward: memory for time
+    pre_layer_norm: bool = False  # XL/XXL: x + f(LN(x)), no embedding LN, a final LN (the loader reads it off the keys)
 
     @classmethod
     def base(cls) -> "XLMRConfig":
@@ -55,6 +64,16 @@ class XLMRConfig:
     @classmethod
     def large(cls) -> "XLMRConfig":
         return cls(hidden_size=1024, num_layers=24, num_heads=16, ffn_size=4096)
+
+    @classmethod
+    def xl(cls) -> "XLMRConfig":  # Goyal et al. 2021; 3.5B parameters
+        return cls(vocab_size=250880, hidden_size=2560, num_layers=36, num_heads=32, ffn_size=10240,
+                   pre_layer_norm=True)
+
+    @classmethod
+    def xxl(cls) -> "XLMRConfig":  # 10.7B parameters
+        return cls(vocab_size=250880, hidden_size=4096, num_layers=48, num_heads=32, ffn_size=16384,
+                   pre_layer_norm=True)
 
     @classmethod
     def tiny(cls, vocab_size: int = 1000) -> "XLMRConfig":
@@ -73,13 +92,14 @@ class Embeddings(nn.Module):
         self.word_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_id)
         self.position_embeddings = nn.Embedding(cfg.max_positions, cfg.hidden_size, padding_idx=cfg.pad_id)
         self.token_type_embeddings = nn.Embedding(1, cfg.hidden_size)  # one row, added to every token
-        self.layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        # pre-LN models (XL, XXL) have no LayerNorm here: the first layer normalises its own input
+        self.layer_norm = None if cfg.pre_layer_norm else nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         x = self.word_embeddings(input_ids) + self.position_embeddings(position_ids)
         x = x + self.token_type_embeddings.weight[0]
-        return self.dropout(self.layer_norm(x))
+        return self.dropout(x if self.layer_norm is None else self.layer_norm(x))
 
 
 class PackedIndex:
@@ -131,7 +151,10 @@ class FeedForward(nn.Module):
 
 
 class Layer(nn.Module):
-    """Post-LN block: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x))). x: (N, H) real tokens."""
+    """Post-LN block: x = LN(x + drop(attn(x))); x = LN(x + drop(ffn(x))). x: (N, H) real tokens.
+    Pre-LN (cfg.pre_layer_norm): x = x + drop(attn(LN(x))); x = x + drop(ffn(LN(x))); the same two LayerNorms,
+    used before their sublayer. (fairseq drops out after both sublayers; transformers' XL port has no dropout
+    after the FFN: a training-only difference.)"""
 
     def __init__(self, cfg: XLMRConfig):
         super().__init__()
@@ -140,8 +163,12 @@ class Layer(nn.Module):
         self.ffn = FeedForward(cfg)
         self.ffn_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
+        self.pre_layer_norm = cfg.pre_layer_norm
 
     def forward(self, x: torch.Tensor, packed: PackedIndex) -> torch.Tensor:
+        if self.pre_layer_norm:
+            x = x + self.dropout(self.attn(self.attn_norm(x), packed))
+            return x + self.dropout(self.ffn(self.ffn_norm(x)))
         x = self.attn_norm(x + self.dropout(self.attn(x, packed)))
         return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
@@ -152,6 +179,8 @@ class XLMREncoder(nn.Module):
         self.cfg = cfg
         self.embeddings = Embeddings(cfg)
         self.layers = nn.ModuleList(Layer(cfg) for _ in range(cfg.num_layers))
+        # pre-LN: the residual stream grows unnormalised through the stack; one LayerNorm after the last layer
+        self.final_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) if cfg.pre_layer_norm else None
         self.apply(self._init_weights)
 
     @staticmethod
@@ -164,10 +193,16 @@ class XLMREncoder(nn.Module):
         if isinstance(module, nn.Embedding) and module.padding_idx is not None:
             nn.init.zeros_(module.weight[module.padding_idx])
 
+    def final_layer_norm(self, x: torch.Tensor) -> torch.Tensor:
+        """The final LayerNorm of a pre-LN model applied to x (any hidden state, (..., H)); x itself when post-LN
+        (every post-LN state is already normalised)."""
+        return x if self.final_norm is None else self.final_norm(x)
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 output_hidden_states: bool = False) -> torch.Tensor | list[torch.Tensor]:
         """input_ids, attention_mask: (B, T), mask 1 = token, 0 = pad. Returns (B, T, H) (zeros at pads), or the
-        embeddings output and each layer's output: L+1 such tensors."""
+        embeddings output and each layer's output: L+1 such tensors (pre-LN: the last one after the final
+        LayerNorm, the others un-normalised; see the module docstring)."""
         if attention_mask is None:
             attention_mask = input_ids.ne(self.cfg.pad_id)
         packed = PackedIndex(attention_mask.bool())
@@ -180,6 +215,8 @@ class XLMREncoder(nn.Module):
             else:
                 x = layer(x, packed)
             states.append(x)
+        if self.final_norm is not None:
+            x = states[-1] = self.final_norm(x)
         if output_hidden_states:
             return [packed.pad(s) for s in states]
         return packed.pad(x)

@@ -9,46 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.examples import Bitext, DataError
-from data.readers.common import check_unique_ids, iter_lines, row_scope, split_row
-
-
-def _read_id_sentences(path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    expected = "id<TAB>sentence per line"
-    ids, sents = [], []
-    for lineno, line in iter_lines(path, expected):
-        with row_scope():
-            id_, sent = split_row(path, lineno, line, 2, expected)
-            ids.append(id_)
-            sents.append(sent)
-    check_unique_ids(path, ids)
-    return tuple(ids), tuple(sents)
-
-
-def read_bucc(paths, lang, split, labels=None) -> Bitext:
-    """BUCC 2018 `L-en.{split}.L`, `L-en.{split}.en` (`id\\tsentence`) and, where present, `.gold` (`L-id\\ten-id`).
-    Every gold id must name a sentence of its side."""
-    src_path, tgt_path, *gold_path = paths
-    src_ids, src = _read_id_sentences(src_path)
-    tgt_ids, tgt = _read_id_sentences(tgt_path)
-    gold = None
-    if gold_path:
-        (gold_path,) = gold_path
-        known_src, known_tgt, pairs = set(src_ids), set(tgt_ids), set()
-        expected = f"{lang}-id<TAB>en-id per line"
-        for lineno, line in iter_lines(gold_path, expected):
-            with row_scope():
-                s, t = split_row(gold_path, lineno, line, 2, expected)
-                if s not in known_src:
-                    raise DataError(gold_path, lineno, f"source id {s!r} is not in {Path(src_path).name}; expected a "
-                                                       "sentence id of that file")
-                if t not in known_tgt:
-                    raise DataError(gold_path, lineno, f"target id {t!r} is not in {Path(tgt_path).name}; expected a "
-                                                       "sentence id of that file")
-                if (s, t) in pairs:
-                    raise DataError(gold_path, lineno, f"duplicate pair ({s}, {t}); expected every pair once")
-                pairs.add((s, t))
-        gold = frozenset(pairs)
-    return Bitext(f"bucc2018-{lang}-{split}", lang, src_ids, src, tgt_ids, tgt, gold)
+from data.readers.common import iter_lines
 
 
 def _read_sentences(path, expected: str) -> tuple[str, ...]:

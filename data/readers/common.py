@@ -226,3 +226,9 @@ def load_json(path, expected: str):
 def file_line_id(path, lineno: int) -> str:
     """The id of an example whose file has none: `file name:line`."""
     return f"{Path(path).name}:{lineno}"
+
+
+def check_choice_label(path, where, label, n: int) -> int:
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < n:
+        raise DataError(path, where, f"label {label!r}; expected an integer 0..{n - 1}")
+    return label

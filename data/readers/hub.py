@@ -13,6 +13,13 @@ below, each with its source) and then mapped *by name* onto the registry's label
 a DataError naming file, row and the range. `datasets` stores a `Sequence` of a dict as a struct of lists
 (`answers: {text: [..], answer_start: [..]}`), which is how the span and choice readers expect it.
 
+Rows. What the upstream readers refuse is refused here too, naming file and row: a null anywhere (also inside a
+list column: a token, an answer text or offset, an ending, a choice), an empty or blank token or answer text, a tag of
+-1/null (a Hub sentence is labelled throughout), a question of SQuAD v1.1 format without answers, a choice label that
+is not ASCII digits ("²" and "٣" pass str.isdigit), a Tatoeba row of another language than its config, an id given
+twice (with the row of the first), a shard with no rows, and bytes that are not UTF-8 or pages that do not decode
+(after the schema check). google/xtreme udpos configs that hold other languages' treebanks: UDPOS_HUB_REFUSED.
+
 Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts the Parquet files were made with):
   google/xtreme      huggingface/datasets datasets/xtreme/xtreme.py, the script behind the Hub's
                      `<config>/<split>-00000-of-00001.parquet` (e.g. commit "Add PAN-X.de data files",
@@ -51,7 +58,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from data.examples import Answer, Bitext, ChoiceExample, DataError, PairExample, SingleExample, SpanExample, TagExample
-from data.readers.common import Examples, check_label, check_unique_ids, row_scope
+from data.readers.common import Examples, check_label, row_scope
 from data.readers.span import TYDIQA_NAMES
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,26 @@ SST2_NAMES = ("negative", "positive")  # nyu-mll/glue sst2
 PANX_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # google/xtreme PAN-X.*
 UPOS_NAMES = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
               "SCONJ", "SYM", "VERB", "X")  # google/xtreme udpos.*
+# google/xtreme udpos.<Name>: the loading script takes every .conllu whose archive path contains f"_{Name}" (and the
+# split name), so a config also holds the treebanks of other languages whose folder ends in that name; its rows carry
+# no treebank name to filter them by. Where that adds a treebank the upstream reader (UD v2.5 files of the language's
+# own code, as XTREME) does not read, the config is refused. Evidence: the dataset card's split sizes (udpos.Greek
+# 28,152 / 2,559 / 2,809 and udpos.Chinese 18,998 / 3,038 / 5,528, issue 22; udpos.French test 9,465 = the seven
+# French treebanks' 7,538 + Old French SRCMF's 1,927; udpos.German test 22,458 = 22,358 + Swiss German UZH's 100).
+# Old Russian [R]: UD v2.5 has UD_Old_Russian-TOROT and -RNC; udpos.Russian's test (11,336) exceeds the modern four.
+# UD_Hindi_English-HIENCS also matches _Hindi and _English, but its forms are withheld ("_"), which the script drops.
+_UDPOS_OTHER_TREEBANKS = {"Greek": "Ancient Greek (UD_Ancient_Greek-PROIEL, UD_Ancient_Greek-Perseus)",
+                          "Chinese": "Classical Chinese (UD_Classical_Chinese-Kyoto)",
+                          "French": "Old French (UD_Old_French-SRCMF)",
+                          "German": "Swiss German (UD_Swiss_German-UZH)",
+                          "Russian": "Old Russian (UD_Old_Russian-TOROT, UD_Old_Russian-RNC)"}
+UDPOS_HUB_REFUSED = {  # Hub config (the folder of its shards) -> why it is refused
+    f"udpos.{name}": (f"google/xtreme udpos.{name} also holds {other}: its loading script takes every treebank whose "
+                      f"path contains '_{name}', and its rows do not say which treebank they come from; read this "
+                      "language's udpos from the upstream UD v2.5 files (python -m data.download --tasks udpos "
+                      "--source upstream)")
+    for name, other in _UDPOS_OTHER_TREEBANKS.items()}
+
 # ClassLabel name -> the registry's label name, where they differ (GLUE writes 0/1 in its TSVs).
 LABEL_NAMES = {"not_duplicate": "0", "duplicate": "1", "negative": "0", "positive": "1"}
 
@@ -114,8 +141,25 @@ def read_columns(path, spec: dict) -> dict[str, list]:
                                         f"{expected}")
         if not _type_ok(schema.field(name).type, want):
             raise DataError(path, None, f"column {name!r} is {schema.field(name).type}; expected {_describe(want)}")
-    table = pq.read_table(path, columns=list(spec))
-    return {name: table.column(name).to_pylist() for name in spec}
+    try:
+        table = pq.read_table(path, columns=list(spec))
+    except (pa.ArrowException, OSError) as e:  # a corrupt page, a bad compressed block: after the footer read fine
+        raise DataError(path, None, f"its rows cannot be read ({' '.join(str(e).split())}); expected a Hub Parquet "
+                                    f"shard with columns {expected}") from None
+    out = {}
+    for name in spec:
+        column = table.column(name)
+        try:
+            out[name] = column.to_pylist()
+        except UnicodeDecodeError:  # find the row (strings are checked for UTF-8 only when turned into str)
+            for i in range(len(column)):
+                try:
+                    column[i].as_py()
+                except UnicodeDecodeError as e:
+                    raise DataError(path, _where(i), f"column {name!r} is not valid UTF-8 ({e.reason} at byte "
+                                                     f"{e.start}); expected UTF-8 text") from None
+            raise AssertionError("unreachable: the bad value was not found row by row")
+    return out
 
 
 def _rows(paths, spec: dict):
@@ -123,6 +167,8 @@ def _rows(paths, spec: dict):
     for path in sorted(Path(p) for p in paths):
         cols = read_columns(path, spec)
         n = len(next(iter(cols.values()))) if cols else 0
+        if n == 0:
+            raise DataError(path, None, "no rows; expected at least one (an empty shard is a broken copy)")
         for i in range(n):
             yield path, i, {name: values[i] for name, values in cols.items()}
 
@@ -157,6 +203,37 @@ def _nonnull(path, i, row: dict, *keys):
     return [row[k] for k in keys]
 
 
+def _items(path, i, column: str, values, *, nonblank: bool = False) -> list:
+    """A list column's values with no null among them (nonblank: and no empty or blank string), as the upstream
+    readers refuse an empty word or answer; the error names file, row, column and position."""
+    if values is None:
+        raise DataError(path, _where(i), f"{column!r} is null; expected a list")
+    for k, v in enumerate(values):
+        if v is None:
+            raise DataError(path, _where(i), f"{column}[{k}] is null; expected a value")
+        if nonblank and isinstance(v, str) and not v.strip():
+            raise DataError(path, _where(i), f"{column}[{k}] is {'empty' if not v else 'blank'}; expected text")
+    return list(values)
+
+
+def _id(path, i, row: dict, column: str) -> str:
+    (value,) = _nonnull(path, i, row, column)
+    return str(value)
+
+
+def _check_unique(where: Sequence[tuple[str, Path, int]]) -> None:
+    """Every id once across the shards: a repeat names its file and row, and the row of the first."""
+    first: dict[str, tuple[Path, int]] = {}
+    for id_, path, i in where:
+        if id_ in first:
+            with row_scope():
+                p0, i0 = first[id_]
+                also = f"row {i0}" if p0 == path else f"{p0} row {i0}"
+                raise DataError(path, _where(i), f"duplicate id {id_!r} (first on {also}); expected every id once")
+        else:
+            first[id_] = (path, i)
+
+
 # ---- classification ------------------------------------------------------------------------------------------
 def read_hub_pair(paths, lang, split, labels, *, text_a: str, text_b: str, names: Sequence[str], id_column=None,
                   unlabelled: str = "keep") -> Examples:
@@ -167,7 +244,7 @@ def read_hub_pair(paths, lang, split, labels, *, text_a: str, text_b: str, names
     as "gold_label '-'", as the JSONL reader does).
     """
     spec = _flexible_id({text_a: "string", text_b: "string", "label": "int"}, id_column, paths)
-    out, skipped = Examples(paths=paths), {"gold_label '-'": 0}
+    out, skipped, where = Examples(paths=paths), {"gold_label '-'": 0}, []
     for path, i, row in _rows(paths, spec):
         with row_scope():
             a, b = _nonnull(path, i, row, text_a, text_b)
@@ -175,9 +252,10 @@ def read_hub_pair(paths, lang, split, labels, *, text_a: str, text_b: str, names
             if label is None and unlabelled == "skip":
                 skipped["gold_label '-'"] += 1
                 continue
-            id_ = str(row[id_column]) if id_column else _row_id(path, i)
+            id_ = _id(path, i, row, id_column) if id_column else _row_id(path, i)
             out.append(PairExample(id_, lang, a, b, label))
-    check_unique_ids(paths[0], (e.id for e in out))
+            where.append((id_, path, i))
+    _check_unique(where)
     out.add_skips(skipped, paths[0])
     return out
 
@@ -202,28 +280,46 @@ def _flexible_id(spec: dict, id_column, paths) -> dict:
 def read_hub_single(paths, lang, split, labels, *, text: str, names: Sequence[str], id_column=None) -> Examples:
     """Single sentences with a ClassLabel `label` (GLUE sst2)."""
     spec = _flexible_id({text: "string", "label": "int"}, id_column, paths)
-    out = Examples(paths=paths)
+    out, where = Examples(paths=paths), []
     for path, i, row in _rows(paths, spec):
         with row_scope():
             (sentence,) = _nonnull(path, i, row, text)
             label = _registry_label(path, i, "label", row["label"], names, labels)
-            out.append(SingleExample(str(row[id_column]) if id_column else _row_id(path, i), lang, sentence, label))
-    check_unique_ids(paths[0], (e.id for e in out))
+            id_ = _id(path, i, row, id_column) if id_column else _row_id(path, i)
+            out.append(SingleExample(id_, lang, sentence, label))
+            where.append((id_, path, i))
+    _check_unique(where)
     return out
+
+
+ANLI_PLUS_REPOS = ("facebook/anli", "stanfordnlp/snli", "nyu-mll/glue")
+
+
+def _hub_repo(path: Path, repos: Sequence[str]) -> str:
+    """The repo (owner/name) of a shard under DATA_DIR/hub/<owner>/<name>/: the last `hub/<owner>/<name>` of its
+    path that names one of `repos`; DataError when none does."""
+    parts = path.parts
+    for k in range(len(parts) - 3, -1, -1):
+        if parts[k] == "hub" and f"{parts[k + 1]}/{parts[k + 2]}" in repos:
+            return f"{parts[k + 1]}/{parts[k + 2]}"
+    raise DataError(path, None, f"not under hub/<owner>/<name>/ of one of {', '.join(repos)}; expected the repo's "
+                                "own paths (python -m data.download --source hub)")
 
 
 def read_hub_anli_plus(paths, lang, split, labels) -> Examples:
     """ANLI+ from the Hub: facebook/anli rounds, stanfordnlp/snli and nyu-mll/glue mnli shards, concatenated in
     the order given; ids prefixed with their source as the upstream reader does (anli_r1:uid, snli:shard:row,
-    mnli:idx). The source of a shard is told by its repo folder and split name."""
+    mnli:idx). The source of a shard is told by its own repo part of the path (hub/<owner>/<name>/, the last such
+    part, so that folder names above DATA_DIR/hub/ play no part) and its split name."""
     out = Examples(paths=paths)
     for path in paths:
         p = Path(path)
-        if "anli" in p.parts:
+        repo = _hub_repo(p, ANLI_PLUS_REPOS)
+        if repo == "facebook/anli":
             source = "anli_" + p.name.split("-")[0].rsplit("_", 1)[-1]  # train_r1-00000-of-00001.parquet -> anli_r1
             part = read_hub_pair([p], lang, split, labels, text_a="premise", text_b="hypothesis", names=NLI_NAMES,
                                  id_column="uid")
-        elif "snli" in p.parts:
+        elif repo == "stanfordnlp/snli":
             source = "snli"
             part = read_hub_pair([p], lang, split, labels, text_a="premise", text_b="hypothesis", names=NLI_NAMES,
                                  unlabelled="skip")
@@ -237,21 +333,35 @@ def read_hub_anli_plus(paths, lang, split, labels) -> Examples:
 
 
 # ---- tagging -------------------------------------------------------------------------------------------------
-def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str], tokenization: str = "") -> Examples:
+def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str], tokenization: str = "",
+                  refuse_configs: dict[str, str] | None = None) -> Examples:
     """google/xtreme PAN-X.L (`ner_tags`) and udpos.Language (`pos_tags`): `tokens` and one ClassLabel id per
     token. Ids `shard:row`. tokenization: what the registry knows about the words, for the report (udpos: the
     loading script kept every CoNLL-U line whose FORM and UPOS are not `_`: syntactic words, empty nodes
-    included, multiword tokens left out; not XTREME's fused words)."""
+    included, multiword tokens left out; not XTREME's fused words). Every token is text and has a tag (a -1 or null
+    tag is refused: a Hub row is labelled throughout, and one missing tag would leave the sentence unlabelled).
+    refuse_configs: {config: why} of Hub configs (the shards' folder, e.g. udpos.Greek) that hold other data than
+    the upstream reader's (UDPOS_HUB_REFUSED)."""
+    first = sorted(str(p) for p in paths)[0]
+    if refuse_configs and Path(first).parent.name in refuse_configs:
+        raise DataError(first, None, refuse_configs[Path(first).parent.name])
     out = Examples(paths=paths)
     out.tokenization = tokenization
     for path, i, row in _rows(paths, {"tokens": "list<string>", tags: "list<int>"}):
         with row_scope():
-            words, ids = _nonnull(path, i, row, "tokens", tags)
+            words = _items(path, i, "tokens", row["tokens"], nonblank=True)
+            ids = _items(path, i, tags, row[tags])
+            if not words:
+                raise DataError(path, _where(i), "no tokens; expected a sentence of at least one token")
             if len(words) != len(ids):
                 raise DataError(path, _where(i), f"{len(words)} tokens but {len(ids)} {tags}; expected one tag per "
                                                  "token")
             tag_names = tuple(_registry_label(path, i, tags, t, names, labels) for t in ids)
-            out.append(TagExample(_row_id(path, i), lang, tuple(words), None if None in tag_names else tag_names))
+            if None in tag_names:
+                k = tag_names.index(None)
+                raise DataError(path, _where(i), f"{tags}[{k}] is {ids[k]} (no label); expected a tag id for every "
+                                                 "token")
+            out.append(TagExample(_row_id(path, i), lang, tuple(words), tag_names))
     return out
 
 
@@ -282,7 +392,7 @@ def read_hub_squad(paths, lang, split, labels=None, *, version2: bool = False,
     the nearest occurrence of the text; the count is logged.
     """
     spec = {"id": "string", "context": "string", "question": "string", "answers": SPAN_ANSWERS}
-    out, moved = Examples(paths=paths), 0
+    out, moved, where = Examples(paths=paths), 0, []
     for path, i, row in _rows(paths, spec):
         with row_scope():
             qid, context, question, answers = _nonnull(path, i, row, "id", "context", "question", "answers")
@@ -293,7 +403,11 @@ def read_hub_squad(paths, lang, split, labels=None, *, version2: bool = False,
                                                      f"{', '.join(TYDIQA_NAMES)}")
                 if TYDIQA_NAMES[name] != lang:
                     continue
-            texts, starts = answers["text"] or [], answers["answer_start"] or []
+            texts = _items(path, i, "answers.text", answers["text"], nonblank=True)
+            starts = _items(path, i, "answers.answer_start", answers["answer_start"])
+            if not texts and not version2:
+                raise DataError(path, _where(i), "no answers; expected at least one (SQuAD v1.1-format questions "
+                                                 "are all answerable)")
             if len(texts) != len(starts):
                 raise DataError(path, _where(i), f"{len(texts)} answer texts but {len(starts)} answer_start values; "
                                                  "expected one offset per text")
@@ -305,11 +419,12 @@ def read_hub_squad(paths, lang, split, labels=None, *, version2: bool = False,
                                                      "taken from the context")
                 moved += at != start
                 found.append(Answer(text, at))
-            if not found or all(a.text == "" for a in found):
-                out.append(SpanExample(qid, lang, question, context, () if version2 else None, version2))
+            if not found:  # SQuAD v2.0: unanswerable
+                out.append(SpanExample(qid, lang, question, context, (), True))
             else:
                 out.append(SpanExample(qid, lang, question, context, tuple(found), False))
-    check_unique_ids(paths[0], (e.id for e in out))
+            where.append((qid, path, i))
+    _check_unique(where)
     if moved:
         log.warning("%s: %d answer offsets moved onto their text (the Hub copy's contexts were stripped)",
                     paths[0], moved)
@@ -321,7 +436,7 @@ def _choice_label(path, i, value, n: int) -> int | None:
     if value is None or value == "" or value == -1:
         return None
     if isinstance(value, str):
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # str.isdigit() also takes "²" and "٣"
             raise DataError(path, _where(i), f"label {value!r}; expected a choice index 0..{n - 1} as a string")
         value = int(value)
     if not 0 <= value < n:
@@ -334,14 +449,17 @@ def read_hub_hellaswag(paths, lang, split, labels=None) -> Examples:
     ctx_b followed by the ending."""
     out = Examples(paths=paths)
     spec = {"ind": "int", "ctx_a": "string", "ctx_b": "string", "endings": "list<string>", "label": "string"}
+    where = []
     for path, i, row in _rows(paths, spec):
         with row_scope():
-            ind, ctx_a, ctx_b, endings = _nonnull(path, i, row, "ind", "ctx_a", "ctx_b", "endings")
+            ind, ctx_a, ctx_b = _nonnull(path, i, row, "ind", "ctx_a", "ctx_b")
+            endings = _items(path, i, "endings", row["endings"])
             if len(endings) != 4:
                 raise DataError(path, _where(i), f"{len(endings)} endings; expected 4")
             out.append(ChoiceExample(str(ind), lang, ctx_a, tuple(f"{ctx_b} {e}".strip() for e in endings),
                                      _choice_label(path, i, row["label"], 4)))
-    check_unique_ids(paths[0], (e.id for e in out))
+            where.append((str(ind), path, i))
+    _check_unique(where)
     return out
 
 
@@ -349,24 +467,26 @@ def read_hub_cosmosqa(paths, lang, split, labels=None) -> Examples:
     """allenai/cosmos_qa: id, context, question, answer0..answer3, label (int). First segment context then
     question, as upstream."""
     keys = ["id", "context", "question", "answer0", "answer1", "answer2", "answer3"]
-    out = Examples(paths=paths)
+    out, where = Examples(paths=paths), []
     for path, i, row in _rows(paths, {**{k: "string" for k in keys}, "label": "int"}):
         with row_scope():
             id_, context, question, *answers = _nonnull(path, i, row, *keys)
             out.append(ChoiceExample(id_, lang, f"{context} {question}", tuple(answers),
                                      _choice_label(path, i, row["label"], 4)))
-    check_unique_ids(paths[0], (e.id for e in out))
+            where.append((id_, path, i))
+    _check_unique(where)
     return out
 
 
 def read_hub_commonsenseqa(paths, lang, split, labels=None) -> Examples:
     """tau/commonsense_qa: id, question (the stem), choices{label, text}, answerKey ("" in test: unlabelled)."""
-    out = Examples(paths=paths)
+    out, where = Examples(paths=paths), []
     spec = {"id": "string", "question": "string", "choices": CSQA_CHOICES, "answerKey": "string"}
     for path, i, row in _rows(paths, spec):
         with row_scope():
             id_, stem, choices = _nonnull(path, i, row, "id", "question", "choices")
-            keys, texts = choices["label"] or [], choices["text"] or []
+            keys = _items(path, i, "choices.label", choices["label"])
+            texts = _items(path, i, "choices.text", choices["text"])
             if len(keys) != len(texts):
                 raise DataError(path, _where(i), f"{len(keys)} choice labels but {len(texts)} texts; expected one "
                                                  "label per choice")
@@ -375,7 +495,8 @@ def read_hub_commonsenseqa(paths, lang, split, labels=None) -> Examples:
                 raise DataError(path, _where(i), f"answerKey {answer!r}; expected one of the choice labels "
                                                  f"{', '.join(keys)}")
             out.append(ChoiceExample(id_, lang, stem, tuple(texts), None if answer is None else keys.index(answer)))
-    check_unique_ids(paths[0], (e.id for e in out))
+            where.append((id_, path, i))
+    _check_unique(where)
     return out
 
 
@@ -387,10 +508,18 @@ def _line(text: str) -> str:
 
 def read_hub_tatoeba(paths, lang, split, labels=None) -> Bitext:
     """google/xtreme tatoeba.L3: row i = line i of LASER's tatoeba.L3-eng.{L3,eng} (source_sentence, target_sentence
-    = English). Line-aligned, so gold = {(i, i)}, as read_tatoeba_aligned gives it."""
+    = English). Line-aligned, so gold = {(i, i)}, as read_tatoeba_aligned gives it. Every row's source_lang must
+    be the config's language (tatoeba.L3 -> L3) and its target_lang "eng"."""
     src, tgt = [], []
-    for path, i, row in _rows(paths, {"source_sentence": "string", "target_sentence": "string"}):
-        s, t = _nonnull(path, i, row, "source_sentence", "target_sentence")
+    spec = {"source_sentence": "string", "target_sentence": "string", "source_lang": "string", "target_lang": "string"}
+    for path, i, row in _rows(paths, spec):
+        s, t, s_lang, t_lang = _nonnull(path, i, row, "source_sentence", "target_sentence", "source_lang",
+                                        "target_lang")
+        config = Path(path).parent.name  # tatoeba.deu
+        want = config.split(".", 1)[1] if config.startswith("tatoeba.") else None
+        if (want is not None and s_lang != want) or t_lang != "eng":
+            raise DataError(path, _where(i), f"source_lang {s_lang!r}, target_lang {t_lang!r}; expected "
+                                             f"{want or 'the config language'!r} and 'eng' (config {config})")
         src.append(_line(s))
         tgt.append(_line(t))
     ids = tuple(str(i) for i in range(len(src)))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from data.examples import DataError, TagExample
-from data.readers.common import (Examples, check_label, check_unique_ids, iter_lines, load_json, row_scope,
+from data.readers.common import (Examples, check_label, check_unique_ids, iter_lines, row_scope,
                                  split_row)
 
 UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
@@ -196,7 +196,7 @@ def read_conllu(paths, lang, split, labels, ud_words: str = "fused") -> Examples
     return out
 
 
-def _read_tag_lines(path, lang, labels, expected: str, split_token, columns=(1, 2)):
+def read_tag_lines(path, lang, labels, expected: str, split_token, columns=(1, 2)):
     """Shared loop of the `token<TAB>tag` formats: blank line between sentences. The file's first word line decides
     between the allowed column counts (XTREME's test files have no tag column); every line must be like it."""
     out: list[TagExample] = []
@@ -227,57 +227,8 @@ def read_xtreme_tags(paths, lang, split, labels, tokenization: str = "") -> Exam
     """XTREME's `udpos/` and `panx/` `{split}-L.tsv`: `token\\ttag` per line (test files: `token` only → tags None).
     tokenization: what the registry knows about the words (UD-POS: XTREME's fused forms), for the report."""
     (path,) = paths
-    rows = _read_tag_lines(path, lang, labels, "token<TAB>tag per line (test: token only), blank line between "
+    rows = read_tag_lines(path, lang, labels, "token<TAB>tag per line (test: token only), blank line between "
                                                "sentences", lambda p, n, tok: tok)
     out = Examples(rows, paths=paths)
     out.tokenization = tokenization
-    return out
-
-
-def read_panx_original(paths, lang, split, labels) -> Examples:
-    """WikiANN/PAN-X `panx_dataset/L/{train,dev,test}`: `L:token\\ttag` per line, blank line between sentences."""
-    (path,) = paths
-    prefix = f"{lang}:"
-
-    def strip_prefix(p, lineno, token):
-        if not token.startswith(prefix):
-            raise DataError(p, lineno, f"token {token!r}; expected the language prefix {prefix!r}")
-        return token[len(prefix):]
-
-    rows = _read_tag_lines(path, lang, labels, f"{prefix}token<TAB>tag per line, blank line between sentences",
-                           strip_prefix, columns=(2,))
-    return Examples(rows, paths=paths)
-
-
-def read_ccg_labels(path) -> tuple[str, ...]:
-    """`tags_to_id.json`: {tag: id} with ids 0..n-1 → the tags in id order."""
-    expected = "a JSON object mapping each CCG supertag to its id 0..n-1"
-    mapping = load_json(path, expected)
-    if not isinstance(mapping, dict) or not all(isinstance(v, int) for v in mapping.values()):
-        raise DataError(path, None, f"not a tag→int mapping; expected {expected}")
-    ids = sorted(mapping.values())
-    if ids != list(range(len(ids))):
-        raise DataError(path, None, f"ids are not 0..{len(ids) - 1} without gaps; expected {expected}")
-    return tuple(sorted(mapping, key=mapping.get))
-
-
-def read_ccg(paths, lang, split, labels=None) -> Examples:
-    """CCG TSV (one sentence per line: space-tokenized text, a tab, space-separated supertags) and the
-    tags_to_id.json that gives the label set."""
-    path, tags_path = paths
-    labels = frozenset(read_ccg_labels(tags_path))  # ~1,300 supertags: a set for the membership test
-    expected = "space-tokenized sentence<TAB>space-separated supertags, one sentence per line"
-    out = Examples(paths=paths)
-    for lineno, line in iter_lines(path, expected):
-        if not line.strip():
-            continue
-        with row_scope():
-            text, tag_text = split_row(path, lineno, line, 2, expected)
-            words, tags = text.split(" "), tag_text.split(" ")
-            if len(words) != len(tags):
-                raise DataError(path, lineno, f"{len(words)} words but {len(tags)} supertags; expected one tag per "
-                                              "word")
-            for tag in tags:
-                check_label(path, lineno, tag, labels)
-            out.append(TagExample(f"{Path(path).name}:{lineno}", lang, tuple(words), tuple(tags)))
     return out

@@ -23,9 +23,11 @@ from collections.abc import Sequence
 from data.task import (BINARY_LABELS, DOWNLOADS, KINDS, LAYOUT_GROUPS, LAYOUT_ORDER, NLI_LABELS, READ_OPTIONS,
                        RETRIEVAL_KINDS, SOURCE_CHOICES, SPLIT_ALIASES, Download, Source, Task, examples_have_gold)
 
-# Registry order: the targets as XTREME lists them, then the intermediate tasks.
-TASK_MODULES = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba",
-                "anli_plus", "mnli", "qqp", "sst2", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "commonsenseqa",
+# Registry order: the targets (XTREME's as it lists them, then the many-language ones), then the intermediate tasks.
+TASK_MODULES = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba", "sib200", "flores",
+                "tatoeba_all", "americasnli", "xcopa", "belebele",
+                "anli_plus", "mnli", "qqp", "sst2", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "commonsenseqa", "copa", "race",
+                "belebele_assembled",
                 "ccg")
 
 

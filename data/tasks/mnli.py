@@ -2,14 +2,55 @@
 
 "dev" is dev_matched ("dev_matched" is accepted as a split name); dev_mismatched is kept as a split of its own.
 """
-from data import readers as R
+
+from data.examples import PairExample
+from data.readers.classification import read_headed_tsv
+from data.readers.common import (Examples, check_label,
+                                 check_unique_ids, get_key, iter_json_lines, row_scope)
 from data.readers import hub as H
-from data.task import EN, NLI_LABELS, Download, Source, Task, hub_sources, p, sources
+from data.task import EN, NLI_LABELS, Download, Source, Task, p, sources
+
+
+def read_glue_mnli(paths, lang, split, labels) -> Examples:
+    """GLUE `MNLI/{train,dev_matched,dev_mismatched}.tsv`: header with pairID, sentence1, sentence2, gold_label."""
+    (path,) = paths
+    out, skipped, lines = Examples(paths=paths), {"gold_label '-'": 0}, []
+    for lineno, row in read_headed_tsv(path, ["pairID", "sentence1", "sentence2", "gold_label"],
+                                        "GLUE MNLI TSV with columns pairID, sentence1, sentence2, gold_label"):
+        if row["gold_label"] == "-":  # annotators did not agree
+            skipped["gold_label '-'"] += 1
+            continue
+        with row_scope():
+            out.append(PairExample(row["pairID"], lang, row["sentence1"], row["sentence2"],
+                                   check_label(path, lineno, row["gold_label"], labels)))
+            lines.append(lineno)
+    check_unique_ids(path, (e.id for e in out), lines)
+    out.add_skips(skipped, path)
+    return out
+
+
+def read_nli_jsonl(paths, lang, split, labels) -> Examples:
+    """MultiNLI 1.0 / SNLI 1.0 JSONL: keys pairID, sentence1, sentence2, gold_label ("-": no consensus, skipped
+    and counted)."""
+    (path,) = paths
+    out, skipped = Examples(paths=paths), {"gold_label '-'": 0}
+    for lineno, obj in iter_json_lines(path, "MultiNLI/SNLI JSONL with pairID, sentence1, sentence2, gold_label"):
+        with row_scope():
+            label = get_key(path, lineno, obj, "gold_label")
+            if label == "-":  # annotators did not agree
+                skipped["gold_label '-'"] += 1
+                continue
+            out.append(PairExample(get_key(path, lineno, obj, "pairID"), lang, get_key(path, lineno, obj, "sentence1"),
+                                   get_key(path, lineno, obj, "sentence2"), check_label(path, lineno, label, labels)))
+    check_unique_ids(path, (e.id for e in out))
+    out.add_skips(skipped, path)
+    return out
+
 
 SPLIT_FILES = {"train": "train", "dev": "dev_matched", "dev_mismatched": "dev_mismatched"}
-GLUE = sources("glue", SPLIT_FILES, lambda s: [f"mnli/MNLI/{SPLIT_FILES[s]}.tsv"], R.read_glue_mnli)
+GLUE = sources("glue", SPLIT_FILES, lambda s: [f"mnli/MNLI/{SPLIT_FILES[s]}.tsv"], read_glue_mnli)
 ORIGINAL = sources("original", SPLIT_FILES, lambda s: [f"mnli/multinli_1.0/multinli_1.0_{SPLIT_FILES[s]}.jsonl"],
-                   R.read_nli_jsonl)
+                   read_nli_jsonl)
 HUB_READ = p(H.read_hub_pair, text_a="premise", text_b="hypothesis", names=H.NLI_NAMES, id_column="idx")
 HUB = [Source("hub", s, (f"hub/nyu-mll/glue/mnli/{f.replace('dev', 'validation')}-*.parquet",), HUB_READ)
        for s, f in SPLIT_FILES.items()]

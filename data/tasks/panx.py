@@ -3,9 +3,29 @@
 The upstream file is AmazonPhotos.zip (a manual download), holding panx_dataset/L.tar.gz per language, each with
 train/dev/test as `L:token<TAB>tag` lines; jiant's downloader reads the same zip the same way.
 """
+
+from data.examples import DataError
+from data.readers.common import (Examples)
+from data.readers.tagging import read_tag_lines
 from data import readers as R
 from data.readers import hub as H
 from data.task import Download, Task, hub_sources, p, sources
+
+
+def read_panx_original(paths, lang, split, labels) -> Examples:
+    """WikiANN/PAN-X `panx_dataset/L/{train,dev,test}`: `L:token\\ttag` per line, blank line between sentences."""
+    (path,) = paths
+    prefix = f"{lang}:"
+
+    def strip_prefix(p, lineno, token):
+        if not token.startswith(prefix):
+            raise DataError(p, lineno, f"token {token!r}; expected the language prefix {prefix!r}")
+        return token[len(prefix):]
+
+    rows = read_tag_lines(path, lang, labels, f"{prefix}token<TAB>tag per line, blank line between sentences",
+                           strip_prefix, columns=(2,))
+    return Examples(rows, paths=paths)
+
 
 LANGS = tuple("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te th "
               "tl tr ur vi yo zh".split())
@@ -24,7 +44,7 @@ TASK = Task(
     target=True, train_task="panx", display_name="PAN-X", parallel_test=False,
     sources=(
         *[s for split in SPLITS for s in
-          sources("original", (split,), lambda s: [f"panx/panx_dataset/{{lang}}/{s}"], R.read_panx_original)
+          sources("original", (split,), lambda s: [f"panx/panx_dataset/{{lang}}/{s}"], read_panx_original)
           + hub_sources((split,), lambda s: f"google/xtreme/PAN-X.{{lang}}/{s}-*.parquet",
                         p(H.read_hub_tags, tags="ner_tags", names=H.PANX_NAMES))],
         *sources("xtreme", SPLITS, lambda s: [f"panx/{s}-{{lang}}.tsv"], R.read_xtreme_tags),

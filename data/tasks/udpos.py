@@ -11,7 +11,8 @@ from data.task import Download, Task, hub_sources, p, sources
 LANGS = tuple("af ar bg de el en es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru ta te th tl tr ur vi yo zh"
               .split())
 SPLITS = ("train", "dev", "test")
-HUB_READ = p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES, tokenization="ud_words=syntactic")
+HUB_READ = p(H.read_hub_tags, tags="pos_tags", names=H.UPOS_NAMES, tokenization="ud_words=syntactic",
+             refuse_configs=H.UDPOS_HUB_REFUSED)  # configs that also hold other languages' treebanks (Greek, ...)
 
 TASK = Task(
     name="udpos", kind="tag", langs=LANGS, splits=SPLITS, labels=R.UPOS,
