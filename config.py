@@ -33,7 +33,7 @@ import yaml
 
 from common.paths import default_data_dir
 from data.tasks import TASKS, get_task
-from xlmr.checkpoint import RUN_CONFIG, phase_done
+from runs import RUN_CONFIG, phase_done
 
 # Sequence length by task kind, specials included (REFERENCE.md's stage-2 recipe: 384 for QA, 512 for retrieval,
 # 256 otherwise): the default of evaluate.py --max-len and retrieval.py --max-len.
@@ -82,6 +82,7 @@ class TrainConfig:
     log_every: int = 10  # steps between metrics.jsonl lines
     save_every: int = 0  # steps between resumable checkpoints (0 = at every evaluation)
     compile: bool = False  # torch.compile the encoder (GPU runs)
+    fsdp: bool = False  # several processes: shard with FSDP2 (xlmr/fsdp.py) instead of DDP replicas (XL, XXL)
 
 
 @dataclass
@@ -431,6 +432,14 @@ def validate_config(cfg: Config) -> None:
             raise ValueError(f"config key train.{key}: must be >= 0, got {getattr(tr, key)!r}")
     if tr.log_every == 0:
         raise ValueError("config key train.log_every: must be >= 1")
+    if tr.fsdp:
+        if tr.precision == "fp16":
+            raise ValueError("config: train.fsdp with train.precision=fp16 is not supported (its GradScaler is not "
+                             "sharded); use bf16")
+        import torch.distributed  # only for an FSDP config: the check needs torch
+
+        if not torch.distributed.is_available():
+            raise ValueError("config key train.fsdp: this torch build has no torch.distributed")
     if not tr.out_dir:
         raise ValueError("config key train.out_dir: must not be empty")
 

@@ -26,6 +26,13 @@ preempted or timed-out job is requeued and resumes from its last checkpoint. A j
 from an earlier driver (squeue) is waited for, not submitted twice. Each run folder gets study.log (the job's
 output, appended per attempt) and study_attempts.jsonl (one line per start and end).
 
+One writer at a time: `run` holds the study folder's lock (runs.STUDY_LOCK, an flock that dies with the driver), and
+a second driver on the same study stops with a line naming the holder (pid and host); each train.py holds its run
+folder's lock the same way, and `status` reports a run folder whose lock is held as running. A job's child process
+(train.py, torchrun, retrieval.py) is started with PR_SET_PDEATHSIG=SIGTERM (Linux; see `_die_with_parent`): when the
+launcher dies, even by SIGKILL, the kernel sends the child SIGTERM, so no orphan keeps training in the folder
+(torchrun passes SIGTERM on to its workers).
+
 GPU-hours per job = training examples x epochs x mean tokens / throughput (retrieval: sentences x tokens /
 (3 x throughput), forward only); sizes are data/tasks.py's registry figures. The throughput is the measured one of
 bench/gpu_throughput.json (python bench/bench_gpu.py on a GPU) when present, else ASSUMED_TOKENS_PER_S, labelled as
@@ -61,7 +68,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from common.io import atomic_write_text
-from xlmr.checkpoint import BEST, RUN_CONFIG, RUN_RESULTS, phase_done, phase_path
+from runs import BEST, RUN_CONFIG, RUN_RESULTS, STUDY_LOCK, held_by, hold_lock, phase_done, phase_path
 
 ROOT = Path(__file__).resolve().parent
 RECIPES = ROOT / "configs"  # configs/xstilts/<arm>.yaml, configs/target/<target>.yaml
@@ -608,11 +615,36 @@ def run_job(job: dict) -> str:
     with open(run / "study.log", "a", encoding="utf-8") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {where}: {shlex.join(cmd)}\n")
         log.flush()
-        rc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=job_env(job)).returncode
+        rc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=job_env(job),
+                            preexec_fn=_die_with_parent()).returncode
     _note(run, {"event": "end", "time": time.time(), "job": where, "rc": rc})
     if rc != 0 or not job_done(job):
         raise RuntimeError(f"{job['name']}: exit code {rc}: {last_error_line(run)}")
     return f"{job['name']}: done"
+
+
+def _die_with_parent():
+    """A preexec_fn that makes the child get SIGTERM when the thread that started it dies (prctl(2)
+    PR_SET_PDEATHSIG; the thread of run_job waits for its child, so that is the launcher's lifetime). Linux only:
+    None elsewhere. libc and the function are looked up here, in the parent, so the child runs one plain call
+    between fork and exec. The os.getppid check closes the race of a parent that died before the prctl."""
+    import ctypes
+    import ctypes.util
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the launcher is already gone
+            os.kill(os.getpid(), signal.SIGTERM)
+    return set_death_signal
 
 
 def job_env(job: dict) -> dict:
@@ -785,6 +817,9 @@ def job_status(job: Job, live: dict[str, str], states: dict[str, str]) -> tuple[
     jid = live.get(job.name)
     if jid in states:
         return ("running" if states[jid] in ("RUNNING", "COMPLETING") else "queued"), f"Slurm {jid} {states[jid]}"
+    holder = held_by(job.run_dir)
+    if holder:  # a train.py still writes the folder (this driver's, another's, or one started by hand)
+        return "running", holder
     attempts = read_attempts(job.run_dir)
     if attempts and attempts[-1]["event"] == "end" and attempts[-1]["rc"] != 0:
         return "failed", last_error_line(job.run_dir)
@@ -937,7 +972,10 @@ def main(argv=None) -> None:
         atomic_write_text(out / "plan.json", json.dumps(plan, indent=1) + "\n")
         print(f"plan: {out / 'plan.json'}")
     elif args.command == "run":
-        out.mkdir(parents=True, exist_ok=True)
+        try:  # one driver per study; held until this process ends (the kernel drops it, however it ends)
+            lock = hold_lock(out, STUDY_LOCK, what="study.py run")  # referenced until main returns
+        except (ValueError, OSError) as e:
+            sys.exit(f"study.py: error: {e}")
         if args.launcher == "local":
             n_gpus = _visible_gpus()
             gpus = args.gpus_per_job if n_gpus else 0

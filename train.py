@@ -5,6 +5,7 @@
     torchrun --nproc_per_node=8 train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml \
         intermediate.grad_accum=1 target.grad_accum=1                         # 8 GPUs, same effective batch 32
     python train.py --cfg configs/model/xlmr_large.yaml configs/xstilts/mnli.yaml configs/target/xnli.yaml --resume   # after an interruption
+    torchrun --nproc_per_node=8 train.py --cfg configs/model/xlmr_large.yaml ... train.fsdp=true  # FSDP2 shards (for XL, XXL)
     torchrun --nnodes=2 --node_rank=R --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 \
         train.py --cfg ...                                                    # 2 nodes (out_dir on a shared disk)
 Several --cfg files merge in order; `section.field=value` overrides come last (config.py).
@@ -20,11 +21,20 @@ One code path; the config decides which phases run:
     `eval.results`. Retrieval targets (bucc2018, tatoeba) end after step 1: run retrieval.py on intermediate/best.
 Model selection and early stopping read the English dev set only.
 
-Run folder (`train.out_dir`): config.yaml (resolved), metrics.jsonl, and per phase
-`<phase>/checkpoint.pt` (resumable: model, optimizer, scheduler step, scaler, RNG states, data position; removed
-when the phase is done), `<phase>/best/` (the selected model: save_pretrained + save_head) and `<phase>/done.json`.
-`--resume` rereads the same config and continues from the last checkpoint; on CPU in fp32 the result is
-bit-identical to an uninterrupted run, and metrics.jsonl loses the lines of the steps that are run again.
+Several processes (torchrun) train DDP replicas by default; `train.fsdp: true` shards parameters, gradients and
+Adam state with FSDP2 instead (xlmr/fsdp.py: one group per encoder layer, then the root; bf16 parameters and fp32
+gradient reduction on GPU). Every rank then takes part in dev evaluation and in saving: the selected model is
+gathered to rank 0 and written as the same plain checkpoint folder evaluate.py reads, and resume checkpoints are
+sharded (torch.distributed.checkpoint, `<phase>/checkpoint.dcp.<step>/`). With one process it is the plain path.
+
+Run folder (`train.out_dir`, its layout in runs.py): config.yaml (resolved), metrics.jsonl, TensorBoard events, and
+per phase `<phase>/checkpoint.pt` (resumable: model, optimizer, scheduler step, scaler, RNG states, data position,
+the metrics window; removed when the phase is done), `<phase>/best/` (the selected model: save_pretrained +
+save_head) and `<phase>/done.json`. One train.py writes a folder at a time: rank 0 holds its lock (runs.LOCK), and
+a second one stops with a line naming the holder. `--resume` rereads the same config and continues from the last
+checkpoint; on CPU in fp32 the result is bit-identical to an uninterrupted run, metrics.jsonl and TensorBoard drop
+the records of the steps that are run again, and the records after the resume (step, loss, tokens) are the ones an
+uninterrupted run writes.
 
 Errors: every file the run reads (tokenizer, train and dev files, MLM text, the results file) is checked before
 config.yaml is written, and a run that fails before saving anything removes its config.yaml again, so a plain
@@ -37,8 +47,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import errno
-import json
 import math
 import os
 import shutil
@@ -54,17 +62,20 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from common.io import atomic_path, atomic_write_text
+from common.io import atomic_write_text
 from config import Config, check_files, dump_config, intermediate_name, load_config
 from data.examples import DataError
-from data.featurize import collate, feature_length, featurize
+from data.featurize import collate, featurize
 from data.results import append_or_save_aside, check_results_path, format_table, result_rows
-from data.sampler import LengthGroupedBatchSampler
+from data.sampler import BatchStream
 from data.tasks import get_task
 from evaluate import NonFiniteError, evaluate_langs, predict, row_sources  # training evaluates: the one entry point train.py calls
-from xlmr.checkpoint import (BEST, DONE, HEADS_DIR, RESUME, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, load_head,
-                             PHASES, check_checkpoint_dir, load_mlm_head, load_pretrained, load_training_state, phase_done,
-                             phase_path, save_head, save_pretrained)
+from runs import (BEST, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock,
+                  load_training_state, mark_done, phase_done, phase_path, recover_best, rng_state, save_training_state, set_rng_state,
+                  started)
+from xlmr.checkpoint import (HEADS_DIR, check_checkpoint_dir, load_head, load_mlm_head, load_pretrained, save_head,
+                             save_pretrained)
+from xlmr.fsdp import full_state_dict, init_adam_state, load_sharded, save_sharded, shard
 from xlmr.heads import MLMHead, make_head
 from xlmr.model import XLMRConfig, XLMREncoder
 from xlmr.tokenizer import XLMRTokenizer
@@ -157,49 +168,6 @@ class MultiTaskModel(nn.Module):
         return self.heads[task](hidden)
 
 
-@dataclass
-class BatchStream:
-    """An endless, resumable stream of one task's training batches: epoch after epoch of the length-grouped,
-    rank-sharded batch sampler; the position (epoch, pos) is the data part of a checkpoint."""
-
-    features: list
-    batch_size: int
-    seed: int
-    rank: int
-    world_size: int
-    epoch: int = 0
-    pos: int = 0
-    _batches: list = field(default=None, repr=False)
-
-    def _epoch_batches(self) -> list:
-
-        sampler = LengthGroupedBatchSampler([feature_length(f) for f in self.features], self.batch_size,
-                                            seed=self.seed, rank=self.rank, world_size=self.world_size)
-        sampler.set_epoch(self.epoch)  # a new order per epoch, the same global batches on every rank
-        return list(sampler)
-
-    def __len__(self) -> int:  # batches per epoch on this rank
-        if self._batches is None:
-            self._batches = self._epoch_batches()
-        return len(self._batches)
-
-    def next(self) -> list:
-        if self._batches is None:
-            self._batches = self._epoch_batches()
-        if self.pos >= len(self._batches):
-            self.epoch, self.pos = self.epoch + 1, 0
-            self._batches = self._epoch_batches()
-        batch = self._batches[self.pos]
-        self.pos += 1
-        return [self.features[i] for i in batch]
-
-    def state(self) -> dict:
-        return {"epoch": self.epoch, "pos": self.pos}
-
-    def load_state(self, state: dict) -> None:
-        self.epoch, self.pos, self._batches = int(state["epoch"]), int(state["pos"]), None
-
-
 # --- distributed -----------------------------------------------------------------------------------------
 def setup_distributed(cfg: Config) -> tuple[int, int, int, torch.device]:
     """(rank, local_rank, world_size, device) from torchrun's RANK/LOCAL_RANK/WORLD_SIZE; NCCL on GPU, gloo on CPU."""
@@ -224,66 +192,7 @@ def broadcast_floats(values: list[float], world_size: int, device: torch.device)
     return t.tolist()
 
 
-# --- checkpoints -----------------------------------------------------------------------------------------
-def rng_state(device: torch.device) -> dict:
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _state_bytes(obj) -> int:
-    """Bytes of the tensors in a nested checkpoint state (about what torch.save writes)."""
-    if isinstance(obj, torch.Tensor):
-        return obj.numel() * obj.element_size()
-    if isinstance(obj, dict):
-        return sum(_state_bytes(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return sum(_state_bytes(v) for v in obj)
-    return 0
-
-
-def save_checkpoint(path: Path, state: dict) -> None:
-    """torch.save through a temp file + rename: a crash leaves the previous checkpoint intact. A failed write
-    (torch reports a full disk as "unexpected pos N vs M") is an OSError naming the file and, when the disk is
-    full, saying so."""
-    try:
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
-    except (RuntimeError, OSError) as e:
-        needed = _state_bytes(state)
-        try:
-            free = shutil.disk_usage(path.parent).free
-        except OSError:
-            free = None
-        full = getattr(e, "errno", None) == errno.ENOSPC or (free is not None and free < needed)
-        why = (f"no space left on the device ({(free or 0) / 2**20:.1f} MiB free, the checkpoint needs about "
-               f"{needed / 2**20:.1f} MiB)") if full else " ".join(str(e).split())[:200]
-        raise OSError(f"{path}: could not save the checkpoint: {why}; the previous checkpoint, if any, is "
-                      "intact") from None
-
-
-CHECKPOINT_KEYS = ("model", "optimizer", "scaler", "data", "task_gen", "mask_gen", "rng", "world_size", "step",
-                   "best_score", "best_step", "bad_evals", "tokens")
-
-
-def load_checkpoint(path: Path) -> dict:
-    """A resume checkpoint, through the weights' guarded loader (weights_only; one line naming the file when it
-    is truncated, random or holds anything but tensors and plain containers); every key checked."""
-    ck = load_training_state(path)
-    missing = [k for k in CHECKPOINT_KEYS if k not in ck]
-    if missing:
-        raise ValueError(f"{path}: lacks {', '.join(missing)}; not a checkpoint this train.py wrote (remove it to "
-                         "restart the phase)")
-    return ck
-
-
+# --- the selected model -------------------------------------------------------------------------------
 def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) -> None:
     """The selected model: encoder (save_pretrained) and heads (save_head), written beside `dst` then swapped in.
 
@@ -303,44 +212,24 @@ def save_selected(dst: Path, model: MultiTaskModel, tokenizer, task_meta: dict) 
     shutil.rmtree(old, ignore_errors=True)
 
 
-TB_SCALARS = ("loss", "lr", "tokens_per_s", "dev_score")  # metrics.jsonl fields also written as TensorBoard scalars
-_tb_writers: dict = {}  # run folder -> its SummaryWriter (rank 0 only: only rank 0 logs)
+def unsharded_copy(ph: Phase, state: dict) -> MultiTaskModel:
+    """A plain CPU model holding `state` (full_state_dict of the phase's sharded model) without the MLM head:
+    what save_selected writes, built on the meta device so no weights are initialised only to be replaced."""
+    enc_cfg = ph.model.encoder.cfg
+    with torch.device("meta"):
+        encoder = XLMREncoder(enc_cfg)
+        heads = {t: make_head(m["kind"], enc_cfg.hidden_size, m["num_labels"]) for t, m in ph.task_meta.items()}
+    model = MultiTaskModel(encoder, heads, {t: m["kind"] for t, m in ph.task_meta.items()})
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("heads.mlm.")}, strict=True,
+                          assign=True)
+    return model
 
 
-def log_metrics(path: Path, record: dict) -> None:
-    """One metrics.jsonl line; its loss (and per-task losses), lr, tokens/s and dev score also go to TensorBoard
-    event files in the same run folder, tagged <phase>/<field> at the step (`tensorboard --logdir runs/`)."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-    if path.parent not in _tb_writers:
-        from torch.utils.tensorboard import SummaryWriter
-
-        _tb_writers[path.parent] = SummaryWriter(log_dir=str(path.parent))
-    writer = _tb_writers[path.parent]
-    for key, value in record.items():
-        if key in TB_SCALARS or key.startswith("loss_"):
-            writer.add_scalar(f"{record['phase']}/{key}", value, record["step"])
-    writer.flush()  # a killed run keeps what it logged
-
-
-def drop_replayed_metrics(path: Path, phase: str, step: int) -> None:
-    """Remove the metrics.jsonl lines of `phase` after `step` (and a line cut short by a kill): a resumed run
-    replays those steps and logs them again, so they would appear twice."""
-    if not path.exists():
-        return
-    keep, dropped = [], 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            dropped += 1
-            continue
-        if isinstance(record, dict) and record.get("phase") == phase and record.get("step", 0) > step:
-            dropped += 1
-            continue
-        keep.append(line)
-    if dropped:
-        atomic_write_text(path, "".join(line + "\n" for line in keep))
+def remove_old_shards(phase_dir: Path, keep: str) -> None:
+    """The FSDP shard folders of earlier checkpoints (checkpoint.pt now points to `keep`)."""
+    for old in phase_dir.glob(f"{RESUME_SHARDS}.*"):
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # --- model and data --------------------------------------------------------------------------------------
@@ -468,15 +357,87 @@ def evaluate_dev(model: MultiTaskModel, td: TaskData, tokenizer, phase, cfg: Con
 
 
 # --- one training phase ----------------------------------------------------------------------------------
-def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: MultiTaskModel, tokenizer,
-                cfg: Config, ctx: dict) -> dict:
-    """Train `model` in place on `tasks` (a mix when several) and save the selected model to <phase>/best.
+@dataclass
+class Run:
+    """What every phase of this process needs to know about the run: its config and folder, this process's
+    place in the job, and how it computes."""
 
-    Returns the phase summary (best dev score and step, steps run). `ctx` holds rank, world_size, device,
-    is_main, out_dir, autocast and the task metadata of the heads.
-    """
-    rank, world, device, is_main = ctx["rank"], ctx["world_size"], ctx["device"], ctx["is_main"]
-    pdir = phase_path(ctx["out_dir"], phase_name)
+    cfg: Config
+    out_dir: Path
+    rank: int
+    world_size: int
+    device: torch.device
+    precision: str  # fp32, bf16 or fp16 (train.precision with "auto" resolved)
+    t0: float = field(default_factory=time.time)
+
+    @property
+    def is_main(self) -> bool:  # only rank 0 logs and saves
+        return self.rank == 0
+
+    def autocast(self):
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+        return contextlib.nullcontext() if dtype is None else torch.autocast(self.device.type, dtype=dtype)
+
+
+@dataclass
+class Phase:
+    """One training phase, built: its settings (cfg.intermediate or cfg.target), training tasks, the model (the
+    shared encoder and one head per task) and what each head's head.json says."""
+
+    name: str  # one of runs.PHASES
+    settings: object
+    tasks: dict[str, TaskData]
+    model: MultiTaskModel
+    tokenizer: XLMRTokenizer
+    task_meta: dict[str, dict]
+
+
+def build_phase(run: Run, name: str) -> Phase:
+    """The model and data of a phase. intermediate: the pretrained (or random) encoder, a fresh head per
+    `intermediate.tasks` task, plus the MLM arm with `data.mlm_files`. target: the selected intermediate ENCODER
+    (of this run or `intermediate.from_run`; the pretrained model for a baseline) and a fresh head for the target,
+    trained on `target.train_task`. Seeded so that a phase is the same whatever ran before it in this process."""
+    cfg, it, tg = run.cfg, run.cfg.intermediate, run.cfg.target
+    seed = cfg.train.seed
+    torch.manual_seed(seed)
+    if name == "target" and (it.tasks or it.from_run):  # stage 2 starts from the selected intermediate encoder
+        encoder, tokenizer = load_pretrained(phase_path(it.from_run or run.out_dir, "intermediate", BEST),
+                                             device=run.device)
+        configure_encoder(encoder, cfg)
+    else:  # the pretrained model (or a random one of model.size)
+        encoder, tokenizer = build_encoder(cfg, run.device)
+    settings = it if name == "intermediate" else tg
+    # head name -> the task whose English train set trains it (the target's head is named after the target and
+    # shared by all its languages; xnli trains on mnli)
+    sources = {t: t for t in it.tasks} if name == "intermediate" else {tg.task: tg.train_task}
+    tasks = {}
+    for head_name, source in sources.items():
+        tasks[head_name] = load_task_data(cfg, source, settings, tokenizer, seed)
+        tasks[head_name].name = head_name
+    torch.manual_seed(seed)  # heads drawn from the seed alone, whatever came before
+    heads, kinds = {}, {}
+    for t, td in tasks.items():
+        heads[t], kinds[t] = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ())), td.kind
+        set_head_dropout(heads[t], cfg.model.dropout)
+    task_meta = {t: {"kind": td.kind, "num_labels": len(td.labels or ()), "labels": list(td.labels or ()),
+                     "task": t, "model": cfg.model.name, "intermediate_task": intermediate_name(cfg),
+                     "target_task": tg.task or "none", "seed": seed} for t, td in tasks.items()}
+    if name == "intermediate" and cfg.data.mlm_files:
+        mlm = load_mlm_data(cfg, tokenizer, it.max_len)
+        tasks["mlm"] = TaskData("mlm", "mlm", None, mlm, len(mlm))
+        heads["mlm"], kinds["mlm"] = make_mlm_head(cfg, encoder), "mlm"
+    model = MultiTaskModel(encoder, heads, kinds).to(run.device)
+    torch.manual_seed(seed + run.rank)  # dropout streams differ per rank
+    return Phase(name, settings, tasks, model, tokenizer, task_meta)
+
+
+def train_phase(run: Run, ph: Phase) -> dict:
+    """Train `ph.model` in place on its tasks (a mix when several) and save the selected model to <phase>/best.
+
+    Returns the phase summary (best dev score and step, steps run)."""
+    cfg, phase, tasks, model, tokenizer = run.cfg, ph.settings, ph.tasks, ph.model, ph.tokenizer
+    rank, world, device, is_main, phase_name = run.rank, run.world_size, run.device, run.is_main, ph.name
+    pdir = phase_path(run.out_dir, phase_name)
     ckpt_path = pdir / RESUME
     seed = cfg.train.seed
     kinds = {t: td.kind for t, td in tasks.items()}
@@ -496,31 +457,43 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     ddp_model = model
     if cfg.train.compile:  # in place: parameter names (and so checkpoints) are unchanged
         model.encoder.compile(dynamic=True)  # dynamic: batches are padded to their own longest sequence
-    if world > 1:
+    fsdp = cfg.train.fsdp and world > 1  # sharded: every rank takes part in evaluation and saving (collectives)
+    if fsdp:  # bf16 compute on GPU, fp32 gradient reduction; fp32 throughout on CPU
+        shard(model, model.encoder, device.type, world,
+              param_dtype=torch.bfloat16 if run.precision == "bf16" and device.type == "cuda" else None)
+    elif world > 1:
         ddp_model = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=len(tasks) > 1)  # multi-task: only the drawn task's head gets gradients
     optimizer = make_optimizer(model, phase.lr, cfg, device)
-    fp16 = ctx["precision"] == "fp16"
-    scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+    if fsdp:
+        init_adam_state(optimizer)  # as the first step would: sharded checkpoints then hold every parameter's state
+    scaler = torch.amp.GradScaler(device.type, enabled=run.precision == "fp16")
     task_gen = torch.Generator().manual_seed(seed + 1)  # identical on every rank: all ranks draw the same task
     mask_gen = torch.Generator().manual_seed(seed + 2 + rank)
     state = {"step": 0, "best_score": -math.inf, "best_step": -1, "bad_evals": 0, "tokens": 0}
 
-    best_dir, old_best = pdir / BEST, pdir / f"{BEST}.old"
-    if is_main and old_best.exists() and not best_dir.exists():  # killed between save_selected's two renames
-        os.replace(old_best, best_dir)
+    def reset_log():  # per task: (sum of step losses, steps) since the last log line; stays on the device
+        return time.perf_counter(), 0, torch.zeros(len(task_names), 2, dtype=torch.float64, device=device)
+
+    # the metrics window (losses and tokens since the last record) is part of the resume state, so the first
+    # record after a resume averages the same steps and the token count goes on as an uninterrupted run's
+    t_log, tokens_log, loss_log = reset_log()
+    if is_main:
+        recover_best(run.out_dir, phase_name)
     if ckpt_path.exists():  # --resume (main() refuses an existing run folder without it)
-        ck = load_checkpoint(ckpt_path)
-        if ck["world_size"] != world:
-            raise ValueError(f"{ckpt_path}: saved with world size {ck['world_size']!r}, resumed with {world}; "
-                             "resume with as many processes")
+        ck = load_training_state(ckpt_path, world_size=world)
         try:
             if set(ck["data"]) != set(streams):
                 raise ValueError(f"holds the data position of {sorted(ck['data'])}, this phase trains "
                                  f"{sorted(streams)}")
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
+            if ck.get("sharded"):  # FSDP: model and optimizer shards in <phase>/<RESUME_SHARDS>.<step>/
+                if not str(ck["sharded"]).removeprefix(f"{RESUME_SHARDS}.").isdigit():
+                    raise ValueError(f"names the shard folder {ck['sharded']!r}, not {RESUME_SHARDS}.<step>")
+                load_sharded(pdir / ck["sharded"], model, optimizer)
+            else:
+                model.load_state_dict(ck["model"])
+                optimizer.load_state_dict(ck["optimizer"])
             scaler.load_state_dict(ck["scaler"])
             for t, s in ck["data"].items():
                 streams[t].load_state(s)
@@ -528,13 +501,16 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             mask_gen.set_state(ck["mask_gen"][rank])
             set_rng_state(ck["rng"][rank], device)
             state.update({k: ck[k] for k in state})
+            if "log" in ck:  # absent in checkpoints of earlier versions: the window restarts empty
+                tokens_log = int(ck["log"][rank]["tokens"])
+                loss_log.copy_(ck["log"][rank]["loss"].to(device))
         except (RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
             raise ValueError(f"{ckpt_path}: does not fit this run ({type(e).__name__}: "
                              f"{' '.join(str(e).split())[:200]}); remove it to restart the phase") from None
         if is_main:
             print(f"[{phase_name}] resumed at step {state['step']} from {ckpt_path}")
-    if is_main:  # lines logged after the checkpoint by an interrupted run: their steps are about to run again
-        drop_replayed_metrics(ctx["out_dir"] / RUN_METRICS, phase_name, state["step"])
+    # lines logged after the checkpoint by an interrupted run are dropped: their steps are about to run again
+    metrics = MetricsLog(run.out_dir, phase_name, state["step"]) if is_main else None
 
     if is_main:
         pdir.mkdir(parents=True, exist_ok=True)
@@ -545,33 +521,50 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     def do_eval() -> float:
         """Mean primary metric over the phase's tasks on their English dev subsets, decided on rank 0."""
         score = 0.0
-        if is_main:
+        if is_main or fsdp:  # FSDP: each layer's forward gathers its shards from every rank
+            if fsdp:
+                model.unshard()  # the root's own parameters (embeddings, heads): evaluate_dev calls submodules
             dev_tasks = [t for t in task_names if t != "mlm"]
             score = sum(evaluate_dev(model, tasks[t], tokenizer, phase, cfg, device) for t in dev_tasks) / len(dev_tasks)
+            if fsdp:
+                model.reshard()
         return broadcast_floats([score], world, device)[0]
 
+    def save_best() -> None:
+        if fsdp:  # every rank hands its shards to rank 0, which writes the full model as a plain checkpoint folder
+            full = full_state_dict(model)
+            if is_main:
+                save_selected(pdir / BEST, unsharded_copy(ph, full), tokenizer, ph.task_meta)
+        elif is_main:
+            save_selected(pdir / BEST, model, tokenizer, ph.task_meta)
+
     def checkpoint() -> None:
-        rngs = [rng_state(device)]
-        mask_states = [mask_gen.get_state()]
-        if world > 1:  # every rank's RNG and masking state, so each continues its own streams
-            rngs, mask_states = [None] * world, [None] * world
-            dist.all_gather_object(rngs, {k: v.cpu() for k, v in rng_state(device).items()})
-            dist.all_gather_object(mask_states, mask_gen.get_state())
+        """The resume state (runs.CHECKPOINT_KEYS + log): every rank's RNG, masking and metrics window, so each
+        continues its own streams."""
+        mine = ({k: v.cpu() for k, v in rng_state(device).items()}, mask_gen.get_state(),
+                {"tokens": tokens_log, "loss": loss_log.cpu()})
+        per_rank = [mine]
+        if world > 1:
+            per_rank = [None] * world
+            dist.all_gather_object(per_rank, mine)
+        weights = {"model": model.state_dict(), "optimizer": optimizer.state_dict()} if not fsdp else \
+            {"model": None, "optimizer": None, "sharded": f"{RESUME_SHARDS}.{state['step']}"}
+        if fsdp:  # each rank writes its shards first; checkpoint.pt, written last, points to them
+            save_sharded(pdir / weights["sharded"], model, optimizer)
+            dist.barrier()
         if is_main:
-            save_checkpoint(ckpt_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+            save_training_state(ckpt_path, {
+                **weights, "scaler": scaler.state_dict(),
                 "data": {t: s.state() for t, s in streams.items()}, "task_gen": task_gen.get_state(),
-                "mask_gen": mask_states, "rng": rngs, "world_size": world, **state})
+                "rng": [r[0] for r in per_rank], "mask_gen": [r[1] for r in per_rank],
+                "log": [r[2] for r in per_rank], "world_size": world, **state})
+            if fsdp:
+                remove_old_shards(pdir, keep=weights["sharded"])
 
     crash = os.environ.get(CRASH_ENV, "")
     model.train()
     pbar = tqdm(total=total_steps, initial=state["step"], desc=phase_name, disable=not is_main, dynamic_ncols=True)
     one = torch.ones((), dtype=torch.float64, device=device)
-
-    def reset_log():  # per task: (sum of step losses, steps) since the last log line; stays on the device
-        return time.perf_counter(), 0, torch.zeros(len(task_names), 2, dtype=torch.float64, device=device)
-
-    t_log, tokens_log, loss_log = reset_log()
     eval_s = 0.0  # seconds of evaluation inside the current log window (not training throughput)
     stop = False
     while state["step"] < total_steps and not stop:
@@ -590,7 +583,9 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             tokens_log += int(batch["attention_mask"].sum())  # useful (non-pad) tokens, counted on the CPU copy
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             sync = world == 1 or micro == phase.grad_accum - 1
-            with (contextlib.nullcontext() if sync else ddp_model.no_sync()), ctx["autocast"]():
+            if fsdp:  # reduce-scatter the gradients only after the last micro-batch
+                model.set_requires_gradient_sync(sync)
+            with (contextlib.nullcontext() if sync or fsdp else ddp_model.no_sync()), run.autocast():
                 select = batch["label"] != IGNORE if kind == "mlm" else None
                 out = ddp_model(t, batch["input_ids"], batch["attention_mask"], select)
                 loss = compute_loss(kind, out, batch) / phase.grad_accum
@@ -629,11 +624,11 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             state["tokens"] += tokens_log
             if is_main:
                 pbar.set_postfix(loss=f"{loss_mean:.4f}", lr=f"{lr:.2e}", tok_s=f"{tok_s:.0f}")
-                record = {"phase": phase_name, "step": step, "loss": loss_mean, "lr": lr, "tokens_per_s": tok_s,
-                          "tokens": state["tokens"], "wall_s": time.time() - ctx["t0"]}
+                record = {"step": step, "loss": loss_mean, "lr": lr, "tokens_per_s": tok_s,
+                          "tokens": state["tokens"], "wall_s": time.time() - run.t0}
                 if len(task_names) > 1:
                     record.update({f"loss_{tn}": v for tn, v in per_task.items()})
-                log_metrics(ctx["out_dir"] / RUN_METRICS, record)
+                metrics.write(record)
             t_log, tokens_log, loss_log = reset_log()
 
         evaluated = False
@@ -644,16 +639,14 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
             improved = score > state["best_score"]
             if improved:
                 state.update(best_score=score, best_step=step, bad_evals=0)
-                if is_main:
-                    save_selected(pdir / BEST, model, tokenizer, ctx["task_meta"])
+                save_best()
             else:
                 state["bad_evals"] += 1
             stop = bool(phase.patience) and state["bad_evals"] >= phase.patience
             eval_s += time.perf_counter() - t_eval
             if is_main:
-                log_metrics(ctx["out_dir"] / RUN_METRICS, {
-                    "phase": phase_name, "step": step, "dev_score": score, "best_score": state["best_score"],
-                    "improved": improved, "wall_s": time.time() - ctx["t0"]})
+                metrics.write({"step": step, "dev_score": score, "best_score": state["best_score"],
+                               "improved": improved, "wall_s": time.time() - run.t0})
                 pbar.write(f"[{phase_name}] step {step}: English dev {score:.2f} (best {state['best_score']:.2f} "
                            f"at step {state['best_step']})" + ("; early stop" if stop else ""))
         if (cfg.train.save_every and step % cfg.train.save_every == 0) or (not cfg.train.save_every and evaluated):
@@ -666,8 +659,8 @@ def train_phase(phase_name: str, phase, tasks: dict[str, TaskData], model: Multi
     if world > 1:
         dist.barrier()
     if is_main:
-        atomic_write_text(pdir / DONE, json.dumps(summary, indent=1) + "\n")
-        ckpt_path.unlink(missing_ok=True)  # model + 2 Adam moments: large, and no longer needed
+        metrics.close()
+        mark_done(run.out_dir, phase_name, summary)
     return summary
 
 
@@ -724,6 +717,12 @@ def run(argv=None) -> None:
         sys.exit(f"config error: {e}")
     out_dir = Path(cfg.train.out_dir)
     saved = out_dir / RUN_CONFIG
+    # One writer per run folder: rank 0 holds runs.LOCK from here (an existing folder) or from its creation to
+    # the end; a second train.py on the folder stops here, naming the holder (LockedError, one line).
+    lock = None
+    writer = int(os.environ.get("RANK", 0)) == 0
+    if writer and out_dir.is_dir():
+        lock = hold_lock(out_dir)
     if args.resume:
         if not saved.exists():
             sys.exit(f"--resume: {saved} not found (nothing to resume in {out_dir})")
@@ -737,7 +736,6 @@ def run(argv=None) -> None:
 
     target = None
     if cfg.target.task:  # gold labels of every language to score must exist before hours of training
-
         target = get_task(cfg.target.task)
         if target.kind != "retrieval":
             try:
@@ -749,109 +747,62 @@ def run(argv=None) -> None:
 
     # 2. distributed setup
     rank, local_rank, world, device = setup_distributed(cfg)
-    is_main = rank == 0
     precision = cfg.train.precision
     if precision == "auto":
         precision = "bf16" if device.type == "cuda" else "fp32"
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-
-    def autocast():
-        if amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device.type, dtype=amp_dtype)
-
+    run = Run(cfg, out_dir, rank, world, device, precision)
     # CPU kernels of this model are deterministic as they are (tests/test_train.py checks bit-identical resumes);
     # torch.use_deterministic_algorithms would import torch._inductor (seconds) for nothing here.
-    if is_main and not args.resume:
+    if run.is_main and not args.resume:
         out_dir.mkdir(parents=True, exist_ok=True)
+        lock = lock or hold_lock(out_dir)
         atomic_write_text(saved, dump_config(cfg))
     try:
-        train_and_evaluate(cfg, args, out_dir, rank, world, device, is_main, precision, autocast, target)
+        train_and_evaluate(run, target)
     except BaseException:
-        if is_main and not args.resume and not any(phase_path(out_dir, p, x).exists()
-                                                   for p in PHASES for x in (RESUME, BEST, DONE)):
+        if run.is_main and not args.resume and not started(out_dir):
             # failed before anything was saved (data, tokenizer, a diverged first steps): a plain rerun should
             # start afresh, not ask for --resume
             saved.unlink(missing_ok=True)
             (out_dir / RUN_METRICS).unlink(missing_ok=True)
+            shutil.rmtree(out_dir / TB_DIR, ignore_errors=True)
         raise
+    finally:
+        if lock is not None:
+            lock.release()
 
 
-def train_and_evaluate(cfg: Config, args, out_dir: Path, rank: int, world: int, device, is_main: bool,
-                       precision: str, autocast, target) -> None:
+def train_and_evaluate(run: Run, target) -> None:
     """Steps 3-6 of the run, after the config was saved."""
-    ctx = {"rank": rank, "world_size": world, "device": device, "is_main": is_main, "out_dir": out_dir,
-           "autocast": autocast, "precision": precision, "t0": time.time()}
-    if is_main:
-        print(f"run {out_dir}: model {cfg.model.name}, {world} process(es) on {device}, {precision}")
-
-
-    it, tg = cfg.intermediate, cfg.target
-    inter_name = intermediate_name(cfg)
-
-    def head_meta(name: str, td: TaskData) -> dict:
-        return {"kind": td.kind, "num_labels": len(td.labels or ()), "labels": list(td.labels or ()), "task": name,
-                "model": cfg.model.name, "intermediate_task": inter_name,
-                "target_task": tg.task or "none", "seed": cfg.train.seed}
-
-    # 3. model, 4. data, 5. optimizer and loop: once per phase
-    stage1_best = phase_path(it.from_run or out_dir, "intermediate", BEST)
-    if it.tasks and phase_done(out_dir, "intermediate") and is_main:
-        print("[intermediate] done (done.json); skipped")
-    if it.tasks and not phase_done(out_dir, "intermediate"):
-        torch.manual_seed(cfg.train.seed)
-        encoder, tokenizer = build_encoder(cfg, device)
-        tasks = {t: load_task_data(cfg, t, it, tokenizer, cfg.train.seed) for t in it.tasks}
-        torch.manual_seed(cfg.train.seed)  # heads drawn from the seed alone, whatever came before
-        heads = {}
-        for t, td in tasks.items():
-            heads[t] = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
-            set_head_dropout(heads[t], cfg.model.dropout)
-        kinds = {t: td.kind for t, td in tasks.items()}
-        if cfg.data.mlm_files:
-            tasks["mlm"] = TaskData("mlm", "mlm", None, load_mlm_data(cfg, tokenizer, it.max_len), 0)
-            tasks["mlm"].n_examples = len(tasks["mlm"].train)
-            heads["mlm"] = make_mlm_head(cfg, encoder)
-            kinds["mlm"] = "mlm"
-        model = MultiTaskModel(encoder, heads, kinds).to(device)
-        ctx["task_meta"] = {t: head_meta(t, td) for t, td in tasks.items() if t != "mlm"}
-        torch.manual_seed(cfg.train.seed + rank)  # dropout streams differ per rank
-        train_phase("intermediate", it, tasks, model, tokenizer, cfg, ctx)
-    if target is not None and target.kind != "retrieval":
-        if phase_done(out_dir, "target"):
-            if is_main:
-                print("[target] done (done.json); skipped")
-        else:
-            if it.tasks or it.from_run:  # stage 2 starts from the selected intermediate ENCODER only
-                encoder, tokenizer = load_pretrained(stage1_best, device=device)
-                configure_encoder(encoder, cfg)
-            else:  # the baseline: from the pretrained model
-                torch.manual_seed(cfg.train.seed)
-                encoder, tokenizer = build_encoder(cfg, device)
-            td = load_task_data(cfg, tg.train_task, tg, tokenizer, cfg.train.seed)
-            td.name = tg.task  # the head belongs to the target (one head shared by all its languages)
-            torch.manual_seed(cfg.train.seed)
-            head = make_head(td.kind, encoder.cfg.hidden_size, len(td.labels or ()))
-            set_head_dropout(head, cfg.model.dropout)
-            model = MultiTaskModel(encoder, {tg.task: head}, {tg.task: td.kind}).to(device)
-            ctx["task_meta"] = {tg.task: head_meta(tg.task, td)}
-            torch.manual_seed(cfg.train.seed + rank)
-            train_phase("target", tg, {tg.task: td}, model, tokenizer, cfg, ctx)
+    cfg, out_dir = run.cfg, run.out_dir
+    if run.is_main:
+        print(f"run {out_dir}: model {cfg.model.name}, {run.world_size} process(es) on {run.device}, "
+              f"{run.precision}" + (", FSDP2" if cfg.train.fsdp and run.world_size > 1 else ""))
+    # 3. model, 4. data, 5. optimizer and loop: once per phase (retrieval targets train no target phase)
+    phases = (["intermediate"] if cfg.intermediate.tasks else []) + \
+        (["target"] if target is not None and target.kind != "retrieval" else [])
+    for name in phases:
+        if phase_done(out_dir, name):
+            if run.is_main:
+                print(f"[{name}] done (done.json); skipped")
+            continue
+        train_phase(run, build_phase(run, name))
 
     # 6. zero-shot evaluation on rank 0 (other ranks are done)
-    if world > 1:
+    if run.world_size > 1:
         dist.barrier()
         dist.destroy_process_group()
-    if not is_main:
+    if not run.is_main:
         return
+    tg = cfg.target
     if target is None:
-        print(f"done: intermediate model in {out_dir / 'intermediate' / 'best'}")
+        print(f"done: intermediate model in {phase_path(out_dir, 'intermediate', BEST)}")
         return
     if target.kind == "retrieval":
-        print(f"done: score {tg.task} with  python retrieval.py --ckpt {out_dir / 'intermediate' / 'best'} "
+        print(f"done: score {tg.task} with  python retrieval.py --ckpt {phase_path(out_dir, 'intermediate', BEST)} "
               f"--task {tg.task} --all-langs --data-dir {task_folder(cfg, tg.task)}")
         return
-    evaluate_target(cfg, phase_path(out_dir, "target", BEST), device)
+    evaluate_target(cfg, phase_path(out_dir, "target", BEST), run.device)
 
 
 def make_mlm_head(cfg: Config, encoder: nn.Module) -> nn.Module:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 import train  # noqa: E402
 from config import load_config  # noqa: E402
 from data.featurize import collate, featurize  # noqa: E402
+from data.sampler import BatchStream  # noqa: E402
 from data.tasks import get_task  # noqa: E402
 from xlmr.heads import make_head  # noqa: E402
 from xlmr.model import XLMRConfig, XLMREncoder  # noqa: E402
@@ -76,11 +77,10 @@ def run_train_phase(model, td, tok, steps: int, batch_size: int, out_dir: Path) 
     cfg = load_config(FIXTURES.parents[2] / "configs" / "smoke.yaml", [
         f"train.out_dir={out_dir}", "data.mlm_files=[]", f"target.max_steps={steps}", "target.eval_every=0",
         f"target.batch_size={batch_size}", "target.grad_accum=1", f"target.max_len={MAX_LEN}", "train.log_every=10"])
-    ctx = {"rank": 0, "world_size": 1, "device": torch.device("cpu"), "is_main": True, "out_dir": out_dir,
-           "autocast": train.contextlib.nullcontext, "precision": "fp32", "t0": time.time(),
-           "task_meta": {"pawsx": {"kind": "pair_cls", "num_labels": 2, "labels": ["0", "1"], "task": "pawsx",
-                                   "model": "bench", "intermediate_task": "none", "target_task": "pawsx", "seed": 0}}}
-    train.train_phase("target", cfg.target, {"pawsx": td}, model, tok, cfg, ctx)
+    run = train.Run(cfg, out_dir, 0, 1, torch.device("cpu"), "fp32")
+    meta = {"pawsx": {"kind": "pair_cls", "num_labels": 2, "labels": ["0", "1"], "task": "pawsx", "model": "bench",
+                      "intermediate_task": "none", "target_task": "pawsx", "seed": 0}}
+    train.train_phase(run, train.Phase("target", cfg.target, {"pawsx": td}, model, tok, meta))
     records = [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
     records = [r for r in records if "tokens_per_s" in r]
     tokens, seconds, prev = 0, 0.0, records[0]["tokens"]
@@ -108,7 +108,7 @@ def bare_loop(model, batches: list[dict], lr: float = 1e-4, skip: int = 10) -> f
 
 
 def stream_batches(features, batch_size: int, steps: int, seed: int) -> list[list[dict]]:
-    stream = train.BatchStream(features, batch_size, seed, 0, 1)  # the order train_phase sees
+    stream = BatchStream(features, batch_size, seed, 0, 1)  # the order train_phase sees
     return [stream.next() for _ in range(steps)]
 
 

@@ -20,11 +20,14 @@ One epoch, with B = batch_size and W = world_size:
   of batches and of features. Evaluators gather results by "feature_index" and keep one per feature.
   drop_last=True drops that last global batch instead.
 
+`BatchStream` is train.py's endless, resumable stream of one task's training batches built on it.
+
 Run the tests: python -m pytest -q tests/test_sampler.py
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -89,3 +92,47 @@ class LengthGroupedBatchSampler:
     def __len__(self) -> int:
         n, gbs = len(self.lengths), self.batch_size * self.world_size
         return n // gbs if self.drop_last else math.ceil(n / gbs)
+
+
+@dataclass
+class BatchStream:
+    """An endless, resumable stream of one task's training batches: epoch after epoch of the length-grouped,
+    rank-sharded batch sampler; the position (epoch, pos) is the data part of a resume checkpoint."""
+
+    features: list
+    batch_size: int
+    seed: int
+    rank: int
+    world_size: int
+    epoch: int = 0
+    pos: int = 0
+    _batches: list = field(default=None, repr=False)
+
+    def _epoch_batches(self) -> list:
+        from data.featurize import feature_length  # featurize imports torch; the sampler itself needs only numpy
+
+        sampler = LengthGroupedBatchSampler([feature_length(f) for f in self.features], self.batch_size,
+                                            seed=self.seed, rank=self.rank, world_size=self.world_size)
+        sampler.set_epoch(self.epoch)  # a new order per epoch, the same global batches on every rank
+        return list(sampler)
+
+    def __len__(self) -> int:  # batches per epoch on this rank
+        if self._batches is None:
+            self._batches = self._epoch_batches()
+        return len(self._batches)
+
+    def next(self) -> list:
+        if self._batches is None:
+            self._batches = self._epoch_batches()
+        if self.pos >= len(self._batches):
+            self.epoch, self.pos = self.epoch + 1, 0
+            self._batches = self._epoch_batches()
+        batch = self._batches[self.pos]
+        self.pos += 1
+        return [self.features[i] for i in batch]
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "pos": self.pos}
+
+    def load_state(self, state: dict) -> None:
+        self.epoch, self.pos, self._batches = int(state["epoch"]), int(state["pos"]), None

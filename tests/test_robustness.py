@@ -572,28 +572,28 @@ def test_nan_weights_stop_training_with_one_line_and_no_results(tmp_path):
 def test_disk_full_during_a_checkpoint_save_names_the_file_and_the_cause(tmp_path, monkeypatch):
     import errno
 
-    import train
+    import runs
 
     def torch_save_on_a_full_disk(obj, f):
         Path(f).write_bytes(b"x" * 100)
         raise RuntimeError("[enforce fail at inline_container.cc:783] . unexpected pos 192448 vs 192340")
-    monkeypatch.setattr(train.torch, "save", torch_save_on_a_full_disk)
-    monkeypatch.setattr(train.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 4096, 4096))
+    monkeypatch.setattr(torch, "save", torch_save_on_a_full_disk)
+    monkeypatch.setattr(runs.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 4096, 4096))
     path = tmp_path / "intermediate" / "checkpoint.pt"
     path.parent.mkdir()
     state = {"model": {"w": torch.zeros(1000, 100)}}
     with pytest.raises(OSError) as err:
-        train.save_checkpoint(path, state)
+        runs.save_training_state(path, state)
     assert str(err.value) == f"{path}: could not save the checkpoint: no space left on the device (0.0 MiB free, the " \
                              "checkpoint needs about 0.4 MiB); the previous checkpoint, if any, is intact"
     assert list(path.parent.iterdir()) == []  # no half-written file, under its name or a temporary one
 
     def enospc(obj, f):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(train.torch, "save", enospc)
-    monkeypatch.setattr(train.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 0, 10**9))
+    monkeypatch.setattr(torch, "save", enospc)
+    monkeypatch.setattr(runs.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 0, 10**9))
     with pytest.raises(OSError, match=r"checkpoint\.pt: could not save the checkpoint: no space left on the device"):
-        train.save_checkpoint(path, state)
+        runs.save_training_state(path, state)
 
 
 def test_train_scores_that_cannot_be_appended_are_printed_and_saved_beside(tmp_path, monkeypatch, capsys):

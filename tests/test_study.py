@@ -227,15 +227,17 @@ def test_every_training_run_writes_tensorboard_scalars_equal_to_its_metrics_json
     out = local_study[0]
     for run in ("mnli/none/s0", "sst2/pawsx/s0", "none/udpos/s0"):
         records = [json.loads(line) for line in (out / run / "metrics.jsonl").read_text().splitlines()]
-        events = EventAccumulator(str(out / run))
-        events.Reload()
-        tags = set(events.Tags()["scalars"])
+        events = {}  # one event folder per phase (runs.TB_DIR/<phase>)
+        for phase in {r["phase"] for r in records}:
+            events[phase] = EventAccumulator(str(out / run / "tensorboard" / phase))
+            events[phase].Reload()
+        tags = {t for e in events.values() for t in e.Tags()["scalars"]}
         for r in records:
             for key in ("loss", "lr", "tokens_per_s", "dev_score"):
                 if key in r:
                     tag = f"{r['phase']}/{key}"
                     assert tag in tags, (run, tag)
-                    value = {e.step: e.value for e in events.Scalars(tag)}[r["step"]]
+                    value = {e.step: e.value for e in events[r["phase"]].Scalars(tag)}[r["step"]]
                     assert value == pytest.approx(r[key], rel=1e-6), (run, tag, r["step"])
         phase = "intermediate" if run.endswith("none/s0") else "target"
         assert {f"{phase}/loss", f"{phase}/lr", f"{phase}/tokens_per_s", f"{phase}/dev_score"} <= tags

@@ -136,6 +136,29 @@ def test_sigkill_then_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, 
         assert torch.equal(a[k], b[k]), f"{k} differs after resume"
     assert (ref / "results.csv").read_text().replace(str(ref), "X") == \
         (crashed / "results.csv").read_text().replace(str(crashed), "X")
+    # the bookkeeping too (log_every 5, checkpoints every 3: the first record after the resume averages steps
+    # from before and after it, and tokens go on from the steps before the checkpoint that no record counted yet)
+    assert bookkeeping(read_metrics(crashed)) == bookkeeping(read_metrics(ref))
+    assert tensorboard_scalars(crashed) == tensorboard_scalars(ref)  # each step once: the replayed ones purged
+
+
+def bookkeeping(records: list[dict]) -> list[tuple]:
+    """What must not depend on an interruption: every record's phase, step, losses, tokens, lr and dev scores."""
+    return [tuple(sorted((k, v) for k, v in r.items() if k not in ("wall_s", "tokens_per_s"))) for r in records]
+
+
+def tensorboard_scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """(step, value) of every scalar TensorBoard shows (it drops the events a resume purged), tokens/s left out."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = {}
+    for folder in sorted((run_dir / "tensorboard").iterdir()):
+        events = EventAccumulator(str(folder))
+        events.Reload()
+        for tag in events.Tags()["scalars"]:
+            if not tag.endswith("tokens_per_s"):
+                out[tag] = [(e.step, e.value) for e in events.Scalars(tag)]
+    return out
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ Every rename lives in the one table `RENAMES`. After renaming, no encoder key ma
 A checkpoint folder (this module is the one place that knows its layout): the encoder files above, plus — for a
 fine-tuned model — `head.json` (HEAD_META_KEYS: kind, labels, task, model, intermediate_task, target_task, seed) and
 `head.safetensors`; a multi-task intermediate model keeps one head per task under `heads/<task>/`. A training run
-folder holds `<phase>/best/` (the selected model) and, while running, `<phase>/checkpoint.pt` (see train.py).
+folder (runs.py) holds such folders as `<phase>/best/`.
 `check_checkpoint_dir`, `read_head_meta`, `find_head_meta`, `num_layers` answer questions about a folder cheaply
 (no weights read).
 
@@ -57,38 +57,14 @@ SPM_FILE = "sentencepiece.bpe.model"  # the tokenizer file of every layout (fair
 HEAD_JSON, HEAD_WEIGHTS = "head.json", "head.safetensors"  # a fine-tuned task head (save_head / load_head)
 HEADS_DIR = "heads"  # a multi-task model: one head folder per task, heads/<task>/
 
-# A training run folder (train.py writes it; config.py's intermediate.from_run and study.py read it):
-#   config.yaml (the resolved config), metrics.jsonl, results.csv (this run's rows), and per phase
-#   <phase>/best/ (the selected model: a checkpoint folder), <phase>/checkpoint.pt (resumable, while running),
-#   <phase>/done.json (written last: the phase finished).
-RUN_CONFIG, RUN_METRICS, RUN_RESULTS = "config.yaml", "metrics.jsonl", "results.csv"
-PHASES = ("intermediate", "target")
-BEST, RESUME, DONE = "best", "checkpoint.pt", "done.json"
-
-
-def phase_path(run_dir, phase: str, name: str = "") -> Path:
-    """run_dir/<phase>[/name]: e.g. phase_path(run, "target", BEST) is the selected target model."""
-    assert phase in PHASES, f"phase {phase!r} is not one of {PHASES}"
-    return Path(run_dir) / phase / name if name else Path(run_dir) / phase
-
-
-def phase_done(run_dir, phase: str) -> bool:
-    """Whether the run's phase finished (its done.json exists)."""
-    return phase_path(run_dir, phase, DONE).is_file()
-
-
 class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded: missing, corrupt, unsafe, or not an XLM-R encoder."""
 
 
-def load_training_state(path) -> dict:
-    """A resumable training checkpoint (train.py's <phase>/checkpoint.pt) through the same guarded loader as the
-    weights: weights_only unpickling, one-line CheckpointError naming the file; it must be a dict."""
-    path = Path(path)
-    state = _torch_load(path)
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path}: a {type(state).__name__}; expected a training checkpoint (a dict)")
-    return state
+def torch_load_guarded(path) -> object:
+    """What a .pt file holds, unpickled as the weights are (weights_only; CheckpointError naming the file when it
+    is broken or unsafe). runs.load_training_state reads train.py's resume checkpoints through it."""
+    return _torch_load(Path(path))
 
 
 # The one rename table. Columns: our name, transformers' name (after the optional `roberta.` prefix), fairseq's
