@@ -26,17 +26,58 @@ dev score collapsed are left out (analysis/after.py DIVERGED; `--keep-diverged` 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from pathlib import Path
 
 from analysis.distances import METRICS, distance_matrices
-from analysis.run import PRIMARY, run
+from analysis.design import PRIMARY
+from analysis.run import run
 from common.io import atomic_path
 
 ROOT = Path(__file__).resolve().parent
 PUBLISHED_DIR = ROOT / "results" / "published"
 DEFAULT_OUT = ROOT / "results" / "correlation"
+
+
+def _int_at_least(low: int):
+    """argparse type: an integer >= low (argparse names the option in its error)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{v} is below {low}")
+        return v
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (nan, inf, 0 and negatives are refused)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0")
+    return v
+
+
+def check_out_dir(out) -> None:
+    """Before any work: `out` is a folder that exists or can be created, and can be written (ValueError if not)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is a file; expected an output folder")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--out {out}: {parent} is a file, so the folder cannot be created")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: no write permission in {parent}")
 
 
 def _display(path) -> str:
@@ -53,7 +94,7 @@ def power(args) -> None:
     dist = english_distances(pool_languages(), args.metric, args.cache_dir)
     design = xtreme_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
     t0 = time.perf_counter()
-    reps = args.power_reps or (400 if args.power_method == "means" else 40)
+    reps = args.power_reps if args.power_reps is not None else (400 if args.power_method == "means" else 40)
     table = power_table(design, reps=reps, seed=args.seed, method=args.power_method)
     print(format_power(table, design, reps, args.power_method))
     print(f"correlate.py --power: {len(table)} cells x {reps} studies ({args.power_method}) "
@@ -74,8 +115,8 @@ def main(argv=None) -> None:
     p.add_argument("--with-published", action="store_true", help="also read results/published/*.csv")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: results/correlation/)")
     p.add_argument("--metric", choices=METRICS, default="angular", help="URIEL distance: angular or cosine")
-    p.add_argument("--n-resamples", type=int, default=9999, help="permutations per test")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-resamples", type=_int_at_least(1), default=9999, help="permutations per test")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed of the permutations (>= 0)")
     p.add_argument("--primary-model", default=PRIMARY["model"], help="the pre-specified primary model")
     p.add_argument("--cache-dir", default=None, help="distance cache (default: ~/.cache/xstilts)")
     p.add_argument("--no-plots", action="store_true")
@@ -89,19 +130,19 @@ def main(argv=None) -> None:
                    help="also run the primary test on distances from urielplus's own imputation of missing features "
                         "(appendix A4; about a minute the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
-    p.add_argument("--power-reps", type=int, default=None,
+    p.add_argument("--power-reps", type=_int_at_least(1), default=None,
                    help="simulated studies per power-table cell (default 400; 40 with --power-method mixed)")
     p.add_argument("--power-method", choices=("means", "mixed"), default="means",
                    help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
                         "model the report runs (about 8 minutes with 40 studies per cell)")
-    p.add_argument("--seed-sd", type=float, default=0.8, help="--power: seed sd of a score, points")
-    p.add_argument("--lang-sd", type=float, default=0.5,
-                   help="--power: sd of a language's own deviation in the intermediate-task effect, points (it "
+    p.add_argument("--seed-sd", type=_positive_float, default=0.8, help="--power: seed sd of a score, points (> 0)")
+    p.add_argument("--lang-sd", type=_positive_float, default=0.5,
+                   help="--power: sd of a language's own deviation in the intermediate-task effect, points (> 0; it "
                         "dominates power: set it from your pilot runs)")
     p.add_argument("--misspecification", action="store_true",
                    help="--power: also print the misspecification panel (analysis/scenarios.py: FPR, coverage and "
                         "power of the after-intermediate primary test when runs misbehave)")
-    p.add_argument("--panel-reps", type=int, default=100,
+    p.add_argument("--panel-reps", type=_int_at_least(1), default=100,
                    help="--misspecification: simulated studies per cell (default 100; bench/bench_scenarios.py 400)")
     p.add_argument("--keep-diverged", action="store_true",
                    help="keep runs the diverged-run check flags (analysis/after.py DIVERGED; default: left out)")
@@ -117,6 +158,7 @@ def main(argv=None) -> None:
         sys.exit(f"correlate.py: no results files (and none in {PUBLISHED_DIR})")
     t0 = time.perf_counter()
     try:
+        check_out_dir(args.out)
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
                   spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed,
@@ -127,6 +169,8 @@ def main(argv=None) -> None:
                     m.to_csv(tmp)
     except ValueError as e:  # DataError included: the message names the file and line
         sys.exit(f"correlate.py: {e}")
+    except OSError as e:  # the output folder became unwritable (or filled up) during the run
+        sys.exit(f"correlate.py: cannot write the outputs under --out {args.out}: {e}")
     n = int(ctx["corr"]["spearman_rho"].notna().sum())
     print(f"correlate.py: {len(ctx['corr'])} tests ({n} with a coefficient) in {time.perf_counter() - t0:.1f} s; "
           f"wrote {args.out}/report.md")

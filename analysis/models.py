@@ -100,6 +100,18 @@ def mixed_effect(data: pd.DataFrame, dv: str, null_rhs: str, distance: str = "di
                  cell: str | None = None, n_resamples: int = 999, seed=0) -> dict:
     """Fit dv ~ null_rhs + tested, tested = data[distance] * mask; the estimate per +0.1 and its permutation p."""
     data = data.reset_index(drop=True)
+    missing = [c for c in (dv, distance, "lang", *([cell] if cell else [])) if c not in data]
+    if missing:
+        raise ValueError(f"mixed_effect: no column {', '.join(missing)} in the data (columns: {', '.join(data)})")
+    for col in (dv, distance):
+        v = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
+        if not np.isfinite(v).all():
+            bad = sorted(set(data.loc[~np.isfinite(v), "lang"].astype(str)))
+            raise ValueError(f"mixed_effect: {col} is missing or not finite for {', '.join(bad)}; "
+                             "leave those rows out before fitting")
+    for col in ("lang", *([cell] if cell else [])):
+        if data[col].isna().any():
+            raise ValueError(f"mixed_effect: {col} is missing in {int(data[col].isna().sum())} rows")
     mask = np.ones(len(data)) if mask is None else np.asarray(mask, float)
     data = data.assign(_tested=data[distance].to_numpy(float) * mask)
     langs, idx = np.unique(data["lang"].to_numpy(), return_inverse=True)

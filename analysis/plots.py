@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from analysis.design import PREDICTORS, PRIMARY
 from analysis.scores import EXPERIMENT, dependent_variables, display
 from analysis.stats import MIN_N, MIN_N_CI
 from common.io import atomic_write_bytes
@@ -52,8 +53,8 @@ def summary_figure(plt, out: Path, ctx) -> str:
         title = "After intermediate training: change of the drop per +0.1 syntactic distance (95% CI)"
         xlabel = "drop change, points per +0.1 distance (size held fixed; < 0: far languages gain more)"
     else:
-        g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["dv"] == "abs_drop")
-                 & (corr["predictor"] == "syntactic") & corr["spearman_rho"].notna()]
+        g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["dv"] == PRIMARY["dv"])
+                 & (corr["predictor"] == PRIMARY["distance"]) & corr["spearman_rho"].notna()]
         labels = [f"{display(r.target_task)} (n={int(r.n)})" for r in g.itertuples()]
         est, lo, hi = (g[c].to_numpy(float) for c in ("theil_sen_per_0.1", "theil_sen_low_per_0.1",
                                                       "theil_sen_high_per_0.1"))
@@ -157,15 +158,35 @@ def heatmap(plt, out: Path, model, inter, dv, g, predictors) -> str | None:
     return name
 
 
+def residual_figure(plt, out: Path, ctx) -> str | None:
+    """Per-language mean residual of the primary model (random intercept included) against the primary distance."""
+    res = ctx.get("diagnostics", {}).get("residuals")
+    if res is None or not len(res):
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.axhline(0, color="k", lw=0.8, ls="--")
+    ax.scatter(res["distance"], res["residual"], s=12 + 10 * res["tasks"], color="C0")
+    for r in res.itertuples():
+        ax.annotate(r.lang, (r.distance, r.residual), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    ax.set_xlabel(f"{PRIMARY['distance']} distance from English")
+    ax.set_ylabel(f"mean residual of {PRIMARY['dv']}, points")
+    ax.set_title(f"{ctx['primary_model']}: primary model residuals per language\n(dv ~ C(task) + distance + "
+                 "(1 | language); marker size: tasks)", fontsize=9)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.88)
+    _save(fig, out / "primary_residuals.png")
+    plt.close(fig)
+    return "primary_residuals.png"
+
+
 def write_plots(out: Path, ctx) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis.run import PREDICTORS
-
     drops, corr, dist = ctx["drops"], ctx["corr"], ctx["dist"]
     written = [summary_figure(plt, out, ctx)]
+    if name := residual_figure(plt, out, ctx):
+        written.append(name)
     dist_i = dist.set_index("lang")
     for key, g in drops.groupby(EXPERIMENT, sort=False):
         if len(g) >= MIN_N:

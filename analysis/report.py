@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.covariates import SIZE_MEASURES, pretraining_corpus
-from analysis.run import PREDICTORS, PRIMARY, primary_tasks
+from analysis.design import (MANY_LANGUAGES, MANY_LANGUAGES_CHOSEN, PREDICTORS, PRIMARY, PRIMARY_CHOSEN,
+                             primary_tasks)
 from analysis.scores import CELL, DV_DESCRIPTIONS, SOURCE_PREFERENCE, display
 from analysis.stats import MIN_N, MIN_N_CI, MIN_N_OLS
 from common.io import atomic_write_text
@@ -34,10 +35,12 @@ def _p(v) -> str:
     return f"{v:.4f}" if v >= 0.0001 else f"{v:.1e}"
 
 
-def _ci(v, lo, hi, spec=".2f") -> str:
+def _ci(v, lo, hi, spec=".2f", n=None) -> str:
     if v is None or not np.isfinite(v):
         return "-"
     if not (np.isfinite(lo) and np.isfinite(hi)):
+        if n is not None and n >= MIN_N_CI:  # e.g. |rho| = 1: the Fisher-z interval is degenerate, none given
+            return f"{v:{spec}} [no interval]"
         return f"{v:{spec}} [n too small]"
     return f"{v:{spec}} [{lo:{spec}}, {hi:{spec}}]"
 
@@ -65,10 +68,63 @@ def _test_set(task: str) -> str:
     return "parallel" if t.parallel_test else "non-parallel: difficulty differs by language"
 
 
+def primary_provenance(ctx) -> str:
+    """How the primary test was chosen, as the first screen says it."""
+    if ctx.get("model_chosen_on_command_line"):
+        return "model chosen on the command line"
+    published = all(str(p).startswith("results/published/") for p in ctx.get("inputs", []))
+    return PRIMARY_CHOSEN if published else PRIMARY_CHOSEN.replace("these numbers", "the published baselines")
+
+
+def scale_sentence(ctx) -> str:
+    """What +0.1 distance is, from the pooled languages' distances."""
+    d = ctx.get("diagnostics", {})
+    if not np.isfinite(d.get("sd", np.nan)):
+        return ""
+    return (f"+0.1 {PRIMARY['distance']} distance is {0.1 / d['sd']:.1f} SD of the {d['n_langs']} pooled languages' "
+            f"distances (SD {d['sd']:.2f}; from {d['min']:.2f} {d['min_lang']} to {d['max']:.2f} {d['max_lang']}).")
+
+
+def size_adjusted_sentence(ctx) -> str:
+    a = ctx.get("size_adjusted", {})
+    if not np.isfinite(a.get("coef_per_0.1", np.nan)):
+        return f"Size-adjusted slope: not estimable ({a.get('note', 'no pretraining sizes')})." if a else ""
+    text = (f"Controlling for log pretraining size the pooled slope is {a['coef_per_0.1']:+.1f} points per +0.1 "
+            f"(95% CI {a['ci_low_per_0.1']:+.1f} to {a['ci_high_per_0.1']:+.1f}, t({a['df']}); language-level "
+            f"Freedman-Lane p = {_p(a['p_fl'])}; {a['n_langs']} languages"
+            + (f", without {', '.join(a['unsized'])} (no size)" if a["unsized"] else "") + "): distance and log size "
+            f"are confounded (Spearman rho = {a['rho_distance_size']:+.2f} over these languages), so part of the "
+            "unadjusted slope may be pretraining size.")
+    if (a["ci_low_per_0.1"] > 0 or a["ci_high_per_0.1"] < 0) != (a["p_fl"] < 0.05):
+        text += (" The interval (a Wald t interval of the mixed model) and the Freedman-Lane p disagree on "
+                 "significance at 0.05; the Freedman-Lane p is the test.")
+    return text
+
+
+def selection_sentence(ctx) -> str:
+    s = ctx.get("selection", {})
+    if not np.isfinite(s.get("p_selection", np.nan)):
+        return ""
+    return (f"Selection-adjusted p = {_p(s['p_selection'])} (the distance was chosen among predictors: max |z| over a "
+            f"joint language permutation of the {len(s['candidates'])} predictors defined for all {s['n_langs']} "
+            f"pooled languages, {', '.join(s['candidates'])}"
+            + (f"; not defined for all: {', '.join(s['not_candidates'])}" if s["not_candidates"] else "") + ").")
+
+
+def hc3_fl_sentence(ctx) -> str:
+    pairs = ctx.get("hc3_fl", [])
+    text = ("Per-task size-adjusted slopes have two p-values, Freedman-Lane (permutation) and HC3 (a t reference that "
+            "is not reliable at these n); where they disagree the Freedman-Lane p governs")
+    if pairs:
+        text += " (here: " + "; ".join(f"{display(r['task'])}: HC3 {_p(r['p_hc3'])}, Freedman-Lane {_p(r['p_fl'])}"
+                                        for r in pairs) + ")"
+    return text + "."
+
+
 def baseline_paragraph(ctx) -> list[str]:
     r, model = ctx["primary"], ctx["primary_model"]
     tasks = _pool_names(r.get("tasks", ""))
-    head = (f"**Primary test (pre-specified): {model}, {PRIMARY['distance']} distance, zero-shot drop "
+    head = (f"**Primary test ({primary_provenance(ctx)}): {model}, {PRIMARY['distance']} distance, zero-shot drop "
             f"(score(en) - score(L), points), pooled over the parallel test sets "
             f"({_names(primary_tasks())}).** ")
     if not np.isfinite(r.get("coef_per_0.1", np.nan)):
@@ -82,6 +138,9 @@ def baseline_paragraph(ctx) -> list[str]:
             f"{r['ci_high_per_0.1']:+.1f}; language-level permutation p = {_p(r['p_perm'])}, "
             f"{'all' if r['p_exact'] else r['n_perm']} permutations; mixed model with a fixed effect per task and a "
             f"random intercept per language).")
+    for extra in (selection_sentence(ctx), scale_sentence(ctx), size_adjusted_sentence(ctx)):
+        if extra:
+            text += " " + extra
     if not r.get("converged", True) or isinstance(r.get("note"), str):
         text += f" Fit flag: {r.get('note')}."
     if ctx["model_note"]:
@@ -92,7 +151,7 @@ def baseline_paragraph(ctx) -> list[str]:
 def baseline_table(ctx) -> pd.DataFrame:
     corr, r, model = ctx["corr"], ctx["primary"], ctx["primary_model"]
     g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["predictor"] ==
-             PRIMARY["distance"]) & corr["dv"].isin(["abs_drop", "score"])]
+             PRIMARY["distance"]) & corr["dv"].isin([PRIMARY["dv"], "score"])]
     order = {t: i for i, t in enumerate(sorted(g["target_task"].unique(), key=lambda t: (
         TASKS[t].kind == "retrieval", not TASKS[t].parallel_test)))}
     g = g.sort_values("target_task", key=lambda s: s.map(order), kind="stable")
@@ -102,16 +161,64 @@ def baseline_table(ctx) -> pd.DataFrame:
         slope = _ci(x["theil_sen_per_0.1"], x["theil_sen_low_per_0.1"], x["theil_sen_high_per_0.1"], "+.1f")
         rows.append({"task": f"{display(x['target_task'])} ({x['split']})", "test set": _test_set(x["target_task"]),
                      "n": int(x["n"]), "rho [95% CI]": _ci(x["spearman_rho"], x["spearman_ci_low"],
-                                                            x["spearman_ci_high"]),
-                     "p (perm.)": _p(x["p_spearman"]), "partial rho (size)": _f(x["partial_spearman"]),
+                                                            x["spearman_ci_high"], n=x["n"]),
+                     "p (perm.)": _p(x["p_spearman"]), "p BH": _p(x["p_spearman_bh"]),
+                     "partial rho (size)": _f(x["partial_spearman"]),
                      "points per +0.1 [95% CI]": f"{unit} {slope}" if np.isfinite(x["spearman_rho"]) else "-"})
     if np.isfinite(r.get("coef_per_0.1", np.nan)):
         rows.append({"task": "**pooled (primary)**", "test set": "parallel: " + _pool_names(r["tasks"]),
                      "n": f"{r['n_langs']} languages", "rho [95% CI]": "", "p (perm.)": _p(r["p_perm"]),
+                     "p BH": "selection-adj. " + _p(ctx.get("selection", {}).get("p_selection", np.nan)),
                      "partial rho (size)": "",
                      "points per +0.1 [95% CI]": "drop " + _ci(r["coef_per_0.1"], r["ci_low_per_0.1"],
                                                                r["ci_high_per_0.1"], "+.1f")})
+    a = ctx.get("size_adjusted", {})
+    if np.isfinite(a.get("coef_per_0.1", np.nan)):
+        rows.append({"task": "pooled, size-adjusted", "test set": "parallel, + log pretraining size",
+                     "n": f"{a['n_langs']} languages", "rho [95% CI]": "", "p (perm.)": f"{_p(a['p_fl'])} (FL)",
+                     "p BH": "", "partial rho (size)": "",
+                     "points per +0.1 [95% CI]": "drop " + _ci(a["coef_per_0.1"], a["ci_low_per_0.1"],
+                                                               a["ci_high_per_0.1"], "+.1f")})
     return pd.DataFrame(rows)
+
+
+def many_language_lines(ctx) -> list[str]:
+    """The first screen's many-language answer (analysis/many.py), when the inputs hold the design's task."""
+    m = ctx.get("many")
+    if m is None:
+        return []
+    d = MANY_LANGUAGES
+    g = m["groups"]
+    n_dist = sum(x["n"] for x in g.values())
+    L = [f"**Many languages: {d['display']} ({MANY_LANGUAGES_CHOSEN}).** {d['model']} trained on English "
+         f"({d['metric']} {m['en']:.1f}), zero-shot on {m['n_langs']} languages, {n_dist} with a "
+         f"{d['distance']} distance; drop = {d['metric']}(en) - {d['metric']}(L), points. Primary: the seen languages "
+         "(in XLM-R's pretraining); unseen ones separately. Model per group: drop ~ distance + (1 | family), "
+         f"item-noise weights (binomial variance on {d['test_items']} items), language-level permutation p.", ""]
+    rows = []
+    for name, x in g.items():
+        est = (_ci(x["coef_per_0.1"], x["ci_low_per_0.1"], x["ci_high_per_0.1"], "+.1f")
+               if np.isfinite(x.get("coef_per_0.1", np.nan)) else x.get("note", "-"))
+        rows.append({"languages": name + (" (primary)" if name == d["primary"] else ""), "n": x["n"],
+                     "families": x["families"], "mean drop": _f(x.get("mean_drop", np.nan), "+.1f"),
+                     "points per +0.1 [95% CI]": est, "p (perm.)": _p(x.get("p_perm", np.nan)),
+                     "p (within families)": _p(x.get("p_perm_family", np.nan)),
+                     "SD of distance": _f(x.get("sd_distance", np.nan)),
+                     "family share of variance": _f(x.get("family_share", np.nan)),
+                     "item SE (median)": _f(x.get("item_sd_median", np.nan), ".1f")})
+    L += [_table(pd.DataFrame(rows)), ""]
+    thin = m["table"][(m["table"]["thin_coverage"] != "") & (m["table"]["dropped"] == "")]
+    if len(thin):
+        few = thin[thin["thin_coverage"].str.contains(f"{MANY_LANGUAGES['distance']} from")]
+        L += [f"Thin URIEL+ coverage (kept; many_languages.csv says why): {len(thin)} languages"
+              + (f", {len(few)} with its {MANY_LANGUAGES['distance']} distance from fewer than 10 features shared "
+                 "with English: " + ", ".join(few["lang"]) if len(few) else "") + ".", ""]
+    if m.get("seen_vs_cc100"):
+        L += ["Seen = SIB-200's \"in XLM-R?\" column; the CC-100 list (data/languages.tsv) says otherwise for "
+              + ", ".join(m["seen_vs_cc100"]) + ".", ""]
+    if m["dropped"]:
+        L += ["Dropped (no distance): " + ", ".join(f"{r['name']} ({r['dropped']})" for r in m["dropped"]) + ".", ""]
+    return L
 
 
 def retrieval_lines(ctx) -> list[str]:
@@ -189,6 +296,35 @@ def tokenizer_lines(ctx) -> list[str]:
     return L
 
 
+def diagnostics_lines(ctx) -> list[str]:
+    """Appendix A3b: how the primary slope depends on single languages, per-language residuals, distance x task."""
+    d = ctx.get("diagnostics", {})
+    L = [f"### A3b. Primary model diagnostics ({ctx['primary_model']}, {PRIMARY['distance']}, {PRIMARY['dv']})", ""]
+    if "loo" not in d and "heterogeneity" not in d:
+        return L + ["Not estimable on these inputs.", ""]
+    if "loo" in d:
+        lo = d["loo"]
+        L.append(f"- Leave one language out: the pooled slope ranges from {lo['low']:+.2f} (without {lo['low_lang']}) "
+                 f"to {lo['high']:+.2f} (without {lo['high_lang']}) points per +0.1 over {lo['n']} refits.")
+    if "heterogeneity" in d:
+        h = d["heterogeneity"]
+        L.append(f"- Distance x task heterogeneity: likelihood ratio {h['lr']:.2f} on {h['df']} df, p = {_p(h['p'])} "
+                 "(ML fits of dv ~ C(task) + distance against dv ~ C(task) * distance, random intercept per language; "
+                 "chi-square reference, approximate at these n): " + ("the slope differs between tasks." if h["p"] < 0.05
+                                                                       else "no evidence that the slope differs "
+                                                                            "between tasks."))
+    res = d.get("residuals")
+    if res is not None and len(res):
+        top = res.reindex(res["residual"].abs().sort_values(ascending=False).index).head(3)
+        L.append("- Per-language mean residuals (random intercept included): largest "
+                 + ", ".join(f"{r.lang} {r.residual:+.1f}" for r in top.itertuples()) + " points"
+                 + ("; figure: primary_residuals.png" if "primary_residuals.png" in ctx.get("plots", []) else "")
+                 + ".")
+    if "primary_residuals.png" in ctx.get("plots", []):
+        L += ["", "![residuals](primary_residuals.png)"]
+    return L + [""]
+
+
 def write_report(out, ctx) -> str:
     corr, drops, dist = ctx["corr"], ctx["drops"], ctx["dist"]
     after_mode = len(ctx["effects"]) > 0
@@ -216,15 +352,17 @@ def write_report(out, ctx) -> str:
     base += ["![summary](summary.png)" if "summary.png" in ctx["plots"] and not after_mode else "", ""]
     base += [_table(table) if len(table) else "(no baseline rows for the primary model)", ""]
     base += retrieval_lines(ctx)
+    base += [""] + many_language_lines(ctx)
     base += ["", "Rank statistics: Spearman rho with a two-sided permutation p (one sample permuted; exact when all "
              "n! orders fit in the resamples) and a Fisher-z / Bonett-Wright 95% interval (none below n = "
              f"{MIN_N_CI}). Partial rho: controlling for pretraining size -- for XLM-R models (CC-100) the "
              f"{SIZE_MEASURES['cc100']}, for mBERT (Wikipedia) the {SIZE_MEASURES['wikipedia']}"
              + (f" (none for {', '.join(unsized)}: pretraining corpus unknown from the model name)" if unsized else "")
-             + ". Points per +0.1: Theil-Sen slope per task, the mixed model's slope pooled. "
-             "Only the "
-             "pooled row is the pre-specified test; the per-task rows and everything in the appendix are "
-             "exploratory.", ""]
+             + ". p BH: Benjamini-Hochberg within (model, intermediate task, dependent variable) over every task x "
+             "predictor test of Appendix A2. Points per +0.1: Theil-Sen slope per task, the mixed model's slope "
+             "pooled; size-adjusted pooled row: the mixed model with log pretraining size, its p a language-level "
+             "Freedman-Lane permutation (FL). " + hc3_fl_sentence(ctx) + " Only the pooled row is the primary "
+             "test; the per-task rows and everything in the appendix are exploratory.", ""]
     if after_mode:
         L += ["## Appendix", "", "### A0. The baseline answer", ""] + base
     else:
@@ -244,7 +382,8 @@ def write_report(out, ctx) -> str:
           "language's main script is not Latin; for it, a slope per +0.1 is a tenth of the script difference). "
           "p BH: Benjamini-Hochberg within (model, intermediate task, "
           f"dependent variable). Size-adjusted slope: OLS of the dv on distance and size, Freedman-Lane permutation "
-          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}."
+          f"p at every n, HC3 (t reference) only from n = {MIN_N_OLS}; where the two disagree the Freedman-Lane p "
+          "governs (a permutation test holds its level at these n; HC3's t reference does not)."
           + (f" Non-parallel test sets ({_names(non_parallel)}) differ in difficulty across languages: their drops "
              "mix distance with test difficulty." if non_parallel else ""), ""]
     for (model, inter, dv), g in corr.groupby(["model", "intermediate_task", "dv"], sort=False):
@@ -252,8 +391,8 @@ def write_report(out, ctx) -> str:
         t = pd.DataFrame({
             "task/split": g["target_task"] + "/" + g["split"],  # the registry's names, as in correlations.csv
             "predictor": g["predictor"], "n": g["n"],
-            "rho [95% CI]": [_ci(r, a, b) for r, a, b in zip(g["spearman_rho"], g["spearman_ci_low"],
-                                                            g["spearman_ci_high"])],
+            "rho [95% CI]": [_ci(r, a, b, n=n) for r, a, b, n in zip(g["spearman_rho"], g["spearman_ci_low"],
+                                                                     g["spearman_ci_high"], g["n"])],
             "p": g["p_spearman"].map(_p), "p BH": g["p_spearman_bh"].map(_p),
             "partial rho (p FL)": [f"{_f(r)} ({_p(p)})" if np.isfinite(r) else "" for r, p in
                                    zip(g["partial_spearman"], g["p_partial"])],
@@ -267,7 +406,8 @@ def write_report(out, ctx) -> str:
         L += [_table(t), ""]
     L += ["### A3. Pooled mixed models (exploratory)", "",
           "dv ~ predictor + C(task) + (1 | language), REML; slope per +0.1 with a t(languages - 2) interval; "
-          "p perm: language-level permutation (the reported p); p Wald: optimistic with few languages.", ""]
+          "p perm: language-level permutation (the reported p); p BH: Benjamini-Hochberg within each model over its "
+          "predictor x pool rows; p Wald: optimistic with few languages.", ""]
     m = ctx["mixed"]
     m = m[m["coef_per_0.1"].notna() | m["note"].notna()]
     if len(m):
@@ -275,13 +415,14 @@ def write_report(out, ctx) -> str:
             "model": m["model"], "pool": m["pool"], "predictor": m["distance"], "languages": m["n_langs"],
             "rows": m["n_obs"], "per +0.1 [95% CI]": [_ci(a, b, c, "+.2f") for a, b, c in zip(
                 m["coef_per_0.1"], m["ci_low_per_0.1"], m["ci_high_per_0.1"])],
-            "p perm": m["p_perm"].map(_p), "p Wald": m["p_wald"].map(_p),
+            "p perm": m["p_perm"].map(_p), "p BH": m["p_perm_bh"].map(_p), "p Wald": m["p_wald"].map(_p),
             "converged": m["converged"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "**no**")),
             "note": m["note"].astype(object).fillna("")})), ""]
     if after_mode:  # --- after-intermediate hook (analysis/after.py)
         from analysis.after import appendix_lines
 
         L += appendix_lines(ctx)
+    L += diagnostics_lines(ctx)
     L += ["### A4. Sensitivity", ""]
     for s in ctx["sensitivity"]:
         est = _ci(s["coef_per_0.1"], s["ci_low_per_0.1"], s["ci_high_per_0.1"], "+.2f")
@@ -353,9 +494,9 @@ def write_report(out, ctx) -> str:
         L += ["Per predictor (no URIEL feature shared with English: no distance; left out of that predictor's "
               "tests):", ""] + [f"- {d}: {', '.join(v)}" for d, v in missing.items()] + [""]
     L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
-          "drops.csv, distances.csv, small_n.csv, diverged_runs.csv" + (", effects.csv, after_intermediate.csv (the "
-                                                                      "first screen's tests), after_pooled.csv"
-                                                                      if after_mode else "")
+          "drops.csv, distances.csv, small_n.csv, diverged_runs.csv"
+          + (", many_languages.csv" if ctx.get("many") is not None else "")
+          + (", effects.csv, after_intermediate.csv (the first screen's tests), after_pooled.csv" if after_mode else "")
           + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
     text = "\n".join(L) + "\n"
     atomic_write_text(out / "report.md", text)

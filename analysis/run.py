@@ -2,9 +2,9 @@
 
 Use: `ctx = run(paths, out_dir)` (what `python correlate.py` does); ctx holds every table (also written to out_dir).
 
-Pre-specified before looking at any result (PRIMARY): the primary model (XLM-R Large), the primary distance
-(syntactic), the primary dependent variable (abs_drop, points) and the primary pool (the registry's parallel target
-tasks that are not retrieval: XNLI, PAWS-X, XQuAD, MLQA); the primary test is the pooled mixed model's distance slope
+The primary test is written down by name in analysis/design.py (PRIMARY: model XLM-R Large, syntactic distance,
+abs_drop in points, pooled over XNLI, PAWS-X, XQuAD, MLQA -- chosen after an exploratory analysis of the published
+numbers, fixed for new runs; a new parallel target task does not join it); it is the pooled mixed model's distance slope
 with its language-level permutation p. With intermediate-task runs in the inputs the primary test is, per intermediate
 task, the slope of the change of the drop on the same distance with log pretraining size held fixed, pooled over the
 parallel target tasks and seeds (analysis/after.py: diverged runs left out first, own runs paired with own
@@ -14,7 +14,9 @@ variable) across its task x predictor grid.
 """
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,27 +24,22 @@ import pandas as pd
 from scipy import stats
 
 from analysis.covariates import log_pretraining_size, size_table
-from analysis.distances import DISTANCES, english_distances
-from analysis.models import MODEL_COLUMNS, pooled_drop_model
+from analysis.design import PREDICTORS, PRIMARY, SCRIPT, primary_tasks
+from analysis.distances import english_distances
+from analysis.many import many_language_answer
+from analysis.models import (MODEL_COLUMNS, covariance, drop_pool, fit_mixedlm, gls_z,
+                             language_permutations, pooled_drop_model)
 from analysis.scores import EXPERIMENT, compute_drops, dependent_variables, load_scores, seed_effects
-from analysis.stats import MIN_N, measure_association, small_n_row
+from analysis.stats import LEVEL, MIN_N, PER, freedman_lane_p, measure_association, small_n_row
 from common.io import atomic_path
 from data.tasks import TASKS, target_tasks
 
-PRIMARY = {"model": "XLM-R Large", "distance": "syntactic", "dv": "abs_drop"}
-SCRIPT = "different_script"  # 1 - shares_script_with_en: a predictor like the distances (positive = farther)
-PREDICTORS = (*DISTANCES, SCRIPT)
 CORR_COLUMNS = [*EXPERIMENT, "dv", "predictor", "n", "spearman_rho", "spearman_ci_low", "spearman_ci_high",
                 "p_spearman", "p_exact", "p_spearman_bh", "pearson_r", "pearson_ci_low", "pearson_ci_high",
                 "p_pearson", "kendall_tau", "kendall_ci_low", "kendall_ci_high", "p_kendall", "theil_sen_per_0.1",
                 "theil_sen_low_per_0.1", "theil_sen_high_per_0.1", "n_sized", "partial_spearman", "p_partial",
                 "adj_slope_per_0.1", "p_adj_slope_fl", "ols_slope", "ols_se_hc3", "ols_p_hc3", "ols_r2",
                 "ols_delta_r2", "loo_max_delta_rho", "loo_lang", "parallel_test", "langs", "left_out", "note"]
-
-
-def primary_tasks() -> list[str]:
-    """The pooled primary test's tasks: parallel test sets (the same items in every language), not retrieval."""
-    return [t for t in target_tasks() if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
 
 
 def choose_primary_model(drops: pd.DataFrame, wanted: str = PRIMARY["model"]) -> tuple[str, str]:
@@ -92,7 +89,153 @@ def pooled_models(drops, dist, n_resamples: int, seed: int) -> pd.DataFrame:
             for pool, tasks in (("parallel", primary_tasks()), ("all drop tasks", drop_tasks)):
                 rows.append(pooled_drop_model(base, dist, model, tasks, d, n_resamples=n_resamples,
                                               seed=[seed, m, j, len(pool)], pool=pool))
-    return pd.DataFrame(rows).reindex(columns=MODEL_COLUMNS)
+    out = pd.DataFrame(rows).reindex(columns=[*MODEL_COLUMNS, "p_perm_bh"])
+    for _, fam in out[out["p_perm"].notna()].groupby("model", sort=False):  # BH within each model (issue 22)
+        out.loc[fam.index, "p_perm_bh"] = stats.false_discovery_control(fam["p_perm"].to_numpy(float))
+    return out
+
+
+def _pool(drops, dist, model: str) -> pd.DataFrame:
+    """The primary test's rows: lang, task, the primary dv, distance (the primary distance)."""
+    return drop_pool(drops, dist, model, primary_tasks(), PRIMARY["distance"], PRIMARY["dv"])
+
+
+def selection_adjusted_p(drops, dist, model: str, n_resamples: int, seed) -> dict:
+    """The primary p adjusted for the choice of the distance among the candidate predictors (analysis/design.py).
+
+    Candidates: every predictor defined (and not constant) for all languages of the primary pool. One joint language
+    permutation moves every candidate's values together; the statistic of a permutation is max over candidates of the
+    GLS |z| (V from the fit without any distance, as for the primary p); p = share of permutations whose max |z|
+    reaches the primary distance's observed |z| (Westfall-Young max-T). With the same seed the permutations are those
+    of the primary test, so the adjusted p is never below the primary p.
+    """
+    dv = PRIMARY["dv"]
+    data = _pool(drops, dist, model)
+    langs, idx = np.unique(data["lang"].to_numpy(), return_inverse=True)
+    d = dist.set_index("lang")
+    cands = [p for p in PREDICTORS if p in d and d.loc[langs, p].notna().all() and d.loc[langs, p].nunique() > 1]
+    out = {"candidates": cands, "not_candidates": [p for p in PREDICTORS if p not in cands], "n_langs": len(langs),
+           "p_selection": math.nan}
+    if PRIMARY["distance"] not in cands or len(langs) < MIN_N or data["task"].nunique() < 2:
+        return out
+    try:
+        null_fit, _, _ = fit_mixedlm(f"{dv} ~ C(task)", data)
+        V, A, y = covariance(null_fit, data), np.asarray(null_fit.model.exog, float), data[dv].to_numpy(float)
+        X = d.loc[langs, cands].to_numpy(float)  # (L, K)
+        perms, exact = language_permutations(len(langs), n_resamples, np.random.default_rng(seed))
+        z_obs = np.array([gls_z(y, A, X[idx, k][None, :], V)[0] for k in range(len(cands))])
+        z_max = np.max([np.abs(gls_z(y, A, X[perms, k][:, idx], V)) for k in range(len(cands))], axis=0)
+    except np.linalg.LinAlgError:
+        return out
+    hits = int((z_max >= abs(z_obs[cands.index(PRIMARY["distance"])]) * (1 - 1e-9)).sum())
+    out.update(p_selection=hits / len(perms) if exact else (hits + 1) / (len(perms) + 1), n_perm=len(perms),
+               z={c: float(z) for c, z in zip(cands, z_obs)})
+    return out
+
+
+def size_adjusted_primary(drops, dist, model: str, n_resamples: int, seed) -> dict:
+    """The primary model with log pretraining size added: dv ~ C(task) + size + distance + (1 | language).
+
+    Slope per +0.1 with a t(languages - 3) interval (REML MixedLM), and a language-level Freedman-Lane p: per language
+    the mean of dv minus the task effects of the reduced fit (dv ~ C(task) + size + (1 | language)), then
+    Freedman-Lane on those language means (permute the residuals of mean ~ size; statistic |t| of distance in
+    mean ~ distance + size). rho_distance_size: Spearman rho of distance and log size over the same languages.
+    """
+    dv = PRIMARY["dv"]
+    data = _pool(drops, dist, model)
+    data["size"] = [log_pretraining_size(model, lang) for lang in data["lang"]]
+    out = {"covariate": "log pretraining size", "unsized": sorted(set(data.loc[data["size"].isna(), "lang"]))}
+    data = data.dropna().reset_index(drop=True)
+    L = data["lang"].nunique()
+    out["n_langs"] = L
+    if L < MIN_N + 1 or data["task"].nunique() < 2:
+        return {**out, "note": f"{L} languages with a pretraining size: no size-adjusted slope"}
+    try:
+        fit, _, clean = fit_mixedlm(f"{dv} ~ C(task) + size + distance", data)
+        reduced, _, _ = fit_mixedlm(f"{dv} ~ C(task) + size", data)
+    except np.linalg.LinAlgError as e:
+        return {**out, "note": str(e)}
+    coef, se = float(fit.params["distance"]), float(fit.bse["distance"])
+    q = stats.t.ppf(0.5 + LEVEL / 2, L - 3)
+    fe = reduced.fe_params
+    task_effect = np.asarray(reduced.model.exog, float)[:, [i for i, n in enumerate(fe.index) if n.startswith(
+        "C(task)")]] @ fe[[n for n in fe.index if n.startswith("C(task)")]].to_numpy(float)
+    lang_mean = data.assign(adj=data[dv] - task_effect).groupby("lang").agg(
+        y=("adj", "mean"), x=("distance", "first"), z=("size", "first"))
+    rng = np.random.default_rng(np.random.SeedSequence([*np.atleast_1d(seed), 22]))
+    out.update({"coef_per_0.1": PER * coef, "ci_low_per_0.1": PER * (coef - q * se),
+                "ci_high_per_0.1": PER * (coef + q * se), "df": L - 3, "converged": clean,
+                "p_fl": freedman_lane_p(lang_mean["y"], lang_mean["x"], lang_mean["z"], n_resamples, rng),
+                "rho_distance_size": float(stats.spearmanr(lang_mean["x"], lang_mean["z"]).statistic)})
+    return out
+
+
+def primary_diagnostics(drops, dist, model: str) -> dict:
+    """Appendix A3b: the scale of +0.1 distance, leave-one-language-out slopes, per-language residuals and the
+    distance x task heterogeneity test of the primary model (dv ~ C(task) + distance + (1 | language))."""
+    import statsmodels.formula.api as smf
+
+    dv = PRIMARY["dv"]
+    data = _pool(drops, dist, model)
+    per_lang = data.groupby("lang")["distance"].first()
+    out = {"n_langs": len(per_lang)}
+    if len(per_lang):
+        out.update(sd=float(per_lang.std(ddof=1)) if len(per_lang) > 1 else math.nan,
+                   min=float(per_lang.min()), max=float(per_lang.max()), min_lang=str(per_lang.idxmin()),
+                   max_lang=str(per_lang.idxmax()))
+    if len(per_lang) < MIN_N or data["task"].nunique() < 2:
+        return out
+    formula = f"{dv} ~ C(task) + distance"
+    try:
+        fit, _, _ = fit_mixedlm(formula, data)
+    except np.linalg.LinAlgError:
+        return out
+    resid = data[dv].to_numpy(float) - np.asarray(fit.model.exog, float) @ fit.fe_params.to_numpy(float)
+    out["residuals"] = (data.assign(residual=resid).groupby("lang")
+                        .agg(distance=("distance", "first"), residual=("residual", "mean"), tasks=("task", "size"))
+                        .reset_index().sort_values("distance", kind="stable"))
+    loo = {}
+    for lang in per_lang.index:
+        sub = data[data["lang"] != lang].reset_index(drop=True)
+        if sub["task"].nunique() < 2 or sub["lang"].nunique() < MIN_N:
+            continue
+        try:
+            loo[lang] = PER * float(fit_mixedlm(formula, sub)[0].params["distance"])
+        except np.linalg.LinAlgError:
+            continue
+    if loo:
+        lo, hi = min(loo, key=loo.get), max(loo, key=loo.get)
+        out["loo"] = {"low": loo[lo], "low_lang": lo, "high": loo[hi], "high_lang": hi, "n": len(loo)}
+    # Distance x task: likelihood ratio of ML fits (REML likelihoods of different fixed effects do not compare).
+    fits = []
+    for f in (formula, f"{dv} ~ C(task) * distance"):
+        for method in ("bfgs", "lbfgs", "powell", "nm"):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    m = smf.mixedlm(f, data, groups=data["lang"]).fit(reml=False, method=method)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if m.converged:
+                break
+        else:
+            return out
+        fits.append(m)
+    k = data["task"].nunique() - 1
+    lr = max(2 * (fits[1].llf - fits[0].llf), 0.0)
+    out["heterogeneity"] = {"lr": lr, "df": k, "p": float(stats.chi2.sf(lr, k))}
+    return out
+
+
+def hc3_fl_disagreements(corr: pd.DataFrame, model: str, alpha: float = 0.05) -> list[dict]:
+    """Per-task rows of the primary model, distance and dv where the HC3 p and the Freedman-Lane p of the
+    size-adjusted slope fall on different sides of alpha."""
+    g = corr[(corr["model"] == model) & (corr["intermediate_task"] == "none") & (corr["predictor"] ==
+             PRIMARY["distance"]) & (corr["dv"] == PRIMARY["dv"]) & corr["ols_p_hc3"].notna()
+             & corr["p_adj_slope_fl"].notna()]
+    return [{"task": r["target_task"], "split": r["split"], "p_hc3": float(r["ols_p_hc3"]),
+             "p_fl": float(r["p_adj_slope_fl"])} for _, r in g.iterrows()
+            if (r["ols_p_hc3"] < alpha) != (r["p_adj_slope_fl"] < alpha)]
 
 
 def retrieval_summary(drops: pd.DataFrame, dist: pd.DataFrame, model: str) -> list[dict]:
@@ -277,6 +420,10 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                                          seed=seed)
     # --- end of hook
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
+    many = many_language_answer(paths, metric, cache_dir, n_perm, seed)
+    selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
+    size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
+    diagnostics = primary_diagnostics(drops, dist, model)
     lap("pooled_models")
     tok, tok_assoc, tok_notes = None, None, []
     if spm is not None and data_dir is not None:
@@ -294,9 +441,12 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     collinearity = dist[dist["lang"] != "en"][list(PREDICTORS)].corr(method="spearman")
     for name, table in (("drops.csv", drops), ("distances.csv", dist), ("correlations.csv", corr),
                         ("mixed_models.csv", pd.concat([pd.DataFrame([primary]), mixed], ignore_index=True)
-                         .reindex(columns=MODEL_COLUMNS)), ("small_n.csv", small_n)):
+                         .reindex(columns=[*MODEL_COLUMNS, "p_perm_bh"])), ("small_n.csv", small_n)):
         with atomic_path(out / name) as tmp:
             table.to_csv(tmp, index=False)
+    if many is not None:
+        with atomic_path(out / "many_languages.csv") as tmp:
+            many["table"].to_csv(tmp, index=False)
     if len(effects):
         with atomic_path(out / "effects.csv") as tmp:
             effects.to_csv(tmp, index=False)
@@ -313,7 +463,9 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
                retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
                tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir,
                sensitivity_imputed=sensitivity_imputed, after_pooled=after_pooled, diverged=diverged,
-               keep_diverged=keep_diverged, published_pairings=pairings)
+               keep_diverged=keep_diverged, published_pairings=pairings, selection=selection,
+               size_adjusted=size_adjusted, diagnostics=diagnostics, hc3_fl=hc3_fl_disagreements(corr, model),
+               many=many, model_chosen_on_command_line=primary_model != PRIMARY["model"] and model == primary_model)
     ctx["plots"] = plotting.write_plots(out, ctx) if plots else []
     lap("plots")
     report.write_report(out, ctx)

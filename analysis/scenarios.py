@@ -35,12 +35,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.after import drop_diverged, primary_tests, run_rows
+from analysis.design import PRIMARY
 from data.results import COLUMNS
 
 INTERS = ("mnli", "squad_v2")
 # The pre-registered pool by name (issue 19: a registry flag would let new parallel tasks join it); analysis/design.py
 # is to hold it for every module.
-POOL = ("xnli", "pawsx", "xquad", "mlqa")
+POOL = tuple(PRIMARY["pool"])  # the pre-registered pool (analysis/design.py)
 
 
 def pool_languages() -> list[str]:

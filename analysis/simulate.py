@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from analysis.design import primary_tasks
 from analysis.models import after_intermediate_models
 from analysis.scores import analysed_metric, seed_effects
 from data.results import COLUMNS
@@ -58,12 +59,10 @@ class Design:
 
 
 def xtreme_design(dist: pd.DataFrame, distance: str = "syntactic", **kw) -> Design:
-    """The pre-registered pool's tasks (analysis/scenarios.py POOL) with their registry languages that have a
-    distance."""
-    from analysis.scenarios import POOL
-
+    """The primary pool of analysis/design.py with their registry languages that have a distance."""
     d = dist.set_index("lang")[distance].dropna().to_dict()
-    tasks = {t: tuple(lang for lang in TASKS[t].langs if lang != "en" and lang in d) for t in POOL}
+    tasks = {t: tuple(lang for lang in TASKS[t].langs if lang != "en" and lang in d)
+             for t in primary_tasks()}
     langs = sorted({lang for ls in tasks.values() for lang in ls})
     return Design(distances={lang: d[lang] for lang in langs}, tasks=tasks, **kw)
 

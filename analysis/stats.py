@@ -95,9 +95,10 @@ def correlation_permutation_p(x, y, n_resamples: int, rng) -> np.ndarray:
 
 
 def fisher_ci(coef: float, n: int, kind: str = "spearman", level: float = LEVEL) -> tuple[float, float]:
-    """Fisher-z interval: Bonett-Wright variance for rho, 1/(n-3) for r, Fieller 0.437/(n-4) for tau; NaN below 8."""
-    if n < MIN_N_CI or coef is None or not np.isfinite(coef):
-        return math.nan, math.nan
+    """Fisher-z interval: Bonett-Wright variance for rho, 1/(n-3) for r, Fieller 0.437/(n-4) for tau; NaN below 8
+and at |coef| = 1 (no interval: the sample is perfectly ordered, the transform has no finite value)."""
+    if n < MIN_N_CI or coef is None or not np.isfinite(coef) or abs(coef) >= 1:
+        return math.nan, math.nan  # |coef| = 1: Fisher z is infinite, the interval degenerate ([1, 1]): none given
     var = {"spearman": (1 + coef ** 2 / 2) / (n - 3), "pearson": 1 / (n - 3), "kendall": 0.437 / (n - 4)}[kind]
     z = math.atanh(float(np.clip(coef, -1 + 1e-12, 1 - 1e-12)))
     q = stats.norm.ppf(0.5 + level / 2)
@@ -157,6 +158,14 @@ def ols_hc3(x, y, z) -> dict:
 def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
     """All statistics for one (distance x, dependent variable y) pair over languages. x, y, log_size: (n,)."""
     x, y, log_size = (np.asarray(a, float) for a in (x, y, log_size))
+    if not len(x) == len(y) == len(log_size) == len(langs):
+        raise ValueError(f"measure_association: x, y, log_size and langs differ in length "
+                         f"({len(x)}, {len(y)}, {len(log_size)}, {len(langs)})")
+    for name, a in (("x (distance)", x), ("y (dependent variable)", y)):
+        bad = ~np.isfinite(a)
+        if bad.any():  # log_size may be NaN (no size known): those languages only leave the size adjustment
+            raise ValueError(f"measure_association: {name} is not finite for {', '.join(map(str, np.asarray(langs)[bad]))}"
+                             "; leave those languages out before testing")
     out = {"n": len(x)}
     if len(x) < MIN_N:
         out["note"] = f"n = {len(x)} < {MIN_N}: no coefficient (too few languages)"
@@ -176,6 +185,8 @@ def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
     for j, name in enumerate(("pearson", "spearman", "kendall")):
         out[f"p_{name}"] = float(p[j])
         out[f"{name}_ci_low"], out[f"{name}_ci_high"] = fisher_ci(out[COEFFICIENTS[name]], len(x), name)
+    if len(x) >= MIN_N_CI and abs(out["spearman_rho"]) >= 1:
+        notes.append("|rho| = 1: no interval (the Fisher-z interval is degenerate)")
     ts = stats.theilslopes(y, x, alpha=LEVEL)
     out["theil_sen_per_0.1"] = PER * float(ts.slope)
     small = len(x) < MIN_N_CI  # like the correlation intervals: none below n = 8

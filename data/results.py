@@ -99,7 +99,13 @@ def _read_one(path) -> list[dict]:
         raise DataError(path, "line 1", f"header {','.join(header)!r} is not the results schema: expected "
                         f"{','.join(COLUMNS)} (or the same without seed, as in the published files)")
     rows = []
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # e.g. a field over csv.field_size_limit() (131,072 characters)
+            raise DataError(path, f"line {reader.line_num}", f"not a readable CSV row ({e})") from None
         where = f"line {reader.line_num}"
         if not fields or all(f.strip() == "" for f in fields):
             continue  # a blank line carries nothing

@@ -253,3 +253,75 @@ def test_distance_and_size_with_the_same_ranks_give_no_size_adjustment_and_a_rea
     out = S.measure_association(x, np.array([3.0, 5.0, 4.0, 9.0, 8.0, 12.0]), size, list("abcdef"), 99, 0)
     assert np.isfinite(out["spearman_rho"]) and "partial_spearman" not in out
     assert "distance and size are collinear" in out["note"]
+
+
+# ------------------------------------------------------------------ issue 22 item 9: boundaries and degenerate cases
+def test_perfect_rank_correlation_at_n_8_or_more_gives_no_interval():
+    x = np.linspace(0.3, 0.7, 9)
+    res = S.measure_association(x, 10 * x, np.log(np.arange(1, 10)), [f"l{i}" for i in range(9)], 99, 0)
+    assert res["spearman_rho"] == pytest.approx(1.0)
+    assert math.isnan(res["spearman_ci_low"]) and math.isnan(res["spearman_ci_high"])  # was [1.00, 1.00]
+    assert "|rho| = 1: no interval" in res["note"]
+    assert all(math.isnan(v) for v in S.fisher_ci(-1.0, 20))
+    from analysis.report import _ci
+    assert _ci(1.0, math.nan, math.nan, n=9) == "1.00 [no interval]" and _ci(0.9, math.nan, math.nan, n=6).endswith(
+        "[n too small]")
+
+
+@pytest.mark.parametrize("which", ["x", "y"])
+def test_measure_association_refuses_nan_input_naming_the_language(which):
+    x, y = np.linspace(0.3, 0.7, 8), np.arange(8.0)
+    (x if which == "x" else y)[3] = np.nan
+    with pytest.raises(ValueError, match=r"measure_association: " + which + r" .*not finite for l3;"):
+        S.measure_association(x, y, np.zeros(8), [f"l{i}" for i in range(8)], 99, 0)
+
+
+@pytest.mark.parametrize("column", ["abs_drop", "distance"])
+def test_mixed_effect_refuses_nan_input_naming_the_language(column):
+    data = pd.DataFrame({"lang": np.repeat(list("abcdef"), 2), "task": ["t1", "t2"] * 6,
+                         "abs_drop": np.arange(12.0), "distance": np.repeat(np.linspace(0.3, 0.6, 6), 2)})
+    data.loc[4, column] = np.nan  # language c
+    with pytest.raises(ValueError, match=rf"mixed_effect: {column} is missing or not finite for c;"):
+        M.mixed_effect(data, "abs_drop", "C(task)")
+
+
+def test_wikipedia_sizes_header_says_what_the_uncompressed_column_counts():
+    """The source's wiki/README.md: 'the size of the processed tokenized text file called `*.all`'."""
+    from analysis.covariates import WIKIPEDIA_SIZES
+
+    header = "".join(line for line in WIKIPEDIA_SIZES.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
+    assert "that file uncompressed" not in header
+    assert "the size of the processed tokenized text file called" in header and "`*.all`" in header
+
+
+@pytest.mark.slow
+def test_selection_adjusted_p_equals_max_z_over_a_joint_permutation_computed_directly():
+    """analysis/run.py selection_adjusted_p against GLS fits (statsmodels) over all 5! joint language orders."""
+    from analysis import run as R
+
+    rng = np.random.default_rng(5)
+    langs = list("abcde")
+    dist = pd.DataFrame({"lang": langs, **{p: rng.random(5) for p in R.PREDICTORS}})
+    dist["phonological"] = [np.nan, *rng.random(4)]  # not defined for every language: not a candidate
+    rows = [{"model": "m", "intermediate_task": "none", "target_task": t, "split": "test", "lang": lang,
+             "abs_drop": 30 * dist.loc[i, "syntactic"] + rng.normal(0, 2) + (3 if t == "xnli" else 0)}
+            for t in ("xnli", "pawsx") for i, lang in enumerate(langs)]
+    drops = pd.DataFrame(rows)
+    got = R.selection_adjusted_p(drops, dist, "m", 9999, 0)
+    cands = [p for p in R.PREDICTORS if p != "phonological"]
+    assert got["candidates"] == cands and got["not_candidates"] == ["phonological"]
+    data = M.drop_pool(drops, dist, "m", ["xnli", "pawsx"], "syntactic")
+    null = smf.mixedlm("abs_drop ~ C(task)", data, groups=data["lang"]).fit(reml=True)
+    V = M.covariance(null, data)
+    A = np.asarray(null.model.exog)
+    d = dist.set_index("lang")
+
+    def z(order, p):
+        x = d.loc[[langs[k] for k in order], p].to_numpy()[[langs.index(lang) for lang in data["lang"]]]
+        return abs(sm.GLS(data["abs_drop"].to_numpy(), np.column_stack([A, x]), sigma=V).fit().tvalues[-1])
+
+    observed = z(range(5), "syntactic")
+    hits = sum(max(z(order, p) for p in cands) >= observed * (1 - 1e-9) for order in itertools.permutations(range(5)))
+    assert got["p_selection"] == pytest.approx(hits / 120)
+    single = M.pooled_drop_model(drops, dist, "m", ["xnli", "pawsx"], "syntactic", n_resamples=9999)["p_perm"]
+    assert got["p_selection"] >= single

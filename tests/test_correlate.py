@@ -65,7 +65,8 @@ def test_report_opens_with_what_the_inputs_can_answer_then_the_primary_answer(de
     assert lines[0].startswith("# ")
     assert lines[1].startswith("**What these inputs can answer.** These are baseline results only")
     assert "needs your own runs" in lines[1]
-    assert lines[2].startswith("**Primary test (pre-specified): XLM-R Large, syntactic distance")
+    assert lines[2].startswith("**Primary test (chosen after an exploratory analysis of these numbers; fixed for new "
+                               "runs): XLM-R Large, syntactic distance")
     assert re.search(r"the drop grows with distance: \+\d\.\d points per \+0\.1 syntactic distance \(95% CI \+\d\.\d "
                      r"to \+\d\.\d; language-level permutation p = 0\.0\d+", lines[2]), lines[2]
     assert lines[3] == "![summary](summary.png)"
@@ -74,7 +75,7 @@ def test_report_opens_with_what_the_inputs_can_answer_then_the_primary_answer(de
     assert 5 <= len(body) <= 10  # about 8 rows: per task and pooled
     assert body[0].startswith("| XNLI (test) | parallel | 14 | 0.93 [0.73, 0.98] |")
     assert any("non-parallel" in row for row in body) and any("Tatoeba" in row for row in body)
-    assert lines.index("## Appendix") < 25  # the first screen is short; everything else follows
+    assert lines.index("## Appendix") < 32  # the first screen is short (XTREME + SIB-200 answers); the rest follows
 
 
 @pytest.mark.slow
@@ -113,6 +114,106 @@ def test_primary_numbers_equal_independent_computations(default_run):
     assert primary["coef_per_0.1"] == pytest.approx(0.1 * fit.params["distance"], rel=1e-5)
     assert primary["se_per_0.1"] == pytest.approx(0.1 * fit.bse["distance"], rel=1e-4)
     assert primary["n_langs"] == pool["lang"].nunique() and primary["n_obs"] == len(pool)
+
+
+def primary_pool(out):
+    """The primary test's rows rebuilt from the output tables (for the independent computations below)."""
+    drops = pd.read_csv(out / "drops.csv")
+    dist = pd.read_csv(out / "distances.csv").set_index("lang")
+    pool = drops[(drops["model"] == "XLM-R Large") & drops["target_task"].isin(["xnli", "pawsx", "xquad", "mlqa"])]
+    return pool.assign(task=pool["target_task"] + "/" + pool["split"],
+                       distance=dist.loc[pool["lang"], "syntactic"].to_numpy()).dropna(subset=["distance"]), dist
+
+
+@pytest.mark.slow
+def test_first_screen_gives_selection_adjusted_p_scale_and_size_adjusted_slope(default_run):
+    """Issue 22 items 4, 5, 7: the selection-adjusted p, what +0.1 is, the size-adjusted slope and the confounding."""
+    out, _ = default_run
+    first = (out / "report.md").read_text().split("## Appendix")[0]
+    pool, dist = primary_pool(out)
+    m = re.search(r"Selection-adjusted p = (0\.\d+) \(.*? of the (\d) predictors defined for all 16 pooled", first)
+    primary_p = pd.read_csv(out / "mixed_models.csv").iloc[0]["p_perm"]
+    assert m and float(m.group(1)) > primary_p and int(m.group(2)) >= 5, first[:3000]
+    per_lang = dist.loc[sorted(pool["lang"].unique()), "syntactic"]
+    assert (f"is {0.1 / per_lang.std():.1f} SD of the 16 pooled languages' distances (SD {per_lang.std():.2f}; "
+            f"from {per_lang.min():.2f} de to {per_lang.max():.2f} sw)") in first
+    sized = pool.assign(size=dist.loc[pool["lang"], "log_cc100_gichars"].to_numpy())
+    fit = smf.mixedlm("abs_drop ~ C(task) + size + distance", sized, groups=sized["lang"]).fit(reml=True)
+    se, q = fit.bse["distance"], stats.t.ppf(0.975, 13)
+    want = (f"{0.1 * fit.params['distance']:+.1f} points per +0.1 (95% CI {0.1 * (fit.params['distance'] - q * se):+.1f}"
+            f" to {0.1 * (fit.params['distance'] + q * se):+.1f}, t(13); language-level Freedman-Lane p = ")
+    assert want in first, first[:3000]
+    rho = stats.spearmanr(per_lang, dist.loc[per_lang.index, "log_cc100_gichars"]).statistic
+    assert f"confounded (Spearman rho = {rho:+.2f} over these languages)" in first
+    assert re.search(r"\| pooled, size-adjusted \| .* \| 16 languages \|  \| 0\.\d+ \(FL\) \|", first)
+    assert re.search(r"where they disagree the Freedman-Lane p governs \(here: XNLI: HC3 0\.\d+, Freedman-Lane "
+                     r"0\.0\d+\)", first)
+
+
+@pytest.mark.slow
+def test_first_screen_answers_for_sib200_over_150_languages(default_run):
+    """Issue 20 section 4: the published SIB-200 table gives a many-language answer on the first screen."""
+    out, _ = default_run
+    first = (out / "report.md").read_text().split("## Appendix")[0]
+    assert "**Many languages: SIB-200 (fixed in analysis/design.py when the SIB-200 table was already public).**" in first
+    m = re.search(r"zero-shot on (\d+) languages, (\d+) with a syntactic distance", first)
+    assert m and int(m.group(1)) == 203 and int(m.group(2)) >= 150
+    seen = re.search(r"\| seen \(primary\) \| (\d+) \| (\d+) \| \+\d+\.\d \| [+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] \| "
+                     r"0\.\d+ \| 0\.\d+ \| 0\.\d\d \| 0\.\d\d \|", first)  # p, p within families, SD, family share
+    unseen = re.search(r"\| unseen \| (\d+) \|", first)
+    assert seen and unseen and int(seen.group(1)) + int(unseen.group(1)) == int(m.group(2))
+    assert "Dropped (no distance): Asturian (no URIEL+ code)" in first
+    table = pd.read_csv(out / "many_languages.csv")
+    assert len(table) == 203
+    np.testing.assert_allclose(table["drop"], 92.2 - table["accuracy"])
+    assert int(table["seen"].sum()) + int((~table["seen"]).sum()) == 203
+
+
+@pytest.mark.slow
+def test_first_screen_p_values_are_bh_adjusted_and_a3_within_each_model(default_run):
+    """Issue 22 item 6."""
+    out, _ = default_run
+    report = (out / "report.md").read_text()
+    corr = pd.read_csv(out / "correlations.csv")
+    row = corr[(corr["model"] == "XLM-R Large") & (corr["target_task"] == "xquad") & (corr["predictor"] == "syntactic")
+               & (corr["dv"] == "abs_drop")].iloc[0]
+    assert row["p_spearman_bh"] > row["p_spearman"]
+    assert f"| XQuAD (test) | parallel | 10 | 0.70 [0.04, 0.93] | {row['p_spearman']:.4f} | {row['p_spearman_bh']:.4f} |" \
+        in report.split("## Appendix")[0]
+    mixed = pd.read_csv(out / "mixed_models.csv").iloc[1:]
+    for _, g in mixed[mixed["p_perm"].notna()].groupby("model"):
+        np.testing.assert_allclose(g["p_perm_bh"], stats.false_discovery_control(g["p_perm"]))
+    assert "| p perm | p BH | p Wald |" in report
+
+
+@pytest.mark.slow
+def test_appendix_has_leave_one_out_range_residual_plot_and_heterogeneity_test(default_run):
+    """Issue 22 item 8, against statsmodels fitted directly."""
+    out, _ = default_run
+    report = (out / "report.md").read_text()
+    pool, _ = primary_pool(out)
+    slopes = {lang: 0.1 * smf.mixedlm("abs_drop ~ C(task) + distance", pool[pool["lang"] != lang],
+                                      groups=pool.loc[pool["lang"] != lang, "lang"]).fit(reml=True).params["distance"]
+              for lang in pool["lang"].unique()}
+    lo, hi = min(slopes, key=slopes.get), max(slopes, key=slopes.get)
+    assert (f"the pooled slope ranges from {slopes[lo]:+.2f} (without {lo}) to {slopes[hi]:+.2f} (without {hi})"
+            in report)
+    m0 = smf.mixedlm("abs_drop ~ C(task) + distance", pool, groups=pool["lang"]).fit(reml=False)
+    m1 = smf.mixedlm("abs_drop ~ C(task) * distance", pool, groups=pool["lang"]).fit(reml=False)
+    lr = 2 * (m1.llf - m0.llf)
+    assert f"Distance x task heterogeneity: likelihood ratio {lr:.2f} on 3 df, p = {stats.chi2.sf(lr, 3):.4f}" in report
+    assert "![residuals](primary_residuals.png)" in report
+    assert mpimg.imread(out / "primary_residuals.png").shape[0] > 100
+
+
+def test_primary_model_from_the_command_line_says_so(tmp_path, cache_dir):
+    """Issue 22 item 4: --primary-model other than the design's."""
+    path = write_results(tmp_path / "r.csv", good_rows())
+    c.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir), "--n-resamples", "99",
+            "--no-plots", "--primary-model", "m"])
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**Primary test (model chosen on the command line): m, syntactic distance" in report
+    assert "exploratory analysis of these numbers" not in report
 
 
 @pytest.mark.slow
@@ -270,6 +371,62 @@ def test_bad_input_names_file_and_line(tmp_path, mutate, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--power", "--seed-sd", "-1"], r"argument --seed-sd: '-1' is not a finite number > 0"),
+    (["--power", "--seed-sd", "nan"], r"argument --seed-sd: 'nan' is not a finite number > 0"),
+    (["--power", "--seed", "-1"], r"argument --seed: -1 is below 0"),
+    (["--seed", "-1"], r"argument --seed: -1 is below 0"),
+    (["--power", "--power-reps", "0"], r"argument --power-reps: 0 is below 1"),
+    (["--power", "--power-reps", "-5"], r"argument --power-reps: -5 is below 1"),
+    (["--n-resamples", "0"], r"argument --n-resamples: 0 is below 1"),
+])
+def test_bad_options_are_refused_naming_the_option(capsys, args, message):
+    """Issue 22 items 14 and 17 (correlate.py): refused by argparse before any work, the option named."""
+    with pytest.raises(SystemExit) as e:
+        c.main(args)
+    assert e.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("out, message", [
+    ("a_file", r"--out .*a_file: is a file; expected an output folder"),
+    ("a_file/sub", r"--out .*a_file/sub: .*a_file is a file, so the folder cannot be created"),
+])
+def test_unwritable_out_is_refused_before_any_work(tmp_path, out, message):
+    (tmp_path / "a_file").write_text("x")
+    path = write_results(tmp_path / "r.csv", good_rows())
+    with pytest.raises(SystemExit) as e:
+        c.main([str(path), "--out", str(tmp_path / out), "--no-plots"])
+    assert re.search("correlate.py: " + message, e.value.code), e.value.code
+
+
+def test_out_without_write_permission_is_refused(tmp_path, monkeypatch):
+    path = write_results(tmp_path / "r.csv", good_rows())
+    real = c.os.access
+    monkeypatch.setattr(c.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))  # root
+    with pytest.raises(SystemExit, match=r"correlate.py: --out .*/new: no write permission in "):
+        c.main([str(path), "--out", str(tmp_path / "new"), "--no-plots"])
+
+
+def test_a_field_over_the_csv_limit_names_file_and_line(tmp_path):
+    rows = good_rows()
+    rows[2][-1] = "x" * 131_073  # the source field
+    path = write_results(tmp_path / "big.csv", rows)
+    with pytest.raises(SystemExit, match=r"correlate.py: .*big.csv:line 4: not a readable CSV row \(field larger than "
+                                         r"field limit"):
+        c.main([str(path), "--out", str(tmp_path / "out")])
+
+
+def test_a_language_the_task_does_not_have_names_file_and_line(tmp_path):
+    rows = good_rows() + [["m", "none", "xnli", "1", "yo", "dev", "accuracy", 50, "runs/a"]]
+    path = write_results(tmp_path / "yo.csv", rows)
+    with pytest.raises(SystemExit) as e:
+        c.main([str(path), "--out", str(tmp_path / "out")])
+    assert re.fullmatch(r"correlate.py: .*yo.csv:line 8: language 'yo' is not a language of xnli \(data/tasks.py: "
+                        r"ar, bg, .*\)", e.value.code), e.value.code
+    assert "\n" not in e.value.code and not (tmp_path / "out").exists()
+
+
 def test_wrong_schema_names_the_file(tmp_path):
     path = write_results(tmp_path / "bad.csv", [["m", "xnli", "de", "80"]], header=["model", "task", "lang", "score"])
     with pytest.raises(SystemExit, match=r"bad.csv:line 1: header 'model,task,lang,score' is not the results schema"):
@@ -296,9 +453,27 @@ def test_task_names_and_metrics_come_from_the_registry():
     names = scores.task_names()
     for t in target_tasks():
         assert names[TASKS[t].display_name or t] == t and scores.analysed_metric(t) == TASKS[t].primary_metric
-    assert R.primary_tasks() == [t for t in target_tasks() if TASKS[t].parallel_test and TASKS[t].kind != "retrieval"]
+    assert set(R.primary_tasks()) <= set(target_tasks())  # the design names registry tasks
     source = (ROOT / "correlate.py").read_text() + "".join(p.read_text() for p in (ROOT / "analysis").glob("*.py"))
     assert '"PAWS-X"' not in source and "TARGET_TASKS = (" not in source  # no task list of its own
+
+
+def test_a_new_parallel_target_leaves_the_pre_registered_primary_test_unchanged(monkeypatch, cache_dir):
+    """Issue 19: the pool is written down by name in analysis/design.py, not derived from `parallel_test` flags."""
+    import dataclasses
+
+    from analysis import design, report, simulate
+
+    monkeypatch.setitem(TASKS, "toypar", dataclasses.replace(TASKS["xnli"], name="toypar", display_name="ToyPar",
+                                                             parallel_test=True))
+    assert "toypar" in target_tasks() and TASKS["toypar"].parallel_test
+    assert design.PRIMARY["pool"] == ("xnli", "pawsx", "xquad", "mlqa")
+    assert R.primary_tasks() == design.primary_tasks() == ["xnli", "pawsx", "xquad", "mlqa"]
+    ctx = {"primary": {"coef_per_0.1": float("nan"), "note": "x"}, "primary_model": "XLM-R Large", "model_note": ""}
+    text = report.baseline_paragraph(ctx)[0]
+    assert "pooled over the parallel test sets (XNLI, PAWS-X, XQuAD, MLQA)" in text and "ToyPar" not in text
+    dist = pd.DataFrame({"lang": ["de", "fr", "ru"], "syntactic": [0.4, 0.45, 0.5]})
+    assert set(simulate.xtreme_design(dist).tasks) == {"xnli", "pawsx", "xquad", "mlqa"}
 
 
 def test_analysis_imports_no_model_or_training_code():

@@ -119,6 +119,57 @@ def test_benchmarks_do_not_import_the_tests():
         assert "tests" not in imported_modules(path), f"{path.relative_to(ROOT)} imports tests/"
 
 
+def package_imports(package: str) -> dict[str, set[str]]:
+    """module -> the modules of `package` it imports (at any depth, `from package import mod` included)."""
+    mods = {p.stem: p for p in sources(package) if p.stem != "__init__"}
+    graph = {}
+    for name, path in mods.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                deps |= {a.name.split(".")[1] for a in node.names if a.name.startswith(package + ".")}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module == package:
+                    deps |= {a.name for a in node.names if a.name in mods}
+                elif node.module.startswith(package + "."):
+                    deps.add(node.module.split(".")[1])
+        graph[name] = deps & set(mods)
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle of the graph as [a, b, ..., a], or [] when it has none (depth-first search)."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = "done"
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_analysis_has_no_import_cycle():
+    cycle = import_cycle(package_imports("analysis"))
+    assert cycle == [], f"analysis/ imports in a cycle: {' -> '.join(cycle)} (shared facts go in analysis/design.py)"
+
+
+def test_the_cycle_check_sees_a_cycle():  # the check above can fail
+    assert import_cycle({"run": {"report", "design"}, "report": {"design", "run"}, "design": set()}) == \
+        ["report", "run", "report"]
+    assert import_cycle({"run": {"report"}, "report": {"design"}, "design": set()}) == []
+
+
 ENTRY_POINTS = {"train", "evaluate", "retrieval", "correlate", "study"}
 
 

@@ -146,7 +146,7 @@ def test_published_layout_without_seed_reads_with_empty_seed(tmp_path):
 
 def test_every_shipped_published_file_validates():
     files = sorted(PUBLISHED.glob("*.csv"))
-    assert len(files) == 8
+    assert len(files) == 9  # 8 copied from shared/published + SIB-200 (make_sib200.py)
     df = read_results(files)
     assert len(df) == sum(len(f.read_text().splitlines()) - 1 for f in files)
     assert (df["intermediate_task"] == "none").all()

@@ -1,0 +1,183 @@
+"""The many-language baseline (issue 20): zero-shot drop against distance over ~200 languages of one parallel task.
+
+Use: `many_language_answer(paths, metric, cache_dir, n_resamples, seed)` -> dict (what correlate.py's first screen
+prints; None when the inputs have no rows of the task). The test is pre-registered in analysis/design.py
+(MANY_LANGUAGES): SIB-200, XLM-R Large, syntactic distance, drop = accuracy(en) - accuracy(L) in points.
+
+Per group of languages (seen by XLM-R -- the primary test -- and unseen, separately), one model:
+
+    drop_L = a + b * distance_L + u_family(L) + e_L + eps_L
+    u ~ N(0, family_var) (one intercept per Glottolog family), e ~ N(0, lang_var), eps_L ~ N(0, s_L^2) known
+
+s_L^2 is the item noise of language L's accuracy: the binomial variance of a proportion on the task's test items,
+10^4 p (1 - p) / items in points^2 (204 SIB-200 items: 3.2 points at p = 0.7). English's own item noise is shared by
+every drop (it moves the intercept only) and is left out. family_var and lang_var are fitted by REML (scipy
+minimize on their logs); b by GLS with its standard error from (X' V^-1 X)^-1 and a t(n - 2) interval. p: a
+language-level permutation test (the distances permuted among the group's languages; statistic the GLS |z| with V
+from the fit without distance, as analysis/models.py does); as a sensitivity, p_perm_family permutes only within
+families (family-respecting). family_share = family_var / (family_var + lang_var): how
+much of the languages' own variation (item noise aside) sits at family level.
+
+Languages without a URIEL+ code, or with no syntactic feature shared with English, are dropped and listed by name;
+thin coverage (fewer than 10 syntactic features shared with English: distances of 0 or 1 occur) is kept and flagged,
+as in the XTREME tables.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from analysis.design import MANY_LANGUAGES
+from analysis.distances import URIEL_CODES, english_distances
+from analysis.models import gls_z, language_permutations
+from analysis.stats import LEVEL, MIN_N, PER
+from data.examples import DataError
+from data.languages import languages, need
+from data.results import read_results
+
+
+def item_variance(accuracy, items: int) -> np.ndarray:
+    """Binomial variance (points^2) of an accuracy in points measured on `items` items."""
+    p = np.clip(np.asarray(accuracy, float) / 100, 0, 1)
+    return 1e4 * p * (1 - p) / items
+
+
+def _covariance(theta, s2, same_family):
+    lang_var, family_var = np.exp(theta)
+    return np.diag(lang_var + s2) + family_var * same_family
+
+
+def reml_fit(y, X, s2, family) -> dict:
+    """REML fit of y = X b + u_family + e + eps with known eps variances s2; returns b, its covariance, V and the
+    variance components (lang_var, family_var)."""
+    y, X, s2 = np.asarray(y, float), np.asarray(X, float), np.asarray(s2, float)
+    fam = np.asarray(family)
+    same_family = (fam[:, None] == fam[None, :]).astype(float)
+    scale = max(float(np.var(y)), 1e-6)
+
+    def negative_reml(theta):
+        V = _covariance(theta, s2, same_family)
+        try:
+            L = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            return 1e12
+        Vi = np.linalg.inv(V)
+        XtViX = X.T @ Vi @ X
+        b = np.linalg.solve(XtViX, X.T @ Vi @ y)
+        r = y - X @ b
+        return 0.5 * (2 * np.log(np.diag(L)).sum() + np.linalg.slogdet(XtViX)[1] + r @ Vi @ r)
+
+    bounds = [(math.log(scale * 1e-8), math.log(scale * 10))] * 2
+    best = None
+    for start in ((math.log(scale / 2), math.log(scale / 4)), (math.log(scale / 10), math.log(scale * 1e-6))):
+        res = optimize.minimize(negative_reml, np.array(start), method="L-BFGS-B", bounds=bounds)
+        if best is None or res.fun < best.fun:
+            best = res
+    V = _covariance(best.x, s2, same_family)
+    Vi = np.linalg.inv(V)
+    cov_b = np.linalg.inv(X.T @ Vi @ X)
+    b = cov_b @ X.T @ Vi @ y
+    lang_var, family_var = (float(v) for v in np.exp(best.x))
+    floor = scale * 1e-6  # at the lower bound: a variance component of 0 (boundary)
+    return {"b": b, "cov_b": cov_b, "V": V, "lang_var": lang_var if lang_var > floor else 0.0,
+            "family_var": family_var if family_var > floor else 0.0, "converged": bool(best.success),
+            "reml": -float(best.fun)}
+
+
+def family_permutations(family, n_resamples: int, rng) -> np.ndarray:
+    """(n_resamples, n) index arrays that permute languages only within their family (a family-respecting
+    permutation: under a family random effect, languages of one family are exchangeable, families are not)."""
+    fam = np.asarray(family)
+    perms = np.tile(np.arange(len(fam)), (n_resamples, 1))
+    for f in np.unique(fam):
+        idx = np.flatnonzero(fam == f)
+        if len(idx) > 1:
+            perms[:, idx] = idx[rng.permuted(np.tile(np.arange(len(idx)), (n_resamples, 1)), axis=1)]
+    return perms
+
+
+def group_effect(g: pd.DataFrame, n_resamples: int, seed) -> dict:
+    """The distance slope of one group of languages (columns lang, family, distance, drop, s2)."""
+    n = len(g)
+    out = {"n": n, "families": int(g["family"].nunique())}
+    if n < MIN_N or g["distance"].nunique() < 2:
+        return {**out, "note": f"{n} languages with a distance: no slope"}
+    y, x = g["drop"].to_numpy(float), g["distance"].to_numpy(float)
+    X = np.column_stack([np.ones(n), x])
+    fit = reml_fit(y, X, g["s2"], g["family"])
+    b, se = float(fit["b"][1]), math.sqrt(float(fit["cov_b"][1, 1]))
+    q = stats.t.ppf(0.5 + LEVEL / 2, n - 2)
+    total = fit["family_var"] + fit["lang_var"]
+    null = reml_fit(y, X[:, :1], g["s2"], g["family"])
+    perms, exact = language_permutations(n, n_resamples, np.random.default_rng(seed))
+    z_obs = gls_z(y, X[:, :1], x[None, :], null["V"])[0]
+    z = gls_z(y, X[:, :1], x[perms], null["V"])
+    hits = int((np.abs(z) >= abs(z_obs) * (1 - 1e-9)).sum())
+    within = family_permutations(g["family"], n_resamples, np.random.default_rng([*np.atleast_1d(seed), 1]))
+    hits_family = int((np.abs(gls_z(y, X[:, :1], x[within], null["V"])) >= abs(z_obs) * (1 - 1e-9)).sum())
+    out.update({"p_perm_family": (hits_family + 1) / (n_resamples + 1),
+                "sd_distance": float(np.std(x, ddof=1)), "min_distance": float(x.min()),
+                "max_distance": float(x.max())})
+    out.update({"coef_per_0.1": PER * b, "ci_low_per_0.1": PER * (b - q * se), "ci_high_per_0.1": PER * (b + q * se),
+                "se_per_0.1": PER * se, "p_perm": hits / len(perms) if exact else (hits + 1) / (len(perms) + 1),
+                "n_perm": len(perms), "family_var": fit["family_var"], "lang_var": fit["lang_var"],
+                "family_share": fit["family_var"] / total if total > 0 else math.nan,
+                "item_sd_median": float(np.sqrt(np.median(g["s2"]))), "mean_drop": float(y.mean()),
+                "converged": fit["converged"]})
+    return out
+
+
+def many_language_table(rows: pd.DataFrame, metric: str = "angular", cache_dir=None) -> tuple[pd.DataFrame, dict]:
+    """(per-language table, facts): one row per non-English language of the design's task and model, with its
+    accuracy, drop, item variance, seen flag, family and distance (NaN when undefined, with the reason)."""
+    d = MANY_LANGUAGES
+    rows = rows[(rows["target_task"] == d["task"]) & (rows["model"] == d["model"])
+                & (rows["intermediate_task"] == "none") & (rows["metric"] == d["metric"])]
+    known = languages()
+    for _, r in rows.iterrows():
+        if r["lang"] not in known:
+            raise DataError(r["file"], f"line {r['line']}", f"language {r['lang']!r} has no row in data/languages.tsv")
+    cells = rows.groupby("lang", sort=False)["value"].mean()  # one value per language (seeds averaged)
+    if "en" not in cells:
+        first = rows.iloc[0]
+        raise DataError(first["file"], f"line {first['line']}", f"no English score for {d['task']} ({d['model']}): "
+                        "the drop needs accuracy(en)")
+    en = float(cells["en"])
+    table = pd.DataFrame({"lang": [lang for lang in cells.index if lang != "en"]})
+    table["accuracy"] = cells.reindex(table["lang"]).to_numpy(float)
+    table["drop"] = en - table["accuracy"]
+    table["s2"] = item_variance(table["accuracy"], d["test_items"])
+    table["seen"] = [need(lang, d["seen"]) == "1" for lang in table["lang"]]
+    table["family"] = [need(lang, d["family"]) for lang in table["lang"]]
+    table["name"] = [known[lang].name for lang in table["lang"]]
+    with_code = [lang for lang in table["lang"] if lang in URIEL_CODES]
+    dist = (english_distances(with_code, metric, cache_dir, distances=(d["distance"],)).set_index("lang")
+            if with_code else pd.DataFrame(columns=[d["distance"], "thin_coverage"], dtype=object))
+    table["distance"] = dist[d["distance"]].reindex(table["lang"]).to_numpy(float)
+    table["thin_coverage"] = dist["thin_coverage"].reindex(table["lang"]).fillna("").to_numpy(str)
+    table["dropped"] = ["" if np.isfinite(v) else ("no URIEL+ code" if lang not in URIEL_CODES else
+                                                   f"no {d['distance']} feature shared with English")
+                        for lang, v in zip(table["lang"], table["distance"])]
+    return table, {"en": en, "n_langs": len(table)}
+
+
+def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resamples: int = 9999,
+                         seed=0) -> dict | None:
+    """The first screen's many-language answer, or None when the inputs have no rows of the design's task."""
+    rows = read_results(paths)
+    if not (rows["target_task"] == MANY_LANGUAGES["task"]).any():
+        return None
+    table, facts = many_language_table(rows, metric, cache_dir)
+    ok = table[table["dropped"] == ""]
+    groups = {}
+    for k, (name, g) in enumerate((("seen", ok[ok["seen"]]), ("unseen", ok[~ok["seen"]]))):
+        groups[name] = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 20, k])
+    from data.languages import cc100_status
+
+    disagree = [lang for lang, seen in zip(table["lang"], table["seen"])
+                if (cc100_status(lang) == "seen") != bool(seen) and cc100_status(lang) != "unknown"]
+    return {**facts, "table": table, "groups": groups, "seen_vs_cc100": disagree,
+            "dropped": table.loc[table["dropped"] != "", ["lang", "name", "dropped"]].to_dict("records")}
