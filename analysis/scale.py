@@ -15,8 +15,9 @@ default to a normal one), its t p-value, and a language-level permutation p (dis
 the same shuffle for every size; exact enumeration is not attempted) because n is small (XNLI: 14 languages).
 With two sizes, g is (slope_large - slope_base) / log10(params_large / params_base).
 
-Parameter counts are the encoders' own (xlmr.memory.param_count of the presets: Base 278M, Large 560M, XL 3.48B,
-XXL 10.7B; fairseq's README rounds to 270M / 550M / 3.5B / 10.7B).
+Parameter counts are the encoders' own, as xlmr.memory.param_count gives them for the presets (Base 278M, Large 560M,
+XL 3.48B, XXL 10.7B; fairseq's README rounds to 270M / 550M / 3.5B / 10.7B), written here as numbers so that the
+analysis imports no model code; tests/test_scale.py checks them against param_count.
 
 Published numbers: results/published/ holds XLM-R Base and Large zero-shot per-language rows for XNLI and MLQA
 (ernie_m_readme_baselines.csv, copied there from Conneau et al. 2020), so the interaction can be estimated on two
@@ -36,16 +37,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "results" / "published"
 SIZES = {"XLM-R Base": "base", "XLM-R Large": "large", "XLM-R XL": "xl", "XLM-R XXL": "xxl"}  # results' model names
+PARAMS = {"base": 277_453_056, "large": 558_840_832, "xl": 3_475_929_600, "xxl": 10_695_954_432}  # param_count
 SOURCE_LANG = "en"
 
 
 def model_params(model: str) -> int:
     """Parameters of a results row's `model` (one of SIZES, e.g. "XLM-R XL"); ValueError naming it otherwise."""
-    from xlmr.memory import PRESETS, param_count
-
     if model not in SIZES:
         raise ValueError(f"model {model!r}: its size is unknown; expected one of {', '.join(SIZES)}")
-    return param_count(PRESETS[SIZES[model]]())
+    return PARAMS[SIZES[model]]
 
 
 def interaction(scores: pd.DataFrame, distance: dict, n_resamples: int = 9999, seed: int = 0) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import study
+from analysis import scale
 from analysis.scale import SIZES, interaction, model_params, published_scores, scale_table
 from config import TrainConfig
 
@@ -146,3 +147,9 @@ def test_bench_gpu_xl_check_runs_both_checkpointing_settings_on_cpu():
     for kind in ("pair_cls  ckpt off", "pair_cls  ckpt on", "span      ckpt off", "span      ckpt on"):
         assert kind in p.stdout
     assert "estimate" in p.stdout and "faiss" not in p.stdout
+
+
+def test_the_analysis_parameter_counts_are_the_encoders_own():
+    from xlmr.memory import PRESETS, param_count
+
+    assert scale.PARAMS == {size: param_count(PRESETS[size]()) for size in scale.PARAMS}
