@@ -57,6 +57,7 @@ class ModelConfig:
     dropout: float = 0.1  # hidden dropout of the encoder and the heads
     attn_dropout: float = 0.1  # dropout on attention probabilities
     activation_checkpointing: bool = False  # recompute layer activations in backward (less memory, ~30% slower)
+    freeze_embeddings: bool = False  # train all but the embeddings (word, position, type, their LayerNorm): no grads or Adam state for XXL's 1B embedding parameters
 
 
 @dataclass

@@ -251,7 +251,10 @@ def build_encoder(cfg: Config, device: torch.device):
 
 
 def configure_encoder(encoder: nn.Module, cfg: Config) -> None:
-    """Dropout and activation checkpointing from the run config (a checkpoint's own values are overridden)."""
+    """Dropout, activation checkpointing and frozen embeddings from the run config (a checkpoint's own values are
+    overridden). Frozen embeddings get no gradient and, as make_optimizer skips them, no AdamW state."""
+    for p in encoder.embeddings.parameters():
+        p.requires_grad_(not cfg.model.freeze_embeddings)
     encoder.cfg.activation_checkpointing = cfg.model.activation_checkpointing
     encoder.cfg.dropout, encoder.cfg.attn_dropout = cfg.model.dropout, cfg.model.attn_dropout
     for name, m in encoder.named_modules():

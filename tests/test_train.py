@@ -295,3 +295,24 @@ def test_compute_loss_ignores_unlabelled_positions():
 
 
 SMOKE_PATH = ROOT / SMOKE
+
+
+def test_frozen_embeddings_get_no_update_and_no_optimizer_state():
+    """model.freeze_embeddings: the embeddings (word, position, type, LayerNorm) keep their values through a step and
+    hold no AdamW state; every other parameter trains."""
+    from xlmr.model import XLMRConfig, XLMREncoder
+
+    cfg = load_config(SMOKE, ["model.freeze_embeddings=true"])
+    encoder = XLMREncoder(XLMRConfig.tiny(vocab_size=100))
+    train.configure_encoder(encoder, cfg)
+    frozen = {id(p) for p in encoder.embeddings.parameters()}
+    before = {n: p.detach().clone() for n, p in encoder.named_parameters()}
+    opt = train.make_optimizer(encoder, 1e-2, cfg, torch.device("cpu"))
+    assert frozen and not frozen & {id(p) for g in opt.param_groups for p in g["params"]}
+    ids = torch.randint(5, 100, (2, 7))
+    encoder(ids, ids.ne(1)).pow(2).mean().backward()
+    opt.step()
+    for name, p in encoder.named_parameters():
+        assert torch.equal(p, before[name]) == name.startswith("embeddings."), name
+    train.configure_encoder(encoder, load_config(SMOKE))  # the default trains them again
+    assert all(p.requires_grad for p in encoder.embeddings.parameters())
