@@ -458,24 +458,6 @@ def test_task_names_and_metrics_come_from_the_registry():
     assert '"PAWS-X"' not in source and "TARGET_TASKS = (" not in source  # no task list of its own
 
 
-def test_a_new_parallel_target_leaves_the_pre_registered_primary_test_unchanged(monkeypatch, cache_dir):
-    """Issue 19: the pool is written down by name in analysis/design.py, not derived from `parallel_test` flags."""
-    import dataclasses
-
-    from analysis import design, report, simulate
-
-    monkeypatch.setitem(TASKS, "toypar", dataclasses.replace(TASKS["xnli"], name="toypar", display_name="ToyPar",
-                                                             parallel_test=True))
-    assert "toypar" in target_tasks() and TASKS["toypar"].parallel_test
-    assert design.PRIMARY["pool"] == ("xnli", "pawsx", "xquad", "mlqa")
-    assert R.primary_tasks() == design.primary_tasks() == ["xnli", "pawsx", "xquad", "mlqa"]
-    ctx = {"primary": {"coef_per_0.1": float("nan"), "note": "x"}, "primary_model": "XLM-R Large", "model_note": ""}
-    text = report.baseline_paragraph(ctx)[0]
-    assert "pooled over the parallel test sets (XNLI, PAWS-X, XQuAD, MLQA)" in text and "ToyPar" not in text
-    dist = pd.DataFrame({"lang": ["de", "fr", "ru"], "syntactic": [0.4, 0.45, 0.5]})
-    assert set(simulate.xtreme_design(dist).tasks) == {"xnli", "pawsx", "xquad", "mlqa"}
-
-
 def test_analysis_imports_no_model_or_training_code():
     import ast
 

@@ -137,6 +137,30 @@ def test_a_new_target_task_is_a_file_a_line_a_recipe_and_fixtures(repo, tmp_path
     assert "toynli" in report and "English-only" not in report
 
 
+PRIMARY_CHECK = """
+import pandas as pd
+from analysis import design, report, run as R, simulate
+from data.tasks import TASKS, target_tasks
+assert "toynli" in target_tasks() and TASKS["toynli"].parallel_test
+assert design.PRIMARY["pool"] == ("xnli", "pawsx", "xquad", "mlqa")
+assert R.primary_tasks() == design.primary_tasks() == ["xnli", "pawsx", "xquad", "mlqa"]
+ctx = {"primary": {"coef_per_0.1": float("nan"), "note": "x"}, "primary_model": "XLM-R Large", "model_note": ""}
+text = report.baseline_paragraph(ctx)[0]
+assert "pooled over the parallel test sets (XNLI, PAWS-X, XQuAD, MLQA)" in text and "ToyNLI" not in text, text
+dist = pd.DataFrame({"lang": ["de", "fr", "ru"], "syntactic": [0.4, 0.45, 0.5]})
+assert set(simulate.xtreme_design(dist).tasks) == {"xnli", "pawsx", "xquad", "mlqa"}
+print("primary unchanged")
+"""
+
+
+@pytest.mark.slow
+def test_a_new_parallel_target_file_leaves_the_pre_registered_primary_test_unchanged(repo):
+    """Issue 19: the pool is written down by name in analysis/design.py, not derived from `parallel_test` flags: the
+    toy task on disk is a parallel target, and the primary test, its wording and the simulated design ignore it."""
+    checked = run(repo, "-c", PRIMARY_CHECK)
+    assert checked.returncode == 0 and "primary unchanged" in checked.stdout, checked.stderr[-3000:]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("piece", list(PIECES))
 def test_leaving_out_a_piece_fails_a_check_that_names_it(repo, tmp_path, piece):
