@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import io
+import os
+
+# One thread per process, here and in every subprocess the tests start (train.py, torchrun, study jobs): the models
+# are tiny, and a 2-thread OpenMP pool on 2 busy cores (two xdist workers, a Slurm job beside the test) spins and
+# runs steps up to 10x slower. Set before torch or numpy is imported anywhere in the session.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
@@ -72,3 +78,15 @@ def toy_tokenizer():
     from tests.toy_tokenizer import ToyTokenizer
 
     return ToyTokenizer()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`--dist loadgroup`, pytest.ini), the tests of a module that share one of its
+    module-scoped fixtures (a whole smoke study, a training run, a correlate run) go to one worker, so the fixture is
+    built once; every other test is balanced one by one. A test's own xdist_group mark wins."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        if any(d.scope in ("module", "class") for fixture in defs.values() for d in fixture):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -1,5 +1,5 @@
 """train.fsdp (FSDP2, xlmr/fsdp.py) on CPU with gloo, 2 processes: one sharded step equals the unsharded step, the
-exported checkpoint folder scores as the sharded model does, and a sharded save, SIGKILL and resume is bit-identical
+exported checkpoint folder scores as the sharded model does, and a sharded save, SIGKILL and resume (intermediate phase) is bit-identical
 to an uninterrupted sharded run.
 
     python -m pytest -q tests/test_fsdp.py
@@ -55,7 +55,10 @@ def test_fsdp_with_fp16_is_refused_before_anything_runs():
     assert load_config(ROOT / "configs/smoke.yaml", ["train.fsdp=true"]).train.fsdp is True
 
 
-FSDP_ARGS = ["--cfg", "configs/smoke.yaml", "train.fsdp=true", *RESUME_ARGS]
+# 12 steps of the intermediate phase (multi-task, MLM arm; sharded checkpoints every 3 steps): the target phase
+# resumes through the same train_phase, and the export the target is scored from is checked by the one-step test.
+FSDP_ARGS = ["--cfg", "configs/smoke.yaml", "train.fsdp=true", *RESUME_ARGS, "intermediate.max_steps=12", "target.task=",
+             "eval.langs=[]"]
 
 
 @pytest.mark.slow
@@ -73,11 +76,9 @@ def test_sharded_save_sigkill_and_resume_is_bit_identical_to_an_uninterrupted_sh
     assert p.returncode == 0, p.stderr[-3000:]
     assert "[intermediate] resumed at step 6" in p.stdout
     a, b = best_tensors(ref), best_tensors(crashed)
-    assert a.keys() == b.keys() and len(a) > 10
+    assert a.keys() == b.keys() and len(a) > 10 and all(k.startswith("intermediate") for k in a)
     for k in a:
         assert torch.equal(a[k], b[k]), f"{k} differs after resume"
     assert bookkeeping(read_metrics(crashed)) == bookkeeping(read_metrics(ref))
     assert tensorboard_scalars(crashed) == tensorboard_scalars(ref)
-    assert (ref / "results.csv").read_text().replace(str(ref), "X") == \
-        (crashed / "results.csv").read_text().replace(str(crashed), "X")
     assert not list(crashed.glob("*/checkpoint.dcp.*"))  # removed with checkpoint.pt when the phase is done
