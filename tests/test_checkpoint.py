@@ -144,6 +144,7 @@ def write_fairseq_dir(hf, spm_path, path, old: bool, fused: bool):
 
 
 @pytest.mark.parametrize("prefix,fmt", [("", "safetensors"), ("roberta.", "safetensors"), ("", "bin")])
+@pytest.mark.slow
 def test_hf_directory_gives_transformers_hidden_states(tokenizer, spm_path, tmp_path, prefix, fmt):
     ref = hf_model(tokenizer.vocab_size)
     path = write_hf_dir(ref, spm_path, tmp_path / "hf", prefix, fmt)
@@ -171,6 +172,7 @@ def test_fairseq_directory_gives_transformers_hidden_states(tokenizer, spm_path,
     torch.testing.assert_close(ours[mask.bool()], theirs[mask.bool()], atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_hf_mlm_head_gives_transformers_logits_and_is_tied(tokenizer, spm_path, tmp_path):
     ref = hf_model(tokenizer.vocab_size, transformers.XLMRobertaForMaskedLM)
     ref.tie_weights()

@@ -79,6 +79,7 @@ def test_mirror_url_keeps_host_and_path():
         "http://127.0.0.1:8000/m/dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip"
 
 
+@pytest.mark.slow
 def test_full_download_lays_out_a_data_dir_every_reader_accepts(tmp_path, upstream, monkeypatch, capsys):
     (tmp_path / "AmazonPhotos.zip").write_bytes(upstream["AmazonPhotos.zip"])
     (tmp_path / "ccg.tgz").write_bytes(upstream["ccg.tgz"])
@@ -204,6 +205,7 @@ def test_archive_with_escaping_members_is_refused_and_nothing_lands_outside(tmp_
         "deep/data/MANIFEST.sha256", "deep/data/downloads/XNLI-1.0.zip", "deep/data/downloads/x-final.tar.gz"]
 
 
+@pytest.mark.slow
 def test_manual_source_prints_instructions_and_other_tasks_still_download(tmp_path, upstream, monkeypatch, capsys):
     with LoopbackServer(serve_paths(upstream)) as server:
         code, _, err = run_main(monkeypatch, upstream, ["--tasks", "panx,sst2", "--out", str(tmp_path),

@@ -224,6 +224,7 @@ EVAL_TASKS = [name for name, t in __import__("data.tasks", fromlist=["TASKS"]).T
 
 
 @pytest.mark.parametrize("name", EVAL_TASKS)
+@pytest.mark.slow
 def test_cli_writes_a_row_per_language_of_every_fixture_task(name, tokenizer, tmp_path, capsys):
     from data.results import read_results
     from data.tasks import get_task

@@ -254,6 +254,7 @@ def xquad_to_hub(src: Path, dest: Path) -> None:
     write(dest, rows, {"id": STR, "context": STR, "question": STR, "answers": ANSWERS})
 
 
+@pytest.mark.slow
 def test_real_xquad_from_the_hub_schema_equals_the_original_up_to_stripped_whitespace(tmp_path):
     data = _realdata()
     task = get_task("xquad")
@@ -273,6 +274,7 @@ def test_real_xquad_from_the_hub_schema_equals_the_original_up_to_stripped_white
     assert moved == 169  # questions whose context had leading whitespace (34 contexts), measured on the files
 
 
+@pytest.mark.slow
 def test_real_tatoeba_from_the_hub_schema_equals_the_original(tmp_path):
     data = _realdata()
     task = get_task("tatoeba")
@@ -308,6 +310,7 @@ def udpos_to_hub(conllu: Path, dest: Path) -> None:
 @pytest.mark.parametrize("treebank, split, extra_words", [("UD_English-EWT/en_ewt-ud-dev.conllu", "dev", 3),
                                                           ("UD_English-PUD/en_pud-ud-test.conllu", "test", 7),
                                                           ("UD_English-ParTUT/en_partut-ud-test.conllu", "test", 0)])
+@pytest.mark.slow
 def test_real_ud_from_the_hub_schema_differs_only_by_empty_nodes(tmp_path, treebank, split, extra_words):
     conllu = _realdata() / "udpos" / "ud-treebanks-v2.5" / treebank
     hub_split = {"dev": "validation", "test": "test"}[split]

@@ -61,6 +61,7 @@ def project_files() -> list[Path]:
     return sources(*sorted(PROJECT - {"tests"}))
 
 
+@pytest.mark.slow
 def test_no_code_outside_the_registry_branches_on_a_task_name():
     hits = [h for p in project_files() for h in task_name_comparisons(p, set(TASKS))]
     assert hits == [], f"task facts belong on the registry rows of data/tasks.py; found comparisons at {hits}"
@@ -173,6 +174,7 @@ def test_the_cycle_check_sees_a_cycle():  # the check above can fail
 ENTRY_POINTS = {"train", "evaluate", "retrieval", "correlate", "study"}
 
 
+@pytest.mark.slow
 def test_data_imports_neither_config_nor_an_entry_point_nor_torch_at_the_top():
     for path in sources("data"):
         bad = imported_modules(path) & (ENTRY_POINTS | {"config", "analysis", "xlmr"})
@@ -190,6 +192,7 @@ def test_data_imports_neither_config_nor_an_entry_point_nor_torch_at_the_top():
 NOT_LANGUAGE_FACTS = {"_MLQA_ARTICLES", "POS_PRECEDENCE", "SHA256"}
 
 
+@pytest.mark.slow
 def test_the_language_facts_have_one_home():
     """No per-language table outside data/languages.tsv: a dict literal keyed by two or more language tags in project
     code is a second home of a language fact (NOT_LANGUAGE_FACTS names the exceptions and why)."""

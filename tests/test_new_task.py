@@ -105,7 +105,7 @@ def repo(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_a_new_target_task_is_a_file_a_line_a_recipe_and_fixtures(repo, tmp_path):
-    checks = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_registry.py", "-k", "toynli or listed")
+    checks = run(repo, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "tests/test_registry.py", "-k", "toynli or listed")
     assert checks.returncode == 0, checks.stdout[-3000:]
     assert "toynli" in run(repo, "-m", "data.tasks").stdout
 
@@ -172,7 +172,7 @@ def test_leaving_out_a_piece_fails_a_check_that_names_it(repo, tmp_path, piece):
             shutil.copy(saved, path)
             path.write_text(path.read_text(encoding="utf-8").replace(',\n                "toynli")', ")"),
                             encoding="utf-8")
-        checks = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_registry.py", "-x")
+        checks = run(repo, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "tests/test_registry.py", "-x")
     finally:
         if path.is_dir():
             shutil.rmtree(path)

@@ -39,6 +39,7 @@ XTREME_DATA = REAL / "DATA_XTREME_PREPROCESSED"
 
 
 # ---- data.check --------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_data_check_reads_every_real_file_without_a_format_error():
     report = check(DATA)
     entries = {(t["task"], e["lang"], e["split"]): e for t in report["tasks"] for e in t["entries"]}
@@ -59,6 +60,7 @@ def test_data_check_reads_every_real_file_without_a_format_error():
 
 
 # ---- XQuAD and Tatoeba -------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_xquad_has_1190_parallel_questions_per_language_with_answers_found_in_their_context():
     ids = None
     for lang in XQUAD_LANGS:
@@ -104,6 +106,7 @@ UD_SPLITS = [("en", "dev"), ("en", "test"), ("en", "train"), ("af", "dev"), ("af
 
 
 @pytest.mark.parametrize("lang,split", UD_SPLITS, ids=[f"{l}-{s}" for l, s in UD_SPLITS])
+@pytest.mark.slow
 def test_ud_conllu_equals_xtremes_preprocessed_file_word_for_word_and_tag_for_tag(lang, split):
     assert (XTREME_DATA / f"udpos/{split}-{lang}.tsv").is_file()  # shared/realdata/README.md lists it
     task = get_task("udpos")
@@ -115,6 +118,7 @@ def test_ud_conllu_equals_xtremes_preprocessed_file_word_for_word_and_tag_for_ta
         assert [e.tags for e in ours] == [e.tags for e in theirs]
 
 
+@pytest.mark.slow
 def test_ud_english_dev_xtreme_words_and_the_syntactic_option():
     task = get_task("udpos")
     fused = task.read(DATA, "en", "dev")
@@ -181,6 +185,7 @@ def test_span_f1_equals_seqeval_on_the_real_chinese_test_set():
 
 
 # ---- SIB-200 -----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
     task = get_task("sib200")
     report = check(DATA, tasks=["sib200"])
@@ -198,6 +203,7 @@ def test_data_check_reads_all_205_sib200_variants_with_the_files_counts():
         assert len(read_sib_tsv([path], code, "train", task.labels)) == 701
 
 
+@pytest.mark.slow
 def test_sib200_is_parallel_the_same_index_ids_and_labels_in_every_variant():
     task = get_task("sib200")
     for split, n in (("dev", 99), ("test", 204)):

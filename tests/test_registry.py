@@ -88,6 +88,7 @@ def test_every_language_of_every_task_has_the_facts_its_task_needs(task):
 
 
 @pytest.mark.parametrize("study_file", sorted((ROOT / "configs" / "study").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.slow
 def test_every_study_config_plans(study_file):
     import study
 

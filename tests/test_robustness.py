@@ -604,6 +604,7 @@ def test_disk_full_during_a_checkpoint_save_names_the_file_and_the_cause(tmp_pat
         runs.save_training_state(path, state)
 
 
+@pytest.mark.slow
 def test_train_scores_that_cannot_be_appended_are_printed_and_saved_beside(tmp_path, monkeypatch, capsys):
     import errno
 

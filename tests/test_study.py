@@ -108,6 +108,7 @@ def test_plan_uses_a_measured_throughput_and_says_where_it_came_from(tmp_path, m
     assert "10,000 tokens/s per GPU (given with --throughput)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_each_intermediate_model_is_one_job_per_arm_and_seed_that_every_target_and_retrieval_reuse():
     jobs = study.build_jobs(study.load_study(ROOT / PHANG), "/study")
     inter = {j.name: j for j in jobs if j.kind == "intermediate"}
@@ -266,6 +267,7 @@ def test_bench_gpu_check_runs_every_task_kind_and_faiss_on_cpu():
         assert kind in p.stdout
 
 
+@pytest.mark.slow
 def test_bench_gpu_results_feed_the_plan(tmp_path, monkeypatch, capsys):
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_gpu

@@ -55,6 +55,7 @@ def test_arm_and_recipe_names_are_plain_names(tmp_path, field, value, message):
     assert message in refusal("plan", smoke_variant(tmp_path, **{field: value}), "--out-dir", tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_plain_variant_names_still_plan(tmp_path, capsys):
     path = smoke_variant(tmp_path, variants={"mnli_lr-2": {"recipe": "mnli", "overrides": ["intermediate.lr=1e-3"]}})
     study.main(["plan", str(path), "--out-dir", str(tmp_path / "out")])
@@ -131,6 +132,7 @@ def test_an_unwritable_study_folder_is_one_line_error(tmp_path):
                                                                             blocker / "sub")
 
 
+@pytest.mark.slow
 def test_garbage_submitted_json_is_one_line_error(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
@@ -140,6 +142,7 @@ def test_garbage_submitted_json_is_one_line_error(tmp_path):
     assert "expected a mapping job name -> Slurm job id" in refusal("status", SMOKE, "--out-dir", out)
 
 
+@pytest.mark.slow
 def test_a_cut_last_attempt_line_is_left_out_and_a_garbled_one_is_named(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()

@@ -130,6 +130,7 @@ def test_missing_or_corrupt_model_file_is_named(tmp_path):
         XLMRTokenizer(bad)
 
 
+@pytest.mark.slow
 def test_pair_truncation_lengths_match_transformers_on_a_grid(tokenizer, hf_tokenizer):
     word = next(w for w in "a e i o the".split() if len(tokenizer.encode([" ".join([w] * 5)])[0]) == 5)
     for la in range(1, 10):
