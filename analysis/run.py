@@ -262,7 +262,7 @@ def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: st
                 imputed: bool = False) -> list[dict]:
     """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...) and, with
     `imputed`, on distances from urielplus's own imputation of missing features (analysis/distances.py
-    impute_urielplus; about a minute the first time, then cached)."""
+    impute_urielplus; about 10 s the first time (the rows needed), then cached)."""
     from analysis.distances import IMPUTATION
 
     variants = [("macrolanguage codes (as reported)", dist),
