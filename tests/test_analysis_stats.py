@@ -186,6 +186,23 @@ def test_pooled_mixed_model_equals_statsmodels_fitted_directly():
     assert res["converged"] is True
 
 
+def test_fits_are_reused_only_for_the_same_values_of_the_columns_they_read():
+    data = pooled_data(n_langs=8, seed=4)
+    fit, method, clean = M.fit_mixedlm("abs_drop ~ C(task)", data)
+    direct = smf.mixedlm("abs_drop ~ C(task)", data, groups=data["lang"]).fit(reml=True, method=method)
+    np.testing.assert_allclose(fit.params, direct.params, rtol=1e-12)
+    other_distance = data.assign(distance=data["distance"] + 1, unused="x")  # columns the formula does not read
+    assert M.fit_mixedlm("abs_drop ~ C(task)", other_distance)[0] is fit
+    assert M.fit_mixedlm("abs_drop ~ C(task) + distance", data)[0] is not fit
+    shifted = data.assign(abs_drop=data["abs_drop"] + np.arange(len(data)) * 1e-3)
+    assert M.fit_mixedlm("abs_drop ~ C(task)", shifted)[0].params["Intercept"] != fit.params["Intercept"]
+    reordered = data.iloc[::-1].reset_index(drop=True)  # rows in another order: the design follows the data given
+    again = M.fit_mixedlm("abs_drop ~ C(task)", reordered)[0]
+    exog = pd.DataFrame(np.asarray(again.model.exog), columns=again.model.exog_names)
+    assert again is not fit and (exog["C(task)[T.b]"] == (reordered["task"] == "b")).all()
+    assert again.params.to_numpy() == pytest.approx(fit.params.to_numpy(), rel=1e-5)
+
+
 def test_language_permutation_p_equals_gls_refits_over_the_same_permutations():
     data = pooled_data(n_langs=8, seed=1, slope=5.0)
     res = M.mixed_effect(data, "abs_drop", "C(task)", n_resamples=99, seed=7)
