@@ -188,7 +188,7 @@ def test_pooled_mixed_model_equals_statsmodels_fitted_directly():
 
 def test_fits_are_reused_only_for_the_same_values_of_the_columns_they_read():
     data = pooled_data(n_langs=8, seed=4)
-    fit, method, clean = M.fit_mixedlm("abs_drop ~ C(task)", data)
+    fit, method, _ = M.fit_mixedlm("abs_drop ~ C(task)", data)
     direct = smf.mixedlm("abs_drop ~ C(task)", data, groups=data["lang"]).fit(reml=True, method=method)
     np.testing.assert_allclose(fit.params, direct.params, rtol=1e-12)
     other_distance = data.assign(distance=data["distance"] + 1, unused="x")  # columns the formula does not read
