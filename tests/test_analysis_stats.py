@@ -35,6 +35,14 @@ def test_vectorized_kernels_equal_scipy(vectors):
         assert S.kendall_stat(x, batch)[i] == pytest.approx(stats.kendalltau(x, b).statistic, abs=1e-12)
 
 
+def kendall_tau_b(x, Y):
+    """Kendall's tau-b of x with each row of Y by its definition, (C - D) / sqrt((n0 - n1) (n0 - n2)) over all pairs
+    (the reference from n = 6, where scipy's kendalltau one order at a time takes seconds)."""
+    i, j = np.triu_indices(len(x), 1)
+    sx, sy = np.sign(x[i] - x[j]), np.sign(Y[:, i] - Y[:, j])
+    return (sx * sy).sum(1) / np.sqrt((sx != 0).sum() * (sy != 0).sum(1))
+
+
 @pytest.mark.parametrize("n", [5, 6, 7])
 def test_permutation_p_is_exact_over_all_n_factorial_pairings(n):
     rng = np.random.default_rng(n)
@@ -42,13 +50,23 @@ def test_permutation_p_is_exact_over_all_n_factorial_pairings(n):
     y = x + rng.normal(0, 0.3, n)
     got = S.correlation_permutation_p(x, y, 9999, np.random.default_rng(0))
     assert S.is_exact(n, 9999)
-    fns = (lambda a, b: stats.pearsonr(a, b).statistic, lambda a, b: stats.spearmanr(a, b).statistic,
-           lambda a, b: stats.kendalltau(a, b).statistic)
-    for j, f in enumerate(fns):
-        observed = abs(f(x, y))
-        null = np.array([abs(f(x, y[list(p)])) for p in itertools.permutations(range(n))])
-        assert len(null) == math.factorial(n)
-        expected = np.mean(null >= observed - 1e-12)  # two-sided: |coefficient| at least as large
+    orders = np.array(list(itertools.permutations(range(n))))
+    assert len(orders) == math.factorial(n)
+    Y, X = y[orders], np.broadcast_to(x, (len(orders), n))
+    if n < 6:  # scipy one order at a time
+        fns = (lambda a, b: stats.pearsonr(a, b).statistic, lambda a, b: stats.spearmanr(a, b).statistic,
+               lambda a, b: stats.kendalltau(a, b).statistic)
+        nulls = [np.array([abs(f(x, b)) for b in Y]) for f in fns]
+    else:  # scipy's pearsonr along an axis; Spearman = Pearson of average ranks; tau-b by its definition
+        nulls = [np.abs(stats.pearsonr(X, Y, axis=1).statistic),
+                 np.abs(stats.pearsonr(stats.rankdata(X, axis=1), stats.rankdata(Y, axis=1), axis=1).statistic),
+                 np.abs(kendall_tau_b(x, Y))]
+        some = rng.choice(len(orders), 40, replace=False)
+        np.testing.assert_allclose(nulls[1][some], [abs(stats.spearmanr(x, Y[k]).statistic) for k in some], atol=1e-12)
+        np.testing.assert_allclose(nulls[2][some], [abs(stats.kendalltau(x, Y[k]).statistic) for k in some],
+                                   atol=1e-12)
+    for j, null in enumerate(nulls):
+        expected = np.mean(null >= null[0] - 1e-12)  # two-sided: |coefficient| at least as large (order 0: observed)
         assert got[j] == pytest.approx(expected, abs=1e-12), (n, j)
 
 
@@ -67,7 +85,9 @@ def test_smallest_p_and_critical_rho_per_n(n, min_p, critical):
     assert row["critical_rho"] == pytest.approx(critical, abs=5e-4)
     # the critical value is attainable at p <= 0.05 and the next lower |rho| is not (all n! orders, by hand)
     base = np.arange(n)
-    null = np.array([abs(stats.spearmanr(base, p).statistic) for p in itertools.permutations(base)])
+    orders = np.array(list(itertools.permutations(base)))  # untied ranks: Spearman's rho is Pearson's r of them
+    null = np.abs(stats.pearsonr(np.broadcast_to(base, orders.shape), orders, axis=1).statistic)
+    assert null[-1] == pytest.approx(abs(stats.spearmanr(base, orders[-1]).statistic)) == 1.0
     assert np.mean(null >= row["critical_rho"] - 1e-9) <= 0.05
     below = null[null < row["critical_rho"] - 1e-9].max()
     assert np.mean(null >= below - 1e-9) > 0.05
@@ -242,6 +262,7 @@ def test_non_convergence_and_boundary_are_flagged():
                                                  or "MixedLM failed" in res["note"])
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")  # boundary fits
 def test_after_intermediate_model_equals_statsmodels_with_the_cell_component():
     from analysis import simulate as sim
