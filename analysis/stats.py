@@ -143,16 +143,56 @@ def partial_spearman(x, y, z) -> float:
     return float(pearson_stat(res(_rank(x)), res(_rank(y))))
 
 
-def ols_hc3(x, y, z) -> dict:
-    """y ~ 1 + x + z with HC3 standard errors and a t reference (statsmodels, use_t=True); R^2 the x adds."""
-    import statsmodels.api as sm
+def _ols(X, y):
+    """(beta, residuals, pinv(X)) of an OLS fit, by the pseudo-inverse as statsmodels' OLS fits."""
+    pinv = np.linalg.pinv(X)
+    beta = pinv @ y
+    return beta, y - X @ beta, pinv
 
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        full = sm.OLS(y, sm.add_constant(np.column_stack([x, z]))).fit(cov_type="HC3", use_t=True)
-        size_only = sm.OLS(y, sm.add_constant(z)).fit()
-    return {"ols_slope": float(full.params[1]), "ols_se_hc3": float(full.bse[1]), "ols_p_hc3": float(full.pvalues[1]),
-            "ols_r2": float(full.rsquared), "ols_delta_r2": float(full.rsquared - size_only.rsquared)}
+
+def ols_hc3(x, y, z) -> dict:
+    """y ~ 1 + x + z with HC3 standard errors and a t reference (n - 3 df: statsmodels' `use_t=True`; its robust
+    covariances default to a normal reference); R^2, and the R^2 the x adds over y ~ 1 + z. Computed as statsmodels'
+    OLS(...).fit(cov_type="HC3", use_t=True) computes it, in numpy (statsmodels costs about 30 ms a call, and a run
+    makes hundreds); tests/test_analysis_stats.py checks every value against statsmodels."""
+    x, y, z = (np.asarray(a, float) for a in (x, y, z))
+    X = np.column_stack([np.ones_like(x), x, z])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta, e, pinv = _ols(X, y)
+        bread = pinv @ pinv.T  # (X'X)^-1
+        h = (X * pinv.T).sum(1)  # leverages
+        cov = bread @ (X.T * (e ** 2 / (1 - h) ** 2)) @ X @ bread
+        se = math.sqrt(cov[1, 1]) if cov[1, 1] >= 0 else math.nan
+        t = beta[1] / se
+        tss = float(((y - y.mean()) ** 2).sum())
+        r2 = 1 - float(e @ e) / tss
+        _, e0, _ = _ols(X[:, [0, 2]], y)
+        r2_size = 1 - float(e0 @ e0) / tss
+    return {"ols_slope": float(beta[1]), "ols_se_hc3": float(se),
+            "ols_p_hc3": float(2 * stats.t.sf(abs(t), len(y) - 3)), "ols_r2": float(r2), "ols_delta_r2": float(r2 - r2_size)}
+
+
+def leave_one_out_spearman(x, y) -> np.ndarray:
+    """Spearman's rho without each language in turn (scipy's average ranks, then Pearson), all at once."""
+    n = len(x)
+    keep = ~np.eye(n, dtype=bool)
+    rows = np.broadcast_to(np.arange(n), (n, n))[keep].reshape(n, n - 1)
+    return spearman_stat(np.asarray(x, float)[rows], np.asarray(y, float)[rows])
+
+
+def _loo(x, y, rho: float, langs) -> tuple[float, str]:
+    """(largest change of rho when one language is left out, that language): scipy.stats.spearmanr's values.
+
+    The n leave-one-out rhos are computed at once (leave_one_out_spearman); the change reported is spearmanr's for
+    the language found. Where two languages change rho by the same amount (to 1e-12: |+0.1| and |-0.1| at n = 5),
+    which one spearmanr's rounding names first decides, so then every language is recomputed by spearmanr."""
+    delta = np.abs(leave_one_out_spearman(x, y) - rho)
+    top = np.flatnonzero(delta >= np.nanmax(delta) - 1e-12)
+    if len(top) > 1:
+        loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(len(x))])
+        top = [int(np.nanargmax(np.abs(loo - rho)))]
+    k = int(top[0])
+    return float(stats.spearmanr(np.delete(x, k), np.delete(y, k)).statistic - rho), langs[k]
 
 
 def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
@@ -192,9 +232,7 @@ def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
     small = len(x) < MIN_N_CI  # like the correlation intervals: none below n = 8
     out["theil_sen_low_per_0.1"] = math.nan if small else PER * float(ts.low_slope)
     out["theil_sen_high_per_0.1"] = math.nan if small else PER * float(ts.high_slope)
-    loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(len(x))])
-    k = int(np.nanargmax(np.abs(loo - out["spearman_rho"])))
-    out["loo_max_delta_rho"], out["loo_lang"] = float(loo[k] - out["spearman_rho"]), langs[k]
+    out["loo_max_delta_rho"], out["loo_lang"] = _loo(x, y, out["spearman_rho"], langs)
     sized = ~np.isnan(log_size)
     out["n_sized"] = int(sized.sum())
     if out["n_sized"] < MIN_N:

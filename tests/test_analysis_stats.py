@@ -125,8 +125,12 @@ def test_ols_hc3_uses_a_t_reference(vectors):
     assert res["ols_se_hc3"] == pytest.approx(math.sqrt(hc3[1, 1]), abs=1e-10)
     assert res["ols_p_hc3"] == pytest.approx(2 * stats.t.sf(abs(t), len(x) - 3), abs=1e-10)  # t, not normal
     assert res["ols_p_hc3"] > 2 * stats.norm.sf(abs(t))
-    fit = sm.OLS(y, X).fit(cov_type="HC3", use_t=True)
+    fit = sm.OLS(y, X).fit(cov_type="HC3", use_t=True)  # the reference: every value as statsmodels gives it
+    size_only = sm.OLS(y, X[:, [0, 2]]).fit()
     assert res["ols_p_hc3"] == pytest.approx(fit.pvalues[1], abs=1e-12)
+    assert (res["ols_slope"], res["ols_se_hc3"]) == pytest.approx((fit.params[1], fit.bse[1]), rel=1e-10)
+    assert res["ols_r2"] == pytest.approx(fit.rsquared, rel=1e-10)
+    assert res["ols_delta_r2"] == pytest.approx(fit.rsquared - size_only.rsquared, rel=1e-9)
 
 
 def test_no_ols_below_ten_languages_but_freedman_lane(vectors):
@@ -175,7 +179,19 @@ def test_theil_sen_per_tenth_and_loo(vectors):
     assert res["theil_sen_per_0.1"] == pytest.approx(0.1 * ts.slope)
     loo = [stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic - res["spearman_rho"] for i in range(12)]
     k = int(np.argmax(np.abs(loo)))
-    assert res["loo_max_delta_rho"] == pytest.approx(loo[k]) and res["loo_lang"] == "abcdefghijkl"[k]
+    assert res["loo_max_delta_rho"] == loo[k] and res["loo_lang"] == "abcdefghijkl"[k]
+    np.testing.assert_allclose(S.leave_one_out_spearman(x, y) - res["spearman_rho"], loo, atol=1e-12)
+
+
+def test_loo_ties_are_broken_as_spearmanr_breaks_them():
+    """n = 5: leaving out 'a' or 'e' changes rho by +0.1 or -0.1; which one is named is spearmanr's choice."""
+    x, y = np.arange(5.0), np.array([0.0, 2.0, 1.0, 3.0, 4.0])
+    rho = stats.spearmanr(x, y).statistic
+    loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(5)]) - rho
+    k = int(np.nanargmax(np.abs(loo)))
+    assert np.sum(np.isclose(np.abs(loo), abs(loo[k]), atol=1e-12)) > 1  # a tie
+    got = S.measure_association(x, y, np.ones(5), list("abcde"), 99, 0)
+    assert (got["loo_max_delta_rho"], got["loo_lang"]) == (loo[k], "abcde"[k])
 
 
 def test_fewer_than_five_languages_get_no_coefficient_and_a_reason():
