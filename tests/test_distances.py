@@ -41,6 +41,16 @@ def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs)
     uriel.set_distance_metric("angular")
 
 
+def test_genetic_distance_is_urielplus_new_distance_and_refuses_unknown_codes(uriel):
+    """analysis/distances.py computes the genetic distance itself (urielplus's loop takes 0.3 s a language); the
+    test above compares it with new_distance for six languages, this one for three more and the error path."""
+    with dd._quiet():
+        for code in ("yor", "eus", "mya"):
+            assert dd._genetic_distance(uriel, code) == float(uriel.new_distance("genetic", ["eng", code])), code
+    with pytest.raises(ValueError, match="Unknown languages: xxx"):
+        dd._genetic_distance(uriel, "xxx")
+
+
 def test_undefined_distance_is_nan_not_a_guess(uriel, cache_dir):
     et = dd.english_distances(["et"], "angular", cache_dir, uriel=uriel).iloc[0]
     assert np.isnan(et["phonological"]) and np.isnan(et["inventory"])  # Estonian: no P_/INV_ feature in URIEL
