@@ -496,12 +496,18 @@ def test_intermediate_runs_without_baselines_are_said_to_need_them(tmp_path, cac
 
 
 @pytest.mark.slow
-def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir):
+def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir, monkeypatch):
     rows = [[*r[:7], 0 if r[4] == "en" else v, r[8]] for r, v in zip(good_rows(), [0, 10, 0, 20, 5, 0])]
     path = write_results(tmp_path / "r.csv", rows)
+    published = tmp_path / "published"  # two of the shipped files (the whole set is the default run's, above)
+    published.mkdir()
+    for name in ("google_bert_multilingual_xnli_zeroshot.csv", "xquad_readme_mbert_xlmr_large.csv"):
+        (published / name).write_bytes((c.PUBLISHED_DIR / name).read_bytes())
+    monkeypatch.setattr(c, "PUBLISHED_DIR", published)
     c.main([str(path), "--with-published", "--out", str(tmp_path / "out"), "--cache-dir", str(cache_dir),
             "--n-resamples", "99", "--no-plots"])  # study.py collect's command line
     drops = pd.read_csv(tmp_path / "out" / "drops.csv")
+    assert set(drops["model"]) == {"m", "mBERT", "mBERT (uncased, original release)", "XLM-R Large"}
     mine = drops[drops["model"] == "m"]
     assert mine["rel_drop"].isna().all() and list(mine["abs_drop"]) == [-10.0, 0.0, -20.0, -5.0, 0.0]
     assert "| m | none | xnli | dev | en | score(en) = 0: rel_drop undefined" in (tmp_path / "out" / "report.md").read_text()
