@@ -42,12 +42,14 @@ def test_simulated_results_are_in_the_project_schema():
     assert set(frame["metric"]) == {TASKS["xnli"].primary_metric, TASKS["xquad"].primary_metric}
 
 
+@pytest.mark.slow
 def test_planted_slope_is_recovered_without_noise():
     d = small_design(seed_sd=1e-4, lang_sd=1e-4, planted={"mnli": 1.5})
     res = sim.analyse(sim.simulate_results(d, np.random.default_rng(1)), d, 99)
     assert res["coef_per_0.1"].iloc[0] == pytest.approx(1.5, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_two_intermediate_tasks_get_their_own_slopes():
     d = small_design(seed_sd=0.2, lang_sd=0.1, planted={"mnli": 2.0, "squad_v1": -1.0})
     res = sim.analyse(sim.simulate_results(d, np.random.default_rng(2)), d, 99).set_index("intermediate_task")

@@ -206,6 +206,7 @@ def test_appendix_has_leave_one_out_range_residual_plot_and_heterogeneity_test(d
     assert mpimg.imread(out / "primary_residuals.png").shape[0] > 100
 
 
+@pytest.mark.slow
 def test_primary_model_from_the_command_line_says_so(tmp_path, cache_dir):
     """Issue 22 item 4: --primary-model other than the design's."""
     path = write_results(tmp_path / "r.csv", good_rows())
@@ -433,6 +434,7 @@ def test_wrong_schema_names_the_file(tmp_path):
         c.main([str(path), "--out", str(tmp_path / "out")])
 
 
+@pytest.mark.slow
 def test_english_only_tasks_and_secondary_metrics_are_noted_not_errors(tmp_path, cache_dir):
     rows = good_rows() + [["m", "none", "mnli", "1", "en", "dev", "accuracy", 88.0, "runs/mnli"],
                           ["m", "none", "xnli", "1", "de", "dev", "accuracy_layer14", 70.0, "runs/a"]]
@@ -513,6 +515,7 @@ def test_english_score_zero_gives_no_rel_drop_and_no_crash(tmp_path, cache_dir, 
     assert "| m | none | xnli | dev | en | score(en) = 0: rel_drop undefined" in (tmp_path / "out" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_sensitivity_imputed_adds_the_primary_test_on_imputed_distances(monkeypatch):
     langs = ["de", "es", "fr", "ru", "hi", "ar", "zh", "tr", "vi", "el"]
     rng = np.random.default_rng(0)

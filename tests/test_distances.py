@@ -26,6 +26,7 @@ def uriel(cache_dir):
     return dd.load_urielplus(cache_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric, langs", [("angular", ["de", "ja", "kk", "et"]), ("cosine", ["sw", "kk"])])
 def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs):
     table = dd.english_distances(langs, metric, cache_dir, uriel=uriel).set_index("lang")
@@ -41,6 +42,7 @@ def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs)
     uriel.set_distance_metric("angular")
 
 
+@pytest.mark.slow
 def test_genetic_distance_is_urielplus_new_distance_and_refuses_unknown_codes(uriel):
     """analysis/distances.py computes the genetic distance itself (urielplus's loop takes 0.3 s a language); the
     test above compares it with new_distance for six languages, this one for three more and the error path."""
@@ -116,6 +118,7 @@ def test_loading_leaves_root_logging_untouched_and_is_silent(cache_dir, capfd):
     assert out == "" and err == ""
 
 
+@pytest.mark.slow
 def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_path):
     langs = ["en", "de", "ja", "kk"]
     m = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic", "inventory"), uriel=uriel)
@@ -131,6 +134,7 @@ def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_pat
     assert text[0] == ",en,de" and text[1] == f"en,0.0,{m['syntactic'].loc['en', 'de']}"
 
 
+@pytest.mark.slow
 def test_read_only_install_works_and_is_never_written(tmp_path):
     """A copy of urielplus without the data files it copies on first use, made read-only, still works."""
     import urielplus
