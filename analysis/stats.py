@@ -24,7 +24,6 @@ Use: `measure_association(x, y, log_size, langs, n_resamples, seed)` -> dict of 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import warnings
 
@@ -260,12 +259,26 @@ def measure_association(x, y, log_size, langs, n_resamples: int, seed) -> dict:
     return out
 
 
+def _all_orders(n: int) -> np.ndarray:
+    """All n! orders of range(n), one per row, built by inserting each next value at every position (numpy: 8 ms at
+    n = 9, where a list of itertools.permutations takes 0.4 s)."""
+    orders = np.zeros((1, 0), dtype=np.int8)
+    for k in range(n):
+        m = len(orders)
+        out = np.empty((m * (k + 1), k + 1), dtype=np.int8)
+        for pos in range(k + 1):  # value k at position pos of every order of range(k)
+            block = out[pos * m:(pos + 1) * m]
+            block[:, :pos], block[:, pos], block[:, pos + 1:] = orders[:, :pos], k, orders[:, pos:]
+        orders = out
+    return orders
+
+
 @functools.lru_cache(maxsize=None)
 def spearman_null(n: int) -> tuple[np.ndarray, bool]:
     """|rho| under the null for n untied ranks: all n! orders for n <= 9, else 200,000 seeded random orders."""
     base = np.arange(n, dtype=float)
     if n <= 9:
-        perms = np.array(list(itertools.permutations(range(n))), dtype=float)
+        perms = _all_orders(n).astype(float)  # every order once (not in itertools' order: only the values count)
         exact = True
     else:
         rng = np.random.default_rng(0)
@@ -281,7 +294,8 @@ def small_n_row(n: int, n_resamples: int, alpha: float = 0.05) -> dict:
     exact = is_exact(n, n_resamples)
     min_p = 2 / math.factorial(n) if exact else max(2 / math.factorial(n), 1 / (n_resamples + 1))
     values = np.sort(np.unique(np.round(null, 10)))
-    tail = np.array([(null >= v - 1e-9).mean() for v in values])  # P(|rho*| >= v)
+    ordered = np.sort(null)  # P(|rho*| >= v) for every v at once: the share of the null at or above v - 1e-9
+    tail = (len(null) - np.searchsorted(ordered, values - 1e-9, side="left")) / len(null)
     ok = values[tail <= alpha]
     return {"n": n, "test": "exact" if exact else f"{n_resamples} random orders", "min_p": min_p,
             "critical_rho": float(ok.min()) if len(ok) else math.nan,

@@ -86,6 +86,7 @@ def test_smallest_p_and_critical_rho_per_n(n, min_p, critical):
     # the critical value is attainable at p <= 0.05 and the next lower |rho| is not (all n! orders, by hand)
     base = np.arange(n)
     orders = np.array(list(itertools.permutations(base)))  # untied ranks: Spearman's rho is Pearson's r of them
+    assert sorted(map(tuple, S._all_orders(n).tolist())) == list(map(tuple, orders.tolist()))  # the null's orders
     null = np.abs(stats.pearsonr(np.broadcast_to(base, orders.shape), orders, axis=1).statistic)
     assert null[-1] == pytest.approx(abs(stats.spearmanr(base, orders[-1]).statistic)) == 1.0
     assert np.mean(null >= row["critical_rho"] - 1e-9) <= 0.05
