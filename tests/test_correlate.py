@@ -274,6 +274,12 @@ def test_default_run_lists_left_out_languages_and_small_n_limits(default_run):
     assert "| 5 | exact | 0.0167 | 1.000 |" in report
 
 
+def distinct_colours(rgb) -> int:
+    """Distinct rows of an (n, 3) array: np.unique(rgb, axis=0) counted, on each row's bytes (ten times faster)."""
+    rows = np.ascontiguousarray(rgb)
+    return len(np.unique(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1])))))
+
+
 @pytest.mark.slow
 def test_plots_are_real_images(default_run):
     out, _ = default_run
@@ -287,7 +293,9 @@ def test_plots_are_real_images(default_run):
         if p.name.startswith("scatter_"):
             assert img.shape[0] >= 400 and img.shape[1] / img.shape[0] < 2.5  # a grid, not a strip
         flat = img[..., :3].reshape(-1, 3)
-        assert flat.std() > 0.05 and len(np.unique(flat[::7], axis=0)) > 20, f"{p.name} looks blank"
+        assert flat.std() > 0.05 and distinct_colours(flat[::7]) > 20, f"{p.name} looks blank"
+        if p.name == "summary.png":  # the count is np.unique's
+            assert distinct_colours(flat[::61]) == len(np.unique(flat[::61], axis=0))
 
 
 # --------------------------------------------------------------------------- the intermediate-task path (synthetic)
