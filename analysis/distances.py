@@ -132,6 +132,36 @@ def load_urielplus(cache_dir: str | os.PathLike | None = None):
     return u
 
 
+_SHARED: dict | None = None  # cache dir -> URIELPlus, while a shared_urielplus() block is open
+
+
+@contextlib.contextmanager
+def shared_urielplus():
+    """Within the block, english_distances and distance_matrices load urielplus at most once per cache dir (1.3 s a
+    load; a correlate.py run asks up to three times: its languages, the standard-variety codes, the many-language
+    table). Outside any block every call loads its own (nothing stays in memory: a load holds about 0.4 GB)."""
+    global _SHARED
+    outer = _SHARED is not None
+    if not outer:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _SHARED = None
+
+
+def _loaded(cache_dir: Path):
+    """load_urielplus(cache_dir), shared within a shared_urielplus() block (the distances restore the metric they
+    set, so a shared load is left as it was loaded)."""
+    if _SHARED is None:
+        return load_urielplus(cache_dir)
+    key = Path(cache_dir).resolve()
+    if key not in _SHARED:
+        _SHARED[key] = load_urielplus(cache_dir)
+    return _SHARED[key]
+
+
 def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage", imputed: bool = False,
                 distances=DISTANCES) -> Path:
     key = json.dumps([metadata.version("urielplus"), metric, list(distances), URIEL_CODES, THIN_KNOWN, THIN_SHARED]
@@ -286,11 +316,12 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
     missing = [lang for lang in langs if lang not in set(cached["lang"])]
     if missing:
         u = uriel
-        if u is None:
-            u = load_urielplus(cache_dir)
-            if imputed:  # English's row and the missing languages' rows (each row is imputed on its own)
-                impute_urielplus(u, cache_dir / "uriel" / "imputation",
-                                 only=["eng", *(uriel_code(lang, codes) for lang in missing)])
+        if u is None and imputed:  # a fresh load: the imputation changes its data
+            u = load_urielplus(cache_dir)  # English's row and the missing languages' rows (each imputed on its own)
+            impute_urielplus(u, cache_dir / "uriel" / "imputation",
+                             only=["eng", *(uriel_code(lang, codes) for lang in missing)])
+        elif u is None:
+            u = _loaded(cache_dir)
         previous = u.get_distance_metric()
         u.set_distance_metric(metric)
         try:
@@ -325,7 +356,7 @@ def distance_matrices(langs, metric: str = "angular", cache_dir=None, distances=
             out[d] = pd.read_csv(path, index_col=0)
             continue
         if uriel is None:
-            uriel = load_urielplus(cache_dir)
+            uriel = _loaded(cache_dir)
         previous = uriel.get_distance_metric()
         uriel.set_distance_metric(metric)
         try:

@@ -238,3 +238,21 @@ def test_imputing_some_rows_equals_those_rows_of_the_full_imputation(uriel, tmp_
     assert uriel.data[1].shape[0] == len(langs) and uriel.data[1].shape[2] > 1  # the loaded one: untouched
     with pytest.raises(ValueError, match="impute_urielplus: no URIEL language xxx"):
         dd.impute_urielplus(sliced(), tmp_path / "bad", only=["xxx"])
+
+
+def test_a_shared_block_loads_urielplus_once_per_cache_dir(uriel, tmp_path, monkeypatch):
+    """analysis/run.py runs inside shared_urielplus(): its three english_distances calls (languages, standard-variety
+    codes, the many-language table) load urielplus once; outside a block each call loads its own."""
+    calls = []
+    monkeypatch.setattr(dd, "load_urielplus", lambda cache_dir: calls.append(cache_dir) or uriel)
+    with dd.shared_urielplus():
+        dd.english_distances(["de"], cache_dir=tmp_path, distances=("syntactic",))
+        dd.english_distances(["ja"], cache_dir=tmp_path, distances=("syntactic",))
+        with dd.shared_urielplus():  # nested: the same block
+            dd.english_distances(["ar"], cache_dir=tmp_path, codes="standard", distances=("syntactic",))
+        dd.english_distances(["fr"], cache_dir=tmp_path / "other", distances=("syntactic",))
+    assert calls == [tmp_path, tmp_path / "other"] and dd._SHARED is None
+    dd.english_distances(["sw"], cache_dir=tmp_path, distances=("syntactic",))
+    dd.english_distances(["zh"], cache_dir=tmp_path, distances=("syntactic",))
+    assert len(calls) == 4
+    assert uriel.get_distance_metric() == "angular"
