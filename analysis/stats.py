@@ -184,12 +184,13 @@ def _loo(x, y, rho: float, langs) -> tuple[float, str]:
 
     The n leave-one-out rhos are computed at once (leave_one_out_spearman); the change reported is spearmanr's for
     the language found. Where two languages change rho by the same amount (to 1e-12: |+0.1| and |-0.1| at n = 5),
-    which one spearmanr's rounding names first decides, so then every language is recomputed by spearmanr."""
+    which one spearmanr's rounding names first decides, so then those languages are recomputed by spearmanr (the
+    others are below them by more than any rounding)."""
     delta = np.abs(leave_one_out_spearman(x, y) - rho)
     top = np.flatnonzero(delta >= np.nanmax(delta) - 1e-12)
     if len(top) > 1:
-        loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(len(x))])
-        top = [int(np.nanargmax(np.abs(loo - rho)))]
+        tied = [abs(stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic - rho) for i in top]
+        top = top[[int(np.nanargmax(tied))]]
     k = int(top[0])
     return float(stats.spearmanr(np.delete(x, k), np.delete(y, k)).statistic - rho), langs[k]
 
