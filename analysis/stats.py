@@ -167,8 +167,8 @@ def ols_hc3(x, y, z) -> dict:
         r2 = 1 - float(e @ e) / tss
         _, e0, _ = _ols(X[:, [0, 2]], y)
         r2_size = 1 - float(e0 @ e0) / tss
-    return {"ols_slope": float(beta[1]), "ols_se_hc3": float(se),
-            "ols_p_hc3": float(2 * stats.t.sf(abs(t), len(y) - 3)), "ols_r2": float(r2), "ols_delta_r2": float(r2 - r2_size)}
+    return {"ols_slope": float(beta[1]), "ols_se_hc3": float(se), "ols_p_hc3": float(2 * stats.t.sf(abs(t), len(y) - 3)),
+            "ols_r2": float(r2), "ols_delta_r2": float(r2 - r2_size)}
 
 
 def leave_one_out_spearman(x, y) -> np.ndarray:

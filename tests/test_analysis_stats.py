@@ -62,7 +62,8 @@ def test_permutation_p_is_exact_over_all_n_factorial_pairings(n):
                  np.abs(stats.pearsonr(stats.rankdata(X, axis=1), stats.rankdata(Y, axis=1), axis=1).statistic),
                  np.abs(kendall_tau_b(x, Y))]
         some = rng.choice(len(orders), 40, replace=False)
-        np.testing.assert_allclose(nulls[1][some], [abs(stats.spearmanr(x, Y[k]).statistic) for k in some], atol=1e-12)
+        np.testing.assert_allclose(nulls[1][some], [abs(stats.spearmanr(x, Y[k]).statistic) for k in some],
+                                   atol=1e-12)
         np.testing.assert_allclose(nulls[2][some], [abs(stats.kendalltau(x, Y[k]).statistic) for k in some],
                                    atol=1e-12)
     for j, null in enumerate(nulls):
@@ -185,7 +186,8 @@ def test_theil_sen_per_tenth_and_loo(vectors):
 
 
 def test_loo_ties_are_broken_as_spearmanr_breaks_them():
-    """n = 5: leaving out 'a' or 'e' changes rho by +0.1 or -0.1; which one is named is spearmanr's choice."""
+    """n = 5: leaving out a, d or e changes rho by -0.1, b or c by +0.1; the one named is the one spearmanr's values
+    name (the first of its largest)."""
     x, y = np.arange(5.0), np.array([0.0, 2.0, 1.0, 3.0, 4.0])
     rho = stats.spearmanr(x, y).statistic
     loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(5)]) - rho
