@@ -163,12 +163,12 @@ def ols_hc3(x, y, z) -> dict:
         cov = bread @ (X.T * (e ** 2 / (1 - h) ** 2)) @ X @ bread
         se = math.sqrt(cov[1, 1]) if cov[1, 1] >= 0 else math.nan
         t = beta[1] / se
-        tss = float(((y - y.mean()) ** 2).sum())
-        r2 = 1 - float(e @ e) / tss
+        tss = ((y - y.mean()) ** 2).sum()  # numpy floats: a constant y gives NaN, as statsmodels does
+        r2 = 1 - (e @ e) / tss
         _, e0, _ = _ols(X[:, [0, 2]], y)
-        r2_size = 1 - float(e0 @ e0) / tss
+        delta_r2 = r2 - (1 - (e0 @ e0) / tss)
     return {"ols_slope": float(beta[1]), "ols_se_hc3": float(se), "ols_p_hc3": float(2 * stats.t.sf(abs(t), len(y) - 3)),
-            "ols_r2": float(r2), "ols_delta_r2": float(r2 - r2_size)}
+            "ols_r2": float(r2), "ols_delta_r2": float(delta_r2)}
 
 
 def leave_one_out_spearman(x, y) -> np.ndarray:
