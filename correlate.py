@@ -128,7 +128,7 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", default=None, help="the tasks' data folder (data/tasks.py layout), for --spm")
     p.add_argument("--sensitivity-imputed", action="store_true",
                    help="also run the primary test on distances from urielplus's own imputation of missing features "
-                        "(appendix A4; about a minute the first time, then cached)")
+                        "(appendix A4; about 10 s the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=_int_at_least(1), default=None,
                    help="simulated studies per power-table cell (default 400; 40 with --power-method mixed)")

@@ -5,7 +5,7 @@ Run:
     python -m analysis.distances --metric cosine de ja
     python -m analysis.distances --matrix results/distances   # language x language matrices (genetic is slow)
     python -m analysis.distances --codes standard      # the standard-variety codes for macrolanguages (sensitivity)
-    python -m analysis.distances --imputed de kk       # on urielplus's imputed features (sensitivity; ~1 minute)
+    python -m analysis.distances --imputed de kk       # on urielplus's imputed features (sensitivity; seconds)
 
 What is computed (urielplus 1.3.2, `URIELPlus().new_distance(distance, ["eng", code])`):
 - distances: syntactic (`S_` features), phonological (`P_`), inventory (`INV_`), featural (all typological
@@ -132,6 +132,36 @@ def load_urielplus(cache_dir: str | os.PathLike | None = None):
     return u
 
 
+_SHARED: dict | None = None  # cache dir -> URIELPlus, while a shared_urielplus() block is open
+
+
+@contextlib.contextmanager
+def shared_urielplus():
+    """Within the block, english_distances and distance_matrices load urielplus at most once per cache dir (1.3 s a
+    load; a correlate.py run asks up to three times: its languages, the standard-variety codes, the many-language
+    table). Outside any block every call loads its own (nothing stays in memory: a load holds about 0.4 GB)."""
+    global _SHARED
+    outer = _SHARED is not None
+    if not outer:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _SHARED = None
+
+
+def _loaded(cache_dir: Path):
+    """load_urielplus(cache_dir), shared within a shared_urielplus() block (the distances restore the metric they
+    set, so a shared load is left as it was loaded)."""
+    if _SHARED is None:
+        return load_urielplus(cache_dir)
+    key = Path(cache_dir).resolve()
+    if key not in _SHARED:
+        _SHARED[key] = load_urielplus(cache_dir)
+    return _SHARED[key]
+
+
 def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage", imputed: bool = False,
                 distances=DISTANCES) -> Path:
     key = json.dumps([metadata.version("urielplus"), metric, list(distances), URIEL_CODES, THIN_KNOWN, THIN_SHARED]
@@ -141,35 +171,89 @@ def _cache_file(cache_dir: Path, metric: str, codes: str = "macrolanguage", impu
     return cache_dir / "uriel" / f"{stem}_{metric}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.csv"
 
 
-def impute_urielplus(u, work_dir) -> None:
+def _dialects(u) -> dict:
+    """urielplus's `get_dialects()` (index of a base language in u.langs[1] -> its dialects' codes) in one pass over
+    the same CSV, the first matching row per language as its loop takes it. urielplus filters the whole table once
+    per language (7,970 pandas filters: about 30 s on 2 cores); tests/test_distances.py checks the two agree."""
+    if u.codes not in ("Glotto", "Iso"):
+        return type(u).get_dialects(u)  # its own error
+    code = "Glot" if u.codes == "Glotto" else "Iso"
+    table = pd.read_csv(Path(u.cur_dir) / "database" / "urielplus_csvs" / "dialects.csv")
+    first = table.drop_duplicates(f"Language {code}", keep="first").set_index(f"Language {code}")[f"Dialect(s) {code}"]
+    first = first[first.notna()].to_dict()
+    return {i: first[lang].split(", ") for i, lang in enumerate(u.langs[1]) if lang in first}
+
+
+def impute_urielplus(u, work_dir, only=None) -> None:
     """Fill the missing typological features of a loaded URIELPlus in place with urielplus's own imputation: its
     aggregation (union over sources, then its genetic fill from parent languages), its k-nearest-neighbour imputer
-    (scikit-learn KNNImputer with keep_empty_features, through `_standard_impute`) with k = IMPUTATION["k"], its
-    rounding for union data, -1 for what stays unknown -- the steps of `imputation_interface(strategy="knn")`.
+    (scikit-learn KNNImputer with keep_empty_features, as its `_standard_impute` builds it) with
+    k = IMPUTATION["k"], its rounding for union data, -1 for what stays unknown -- the steps of
+    `imputation_interface(strategy="knn")`.
+
+    only: the URIEL codes whose rows to impute (None: every language, through urielplus's `_standard_impute`). The
+    neighbours always come from the whole database, and a row's imputed values depend only on that row and the
+    database (KNNImputer imputes each row from its k nearest rows that have the feature), so a row imputed alone
+    equals the same row of the full imputation (tests/test_distances.py checks it); the other rows keep the
+    aggregated values. The full imputation takes about 2.5 minutes on 2 cores, a few rows under a second.
 
     The public `knn_imputation()` / `imputation_interface(..., hyperparameter_range=...)` first chooses k by
     cross-validation, which fails in urielplus 1.3.2 (its joblib workers do not see the scikit-learn names it loads
     lazily: "'NoneType' object is not callable"; in threads, a KeyError on its per-fold quantile keys), and its
-    softimpute needs fancyimpute, not installed; so k is fixed and the quality evaluation is not run. Nothing is
-    written into the install (work_dir receives any file urielplus writes). About a minute on 2 cores:
-    `english_distances(..., imputed=True)` caches the distances.
+    softimpute needs fancyimpute, not installed; so k is fixed and the quality evaluation is not run. The genetic
+    fill reads urielplus's dialect table through _dialects (the same dict as its get_dialects, in one pass). Nothing
+    is written into the install (work_dir receives any file urielplus writes). `english_distances(...,
+    imputed=True)` imputes the rows it needs and caches the distances.
     """
     from urielplus import urielplus_imputation as ui
 
     Path(work_dir).mkdir(parents=True, exist_ok=True)
     with _quiet():
         ui._load_imputation_dependencies(IMPUTATION["strategy"])
-        frame = u._make_csv(str(work_dir), file="features.npz")  # aggregates data[1] (union + genetic fill)
-        langs, feats = frame["language"].to_numpy(), frame.columns[1:]
+        u.get_dialects = lambda: _dialects(u)  # what aggregate's genetic fill calls
+        try:
+            frame = u._make_csv(str(work_dir), file="features.npz")  # aggregates data[1] (union + genetic fill)
+        finally:
+            del u.get_dialects
+        langs, feats = frame["language"].to_numpy().astype(str), frame.columns[1:]
         X, feature_types = u._preprocess_data(frame.drop(columns="language"))
-        imputed = u._standard_impute(X=X, imputer_class=ui.KNNImputer, strategy="knn",
-                                     hyperparameter=IMPUTATION["k"], feature_types=feature_types,
-                                     file_path_to_save_npz=str(work_dir))
-        u._apply_ewave_restriction_if_enabled(imputed, langs.astype(str), feats, idx=1)
+        if only is None:
+            rows = np.arange(len(langs))
+            imputed = u._standard_impute(X=X, imputer_class=ui.KNNImputer, strategy="knn",
+                                         hyperparameter=IMPUTATION["k"], feature_types=feature_types,
+                                         file_path_to_save_npz=str(work_dir))
+        else:
+            index = {code: i for i, code in enumerate(langs)}
+            unknown = sorted(set(only) - set(index))
+            if unknown:
+                raise ValueError(f"impute_urielplus: no URIEL language {', '.join(unknown)}")
+            rows = np.array(sorted({index[c] for c in only}), dtype=int)
+            imputed = ui.KNNImputer(n_neighbors=IMPUTATION["k"], keep_empty_features=True).fit(X).transform(X[rows])
+        u._apply_ewave_restriction_if_enabled(imputed, langs[rows], feats, idx=1)
         if u.get_aggregation() == "U":
             imputed = np.round(imputed)
     imputed = np.where(np.isnan(imputed), -1.0, imputed)
-    u.data[1] = imputed.reshape(imputed.shape[0], imputed.shape[1], 1)
+    data = np.array(u.data[1], dtype=float)  # the aggregated (L, F, 1) data; imputed rows replaced
+    data[rows, :, 0] = imputed
+    u.data[1] = data
+
+
+def _genetic_distance(u, code: str) -> float:
+    """urielplus's `new_distance("genetic", ["eng", code])`, its steps without its Python loop over the 3,718 family
+    features (0.25-0.4 s a language): the features known (not -1) for both languages, in feature order, each
+    language's values of them, urielplus's own _angular_distance (rounded to 4 decimals). ValueError where none is
+    shared, as urielplus raises. tests/test_distances.py checks it against new_distance."""
+    idx = u.map_new_distance_to_loaded_features("genetic")
+    data, names = u.data[idx], np.asarray(u.langs[idx])
+    if data.shape[-1] != 1:  # several sources per feature: urielplus aggregates them; its own path
+        return float(u.new_distance("genetic", ["eng", code]))
+    if code not in set(u.langs[0]) or not (names == code).any():
+        raise ValueError(f"Unknown languages: {code}.")
+    v = data[[int(np.flatnonzero(names == c)[0]) for c in ("eng", code)], :, 0]
+    shared = (v[0] != -1.0) & (v[1] != -1.0)
+    if not shared.any():
+        raise ValueError(f"No shared genetic features between eng and {code}")
+    return float(u._angular_distance(list(v[0, shared]), list(v[1, shared])))
 
 
 def _compute(u, langs: list[str], codes: str = "macrolanguage", distances=DISTANCES) -> pd.DataFrame:
@@ -184,7 +268,8 @@ def _compute(u, langs: list[str], codes: str = "macrolanguage", distances=DISTAN
         with _quiet():
             for d in distances:
                 try:
-                    row[d] = float(u.new_distance(d, ["eng", code]))
+                    row[d] = (_genetic_distance(u, code) if d == "genetic"
+                              else float(u.new_distance(d, ["eng", code])))
                 except ValueError:  # no shared feature: the distance is not defined
                     row[d] = float("nan")
         known = (u.data[1][index[code]] > -1).any(-1)
@@ -211,8 +296,9 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
     Columns: lang, uriel_code, the DISTANCES (NaN where undefined), known_typological, shared_<distance> for the
     typological distances, thin_coverage (empty, or why the coverage is thin). Languages not yet in the cache are
     computed (with `uriel`, a URIELPlus from load_urielplus, when given) and added to it. imputed=True: on the
-    features completed by urielplus's imputation (impute_urielplus, run on a fresh load unless `uriel` is given,
-    which must then already be imputed); its own cache file. The coverage columns then count imputed features.
+    features completed by urielplus's imputation (impute_urielplus on the rows of English and the languages to
+    compute, run on a fresh load unless `uriel` is given, which must then already be imputed in those rows); its own
+    cache file. The coverage columns then count imputed features.
     `distances`: a subset of DISTANCES to compute (its own cache file): the many-language analysis needs only the
     syntactic one, and the genetic distance costs about 0.4 s a language.
     """
@@ -230,10 +316,12 @@ def english_distances(langs, metric: str = "angular", cache_dir: str | os.PathLi
     missing = [lang for lang in langs if lang not in set(cached["lang"])]
     if missing:
         u = uriel
-        if u is None:
-            u = load_urielplus(cache_dir)
-            if imputed:
-                impute_urielplus(u, cache_dir / "uriel" / "imputation")
+        if u is None and imputed:  # a fresh load: the imputation changes its data
+            u = load_urielplus(cache_dir)  # English's row and the missing languages' rows (each imputed on its own)
+            impute_urielplus(u, cache_dir / "uriel" / "imputation",
+                             only=["eng", *(uriel_code(lang, codes) for lang in missing)])
+        elif u is None:
+            u = _loaded(cache_dir)
         previous = u.get_distance_metric()
         u.set_distance_metric(metric)
         try:
@@ -268,7 +356,7 @@ def distance_matrices(langs, metric: str = "angular", cache_dir=None, distances=
             out[d] = pd.read_csv(path, index_col=0)
             continue
         if uriel is None:
-            uriel = load_urielplus(cache_dir)
+            uriel = _loaded(cache_dir)
         previous = uriel.get_distance_metric()
         uriel.set_distance_metric(metric)
         try:

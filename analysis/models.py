@@ -21,8 +21,11 @@ L! permutations when L! <= n_resamples.
 """
 from __future__ import annotations
 
+import collections
+import hashlib
 import itertools
 import math
+import re
 import warnings
 
 import numpy as np
@@ -37,13 +40,43 @@ MODEL_COLUMNS = ["model", "intermediate_task", "dv", "distance", "pool", "tasks"
                  "n_perm", "lang_var", "cell_var", "resid_var", "converged", "method", "note"]
 
 
+FIT_CACHE_SIZE = 256  # fits kept by fit_mixedlm (each a few kB of small arrays)
+_FITS: collections.OrderedDict = collections.OrderedDict()
+
+
+def _fit_key(formula: str, data: pd.DataFrame, cell: str | None) -> tuple:
+    """What a fit depends on: the formula, the cell, and the values, in row order, of the columns it reads (the
+    ones the formula names, the language and the cell); other columns of `data` do not enter."""
+    used = [c for c in data.columns if c in ("lang", cell)
+            or re.search(rf"(?<![\w.]){re.escape(str(c))}(?!\w)", formula)]
+    rows = pd.util.hash_pandas_object(data[used], index=False).to_numpy()
+    return formula, cell, tuple(used), len(data), hashlib.sha1(rows.tobytes()).hexdigest()
+
+
 def fit_mixedlm(formula: str, data: pd.DataFrame, cell: str | None = None):
     """(fit, method, clean): MixedLM by REML with groups = language (and a (language, cell) component if given).
 
     Optimizers are tried in turn until one converges cleanly: no non-convergence and no ConvergenceWarning other than
     "on the boundary" (a variance component at 0: mixed_effect flags that itself). If none does, the fit with the
     highest likelihood is returned with clean = False.
+
+    The same fit is asked for many times in a run (the fit without the tested term is shared by every predictor
+    defined for the same languages; the primary model is also the first pooled model), so the last FIT_CACHE_SIZE
+    fits are kept, keyed on the values they depend on (_fit_key): a repeated call returns the same objects, which
+    callers only read. A default correlate.py run fits 72 models instead of 124.
     """
+    key = _fit_key(formula, data, cell)
+    if key in _FITS:
+        _FITS.move_to_end(key)
+        return _FITS[key]
+    out = _fit_mixedlm(formula, data, cell)
+    _FITS[key] = out
+    while len(_FITS) > FIT_CACHE_SIZE:
+        _FITS.popitem(last=False)
+    return out
+
+
+def _fit_mixedlm(formula: str, data: pd.DataFrame, cell: str | None = None):
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 

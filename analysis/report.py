@@ -439,7 +439,7 @@ def write_report(out, ctx) -> str:
           ("- urielplus's own imputation: see its row above (missing typological features filled by urielplus's "
            "k-nearest-neighbour imputation over all URIEL+ languages; the reported distances use known features only)."
            if ctx.get("sensitivity_imputed") else
-           "- urielplus's own imputation of missing features is not run by default (about a minute): "
+           "- urielplus's own imputation of missing features is not run by default (about 10 s the first time): "
            "`--sensitivity-imputed` adds the primary test on imputed distances here; the reported distances use "
            "known features only, and thin coverage is flagged in A5."), ""]
     L += ["### A5. Distances and covariates", "",

@@ -25,7 +25,7 @@ from scipy import stats
 
 from analysis.covariates import log_pretraining_size, size_table
 from analysis.design import PREDICTORS, PRIMARY, SCRIPT, primary_tasks
-from analysis.distances import english_distances
+from analysis.distances import english_distances, shared_urielplus
 from analysis.many import many_language_answer
 from analysis.models import (MODEL_COLUMNS, covariance, drop_pool, fit_mixedlm, gls_z,
                              language_permutations, pooled_drop_model)
@@ -262,7 +262,7 @@ def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: st
                 imputed: bool = False) -> list[dict]:
     """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...) and, with
     `imputed`, on distances from urielplus's own imputation of missing features (analysis/distances.py
-    impute_urielplus; about a minute the first time, then cached)."""
+    impute_urielplus; about 10 s the first time (the rows needed), then cached)."""
     from analysis.distances import IMPUTATION
 
     variants = [("macrolanguage codes (as reported)", dist),
@@ -356,7 +356,14 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
 
     With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
     language (analysis/tokenization.py) and their association with the primary model's drop (tokenizer.csv,
-    tokenizer_associations.csv, the report's appendix)."""
+    tokenizer_associations.csv, the report's appendix). Distances not yet cached come from one urielplus load."""
+    with shared_urielplus():
+        return _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm,
+                    data_dir, sensitivity_imputed, keep_diverged, pair_published)
+
+
+def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm, data_dir,
+         sensitivity_imputed, keep_diverged, pair_published) -> dict:
     from analysis import plots as plotting
     from analysis import report
 

@@ -167,7 +167,7 @@ def simulate_study(world: World, rng) -> pd.DataFrame:
 
 def analyse(frame: pd.DataFrame, world: World, n_resamples: int = 199, seed=0, keep_diverged: bool = False):
     """(primary_tests table, diverged runs): the after-intermediate path correlate.py takes on a results file
-    (drop_diverged -> run_rows -> primary_tests; tests/test_analysis_scenarios.py checks they agree)."""
+    (drop_diverged -> run_rows -> primary_tests; tests/test_analysis_after.py checks they agree)."""
     df = frame.assign(value=frame["value"].astype(float))
     df, bad = drop_diverged(df, keep_diverged)
     dist = pd.DataFrame({"lang": list(world.distances), "syntactic": list(world.distances.values())})

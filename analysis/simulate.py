@@ -15,11 +15,12 @@ intermediate, every seed) adds seed noise (sd `seed_sd`: 0.8 points by default, 
 spread of your own runs, `correlate.py --power --seed-sd`). The simulated rows go through the same
 seed_effects -> after_intermediate_models path as real runs (analysis/scores.py, analysis/models.py).
 
-Measured (validate): over many simulated studies, how often the 95% interval covers the planted slope (close to 95%),
-how often the language-level permutation p < 0.05 when nothing is planted (at most 5% plus Monte Carlo error), and
+Measured (validate; bench/bench_simulate.py, figures in bench/RESULTS.md): over many simulated studies, how often the
+95% interval covers the planted slope (close to 95%), how often the language-level permutation p < 0.05 when nothing
+is planted (at most 5% plus Monte Carlo error), and
 the probability of detection (p < 0.05) for each cell of the power grid (power_table). The power grid's default test
 is means_test -- the language effects' slope on distance with the same language-level permutation p, about 60 times
-cheaper than the mixed model and in agreement with it on the same studies (the tests check it); `method="mixed"`
+cheaper than the mixed model and in agreement with it on the same studies (bench/bench_simulate.py); `method="mixed"`
 runs the full model (`correlate.py --power --power-method mixed --power-reps 40`: about 8 minutes on 2 cores).
 
 Scope: this Design is the project's own assumptions (one language deviation shared by every task, homoscedastic
@@ -159,7 +160,8 @@ def means_test(frame: pd.DataFrame, design: Design, inter: str = "mnli", n_resam
     """The power path's test: OLS slope of the language effects (language_effects) on distance, with a language-level
     permutation p (distances permuted among languages; all L! orders when L! <= n_resamples). It is the mixed
     model's test with the language as the unit and equal weights: same effective n (languages), same permutation
-    scheme; tests/test_analysis_simulate.py checks it agrees with the mixed model on the same studies."""
+    scheme; it equals the mixed model's slope on a balanced one-task design (tests/test_analysis_simulate.py), and
+    bench/bench_simulate.py measures how often the two take the same decision on the same studies."""
     y = language_effects(frame, inter)
     d = np.array([design.distances[lang] for lang in y.index])
     dc, yc = d - d.mean(), y.to_numpy() - y.to_numpy().mean()

@@ -1,18 +1,14 @@
-"""The after-intermediate analysis (analysis/after.py) and its validation on studies simulated as real runs behave
+"""The after-intermediate analysis (analysis/after.py) and studies simulated as real runs behave
 (analysis/scenarios.py): the primary test per intermediate task, the diverged-run check, baselines paired within one
-source, the loss-question first screen, the pooled comparison model, and false-positive rate / coverage per scenario.
+source, the loss-question first screen, the pooled comparison model, and every scenario of the misspecification
+panel run through the primary test on a few studies.
 
-Run: python -m pytest -q tests/test_analysis_after.py              (everything; the scenario set is marked slow)
+Run: python -m pytest -q tests/test_analysis_after.py
      python -m pytest -q -m "not slow" tests/test_analysis_after.py
 
-Tolerances of the scenario tests: N simulated studies with two intermediate tasks each; the Monte Carlo SE is taken
-over studies, sqrt(p (1 - p) / N) (conservative: a study's two tests are counted as one draw). N = 40 gives SE 0.034
-for an FPR of 0.05 and for a coverage of 0.95, so "within 3 SE" is FPR <= 0.153 and coverage in [0.847, 1]: a check
-that the test is not badly broken (the old pooled model's 0.25 and 0.545 fail it), not a measurement; about 5 s a
-scenario on 2 cores. The measured
-figures with 400 studies a cell are in bench/RESULTS.md and the README (bench/bench_scenarios.py).
+False-positive rate, coverage and power per scenario are measurements: bench/bench_scenarios.py (400 studies a
+cell; figures in bench/RESULTS.md and the README).
 """
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -27,7 +23,8 @@ from analysis.covariates import log_pretraining_size
 from analysis.distances import english_distances
 from data.tasks import TASKS
 
-N_STUDIES = 40
+# Under pytest-xdist (--dist loadgroup) the module runs on one worker: the world and its distance cache, once.
+pytestmark = pytest.mark.xdist_group("test_analysis_after")
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +121,8 @@ def test_did_not_converge_is_not_in_the_after_intermediate_output():
 
 @pytest.mark.slow
 def test_diverged_run_is_named_on_the_first_screen_and_kept_on_request(world, tmp_path, cache_dir):
-    frame = S.simulate_study(replace(world, n_seeds=3), np.random.default_rng(4))
+    two_tasks = {t: world.tasks[t] for t in ("xnli", "xquad")}  # 6 runs per intermediate task: two correlate runs
+    frame = S.simulate_study(replace(world, n_seeds=3, tasks=two_tasks), np.random.default_rng(4))
     hit = (frame["intermediate_task"] == "mnli") & (frame["target_task"] == "xnli") & (frame["seed"] == "2")
     frame.loc[hit, "value"] -= 40
     path = tmp_path / "r.csv"
@@ -135,11 +133,11 @@ def test_diverged_run_is_named_on_the_first_screen_and_kept_on_request(world, tm
     text = (out / "report.md").read_text()
     assert "**Diverged runs left out of every analysis:** XLM-R Large | mnli | xnli seed 2 (English dev" in text
     assert pd.read_csv(out / "diverged_runs.csv")["seed"].tolist() == [2]
-    assert pd.read_csv(out / "after_intermediate.csv").set_index("intermediate_task").loc["mnli", "n_runs"] == 11
+    assert pd.read_csv(out / "after_intermediate.csv").set_index("intermediate_task").loc["mnli", "n_runs"] == 5
     correlate.main([str(path), "--out", str(out), "--cache-dir", str(cache_dir), "--n-resamples", "99",
                     "--no-plots", "--keep-diverged"])
     assert "**Diverged runs kept (--keep-diverged):**" in (out / "report.md").read_text()
-    assert pd.read_csv(out / "after_intermediate.csv").set_index("intermediate_task").loc["mnli", "n_runs"] == 12
+    assert pd.read_csv(out / "after_intermediate.csv").set_index("intermediate_task").loc["mnli", "n_runs"] == 6
 
 
 @pytest.mark.slow
@@ -224,17 +222,21 @@ def test_first_screen_answers_the_loss_question(world, tmp_path, cache_dir):
 
 @pytest.mark.slow
 def test_simulation_path_equals_the_correlate_path(world, tmp_path, cache_dir):
-    for k in range(2):
-        w = replace(world, **S.SCENARIOS["all of the above together"])
-        frame = S.simulate_study(w, np.random.default_rng(10 + k))
-        path = tmp_path / f"s{k}.csv"
-        frame.to_csv(path, index=False)
-        correlate.main([str(path), "--out", str(tmp_path / f"o{k}"), "--cache-dir", str(cache_dir),
-                        "--n-resamples", "99", "--no-plots", "--seed", "7"])
-        got = pd.read_csv(tmp_path / f"o{k}" / "after_intermediate.csv")
-        want, _ = S.analyse(pd.read_csv(path, dtype={"seed": str}), w, 99, seed=7)
-        for c in ("coef_per_0.1", "ci_low_per_0.1", "ci_high_per_0.1", "p", "p_perm", "mean_change", "en_effect"):
-            np.testing.assert_allclose(got[c], want[c], rtol=1e-9, err_msg=c)
+    """One study of the all-together scenario: missing cells, heavy tails, and two diverged runs (a baseline and an
+    intermediate one) that both paths must leave out. (Seed 12: on some seeds, 10 for one, the baseline side's
+    leave-one-language-out refits do not converge and fall back through every optimizer, 14 s instead of 2.)"""
+    w = replace(world, **S.SCENARIOS["all of the above together"])
+    frame = S.simulate_study(w, np.random.default_rng(12))
+    assert sorted(frame.attrs["diverged"]) == [("none", "mlqa", "2"), ("squad_v2", "pawsx", "1")]
+    path = tmp_path / "s.csv"
+    frame.to_csv(path, index=False)
+    correlate.main([str(path), "--out", str(tmp_path / "o"), "--cache-dir", str(cache_dir),
+                    "--n-resamples", "99", "--no-plots", "--seed", "7"])
+    got = pd.read_csv(tmp_path / "o" / "after_intermediate.csv")
+    want, bad = S.analyse(pd.read_csv(path, dtype={"seed": str}), w, 99, seed=7)
+    assert len(bad) == 2 and len(pd.read_csv(tmp_path / "o" / "diverged_runs.csv")) == 2
+    for c in ("coef_per_0.1", "ci_low_per_0.1", "ci_high_per_0.1", "p", "p_perm", "mean_change", "en_effect"):
+        np.testing.assert_allclose(got[c], want[c], rtol=1e-9, err_msg=c)
 
 
 # ------------------------------------------------------------------------------------- the pooled comparison model
@@ -265,19 +267,45 @@ def test_baseline_robust_test_is_exposed():
     assert r["coef_per_0.1"] == pytest.approx(3.0, abs=0.5) and r["p"] < 0.05 and r["n_langs"] == 10
 
 
-# ---------------------------------------------------------------------------------- the scenarios (the must-show)
-@pytest.mark.slow
+# ---------------------------------------------------------------------------------------------------- the scenarios
 @pytest.mark.parametrize("name", list(S.SCENARIOS))
-def test_false_positive_rate_and_coverage_hold_in_each_scenario(world, name):
-    w = replace(world, **S.SCENARIOS[name])
-    out = S.validate(w, N_STUDIES, n_resamples=99, seed=list(S.SCENARIOS).index(name))
-    se_fpr, se_cov = math.sqrt(0.05 * 0.95 / N_STUDIES), math.sqrt(0.95 * 0.05 / N_STUDIES)
-    assert abs(out["rejection_rate"] - 0.05) <= 3 * se_fpr, out  # the primary test's p < 0.05
-    assert out["decision_rate"] <= out["rejection_rate"], out  # the rule (and the interval excludes 0) is stricter
-    assert abs(out["coverage"] - 0.95) <= 3 * se_cov, out
-    if w.diverged:  # every collapse that is the only one of its cell is named; at most one run named wrongly
-        assert out["diverged_alone_found"] == out["diverged_alone"] > 0, out
-        assert out["diverged_named"] - out["diverged_found"] <= 1, out
+def test_each_scenario_runs_the_primary_test_and_detects_a_large_planted_slope(world, name):
+    """Every scenario's studies through validate (the path correlate.py takes), 3 studies with both intermediate
+    tasks at -4 points per +0.1: every test rejects and the rule decides (30 of 30 studies per scenario did when this
+    was written). Their false-positive rate and coverage are measured by bench/bench_scenarios.py."""
+    w = replace(world, **S.SCENARIOS[name], slopes={"mnli": -4.0, "squad_v2": -4.0})
+    out = S.validate(w, 3, n_resamples=99, seed=100 + list(S.SCENARIOS).index(name))
+    assert out["studies"] == 3 and out["tests"] == 6
+    assert out["rejection_rate"] == 1.0 and out["decision_rate"] == 1.0, out
+
+
+def test_validate_counts_what_its_studies_give(world):
+    """validate's rates and diverged-run counts against the same studies analysed one by one; with collapses planted
+    in a fifth of the runs, every collapse alone in its cell is named, and at most one run is named wrongly."""
+    w = replace(world, **{**S.SCENARIOS["all of the above together"], "diverged": 0.2})
+    out = S.validate(w, 2, n_resamples=19, seed=3)
+    rng = np.random.default_rng(3)
+    rejected, decided, covered, planted, named, found, alone, alone_found = [], [], [], 0, 0, 0, 0, 0
+    for i in range(2):
+        frame = S.simulate_study(w, rng)
+        res, bad = S.analyse(frame, w, 19, seed=[3, i])
+        rejected += list(res["p"] < 0.05)
+        decided += list((res["p"] < 0.05) & ((res["ci_low_per_0.1"] > 0) | (res["ci_high_per_0.1"] < 0)))
+        truth = res["intermediate_task"].map(w.slopes)
+        covered += list((res["ci_low_per_0.1"] <= truth) & (truth <= res["ci_high_per_0.1"]))
+        runs = set(frame.attrs["diverged"])
+        hits = runs & set(zip(bad["intermediate_task"], bad["target_task"], bad["seed"].astype(str)))
+        cells = [r[:2] for r in runs]
+        lone = {r for r in runs if cells.count(r[:2]) == 1}
+        planted, named, found = planted + len(runs), named + len(bad), found + len(hits)
+        alone, alone_found = alone + len(lone), alone_found + len(lone & hits)
+    assert out["tests"] == len(rejected) == 4
+    assert (out["rejection_rate"], out["decision_rate"], out["coverage"]) == (
+        np.mean(rejected), np.mean(decided), np.mean(covered))
+    assert out["rejection_se"] == S.mc_se(np.mean(rejected), 2)
+    assert (out["diverged_planted"], out["diverged_named"], out["diverged_found"], out["diverged_alone"],
+            out["diverged_alone_found"]) == (planted, named, found, alone, alone_found)
+    assert alone > 3 and alone_found == alone and named - found <= 1, out
 
 
 def test_misspecification_panel_prints_every_cell_with_its_mc_se(world, monkeypatch):

@@ -1,15 +1,12 @@
-"""The after-intermediate design validated by simulation (analysis/simulate.py): planted effects are recovered with
-the stated coverage, the null false-positive rate stays at the nominal level, the power table behaves, and simulated
-results files go through correlate.py to the after-intermediate first screen.
+"""The after-intermediate design simulated (analysis/simulate.py): simulated results files in the project's schema,
+planted slopes recovered, validate's bookkeeping on a handful of studies, the power table, the means test against
+the mixed model, and simulated results files through correlate.py to the after-intermediate first screen.
 
-Run: python -m pytest -q tests/test_analysis_simulate.py            (fast, fixed seeds)
-     python -m pytest -q -m slow tests/test_analysis_simulate.py    (the large versions)
+Run: python -m pytest -q tests/test_analysis_simulate.py
 
-Tolerances: with N simulated studies the Monte Carlo SE of a rate near 0.95 is sqrt(0.95 * 0.05 / N); the tests
-allow 3 SE (N = 60: 0.084; N = 600: 0.027), on fixed seeds.
+Coverage and false-positive rate over hundreds of simulated studies, and how often means_test takes the mixed
+model's decision, are measurements: bench/bench_simulate.py (figures in bench/RESULTS.md).
 """
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,10 +31,6 @@ def small_design(**kw) -> sim.Design:
     return sim.Design(distances=dist, tasks=tasks, **{"n_seeds": 2, **kw})
 
 
-def tolerance(n):
-    return 3 * math.sqrt(0.95 * 0.05 / n)
-
-
 def test_simulated_results_are_in_the_project_schema():
     d = small_design(planted={"mnli": 1.0, "squad_v1": 0.0})
     frame = sim.simulate_results(d, np.random.default_rng(0))
@@ -49,12 +42,14 @@ def test_simulated_results_are_in_the_project_schema():
     assert set(frame["metric"]) == {TASKS["xnli"].primary_metric, TASKS["xquad"].primary_metric}
 
 
+@pytest.mark.slow
 def test_planted_slope_is_recovered_without_noise():
     d = small_design(seed_sd=1e-4, lang_sd=1e-4, planted={"mnli": 1.5})
     res = sim.analyse(sim.simulate_results(d, np.random.default_rng(1)), d, 99)
     assert res["coef_per_0.1"].iloc[0] == pytest.approx(1.5, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_two_intermediate_tasks_get_their_own_slopes():
     d = small_design(seed_sd=0.2, lang_sd=0.1, planted={"mnli": 2.0, "squad_v1": -1.0})
     res = sim.analyse(sim.simulate_results(d, np.random.default_rng(2)), d, 99).set_index("intermediate_task")
@@ -63,25 +58,18 @@ def test_two_intermediate_tasks_get_their_own_slopes():
 
 
 @pytest.mark.slow
-def test_coverage_of_95_intervals_fast():
-    out = sim.validate(small_design(planted={"mnli": 1.0}), n_studies=60, n_resamples=99, seed=0)
-    assert abs(out["coverage"] - 0.95) <= tolerance(60), out
-
-
-@pytest.mark.slow
-def test_null_false_positive_rate_fast():
-    out = sim.validate(small_design(planted={"mnli": 0.0}), n_studies=60, n_resamples=99, seed=1)
-    assert out["rejection_rate"] <= 0.05 + tolerance(60), out
-    assert abs(out["coverage"] - 0.95) <= tolerance(60), out
-
-
-@pytest.mark.slow
-def test_coverage_and_false_positive_rate_large():
-    planted = sim.validate(small_design(planted={"mnli": 1.0}), n_studies=200, n_resamples=199, seed=10)
-    null = sim.validate(small_design(planted={"mnli": 0.0}), n_studies=200, n_resamples=199, seed=11)
-    assert abs(planted["coverage"] - 0.95) <= tolerance(200), planted
-    assert abs(null["coverage"] - 0.95) <= tolerance(200), null
-    assert null["rejection_rate"] <= 0.05 + tolerance(200), null
+def test_validate_counts_coverage_and_rejections_of_its_studies():
+    """validate over 3 studies against the same studies analysed one by one (same seeds); a large planted slope at
+    low noise is detected in every study (whether the intervals cover it at the nominal rate is the bench's)."""
+    d = small_design(planted={"mnli": 3.0}, seed_sd=0.3, lang_sd=0.2)
+    out = sim.validate(d, n_studies=3, n_resamples=99, seed=4)
+    rng = np.random.default_rng(4)
+    res = pd.concat([sim.analyse(sim.simulate_results(d, rng), d, 99, seed=[4, i]) for i in range(3)])
+    covered = (res["ci_low_per_0.1"] <= 3.0) & (3.0 <= res["ci_high_per_0.1"])
+    assert out == {"studies": 3, "coverage": covered.mean(), "rejection_rate": (res["p_perm"] < 0.05).mean(),
+                   "not_converged": int((~res["converged"].astype(bool)).sum())}
+    assert out["rejection_rate"] == 1.0 and 0 < out["coverage"] <= 1
+    assert res["coef_per_0.1"].between(2.0, 4.0).all()
 
 
 @pytest.mark.slow
@@ -111,6 +99,7 @@ def test_power_flag_prints_the_table(monkeypatch, capsys):
 @pytest.mark.slow
 def test_simulated_results_file_gives_the_after_intermediate_first_screen(tmp_path, distance_cache):
     d = small_design(planted={"mnli": 1.0})
+    d = replace_tasks(d, {"xnli": d.tasks["xnli"]})  # one target task: half the baseline-side tests of the run
     path = tmp_path / "sim.csv"
     sim.simulate_results(d, np.random.default_rng(3)).to_csv(path, index=False)
     correlate.main([str(path), "--out", str(tmp_path / "out"), "--cache-dir", str(distance_cache),
@@ -165,26 +154,30 @@ def test_means_test_p_is_exact_over_all_language_orders():
 
 
 @pytest.mark.slow
-def test_means_test_agrees_with_the_mixed_model_on_the_same_studies():
-    d = small_design()
-    for eff in (0.0, 1.5):
-        rng = np.random.default_rng(int(eff * 10))
-        decisions = []
-        for i in range(25):
-            study = replace_planted(d, eff)
-            frame = sim.simulate_results(study, rng)
-            p_mixed = sim.analyse(frame, study, 199, seed=i)["p_perm"].iloc[0]
-            p_means = sim.means_test(frame, study, n_resamples=999, rng=np.random.default_rng(i))["p_perm"]
-            decisions.append((p_mixed < 0.05, p_means < 0.05))
-        decisions = np.array(decisions)
-        assert (decisions[:, 0] == decisions[:, 1]).mean() >= 0.88, (eff, decisions.mean(0))
-        assert abs(decisions[:, 0].mean() - decisions[:, 1].mean()) <= 0.12, (eff, decisions.mean(0))
+def test_means_test_and_the_mixed_model_both_detect_a_planted_slope():
+    """On the same 2 studies with a large planted slope both tests reject and their slopes agree within 10%; how
+    often their decisions agree over many studies is bench/bench_simulate.py's measurement."""
+    d = replace_planted(small_design(seed_sd=0.3, lang_sd=0.2), 2.0)
+    rng = np.random.default_rng(6)
+    for i in range(2):
+        frame = sim.simulate_results(d, rng)
+        mixed = sim.analyse(frame, d, 99, seed=i).iloc[0]
+        means = sim.means_test(frame, d, n_resamples=999, rng=np.random.default_rng(i))
+        assert mixed["p_perm"] < 0.05 and means["p_perm"] < 0.05, (mixed["p_perm"], means["p_perm"])
+        assert means["coef_per_0.1"] == pytest.approx(mixed["coef_per_0.1"], rel=0.1)
+        assert means["n_langs"] == 10
 
 
 def replace_planted(design, eff):
     from dataclasses import replace
 
     return replace(design, planted={"mnli": eff})
+
+
+def replace_tasks(design, tasks):
+    from dataclasses import replace
+
+    return replace(design, tasks=tasks)
 
 
 def test_unknown_power_method_is_refused():

@@ -35,6 +35,14 @@ def test_vectorized_kernels_equal_scipy(vectors):
         assert S.kendall_stat(x, batch)[i] == pytest.approx(stats.kendalltau(x, b).statistic, abs=1e-12)
 
 
+def kendall_tau_b(x, Y):
+    """Kendall's tau-b of x with each row of Y by its definition, (C - D) / sqrt((n0 - n1) (n0 - n2)) over all pairs
+    (the reference from n = 6, where scipy's kendalltau one order at a time takes seconds)."""
+    i, j = np.triu_indices(len(x), 1)
+    sx, sy = np.sign(x[i] - x[j]), np.sign(Y[:, i] - Y[:, j])
+    return (sx * sy).sum(1) / np.sqrt((sx != 0).sum() * (sy != 0).sum(1))
+
+
 @pytest.mark.parametrize("n", [5, 6, 7])
 def test_permutation_p_is_exact_over_all_n_factorial_pairings(n):
     rng = np.random.default_rng(n)
@@ -42,13 +50,24 @@ def test_permutation_p_is_exact_over_all_n_factorial_pairings(n):
     y = x + rng.normal(0, 0.3, n)
     got = S.correlation_permutation_p(x, y, 9999, np.random.default_rng(0))
     assert S.is_exact(n, 9999)
-    fns = (lambda a, b: stats.pearsonr(a, b).statistic, lambda a, b: stats.spearmanr(a, b).statistic,
-           lambda a, b: stats.kendalltau(a, b).statistic)
-    for j, f in enumerate(fns):
-        observed = abs(f(x, y))
-        null = np.array([abs(f(x, y[list(p)])) for p in itertools.permutations(range(n))])
-        assert len(null) == math.factorial(n)
-        expected = np.mean(null >= observed - 1e-12)  # two-sided: |coefficient| at least as large
+    orders = np.array(list(itertools.permutations(range(n))))
+    assert len(orders) == math.factorial(n)
+    Y, X = y[orders], np.broadcast_to(x, (len(orders), n))
+    if n < 6:  # scipy one order at a time
+        fns = (lambda a, b: stats.pearsonr(a, b).statistic, lambda a, b: stats.spearmanr(a, b).statistic,
+               lambda a, b: stats.kendalltau(a, b).statistic)
+        nulls = [np.array([abs(f(x, b)) for b in Y]) for f in fns]
+    else:  # scipy's pearsonr along an axis; Spearman = Pearson of average ranks; tau-b by its definition
+        nulls = [np.abs(stats.pearsonr(X, Y, axis=1).statistic),
+                 np.abs(stats.pearsonr(stats.rankdata(X, axis=1), stats.rankdata(Y, axis=1), axis=1).statistic),
+                 np.abs(kendall_tau_b(x, Y))]
+        some = rng.choice(len(orders), 40, replace=False)
+        np.testing.assert_allclose(nulls[1][some], [abs(stats.spearmanr(x, Y[k]).statistic) for k in some],
+                                   atol=1e-12)
+        np.testing.assert_allclose(nulls[2][some], [abs(stats.kendalltau(x, Y[k]).statistic) for k in some],
+                                   atol=1e-12)
+    for j, null in enumerate(nulls):
+        expected = np.mean(null >= null[0] - 1e-12)  # two-sided: |coefficient| at least as large (order 0: observed)
         assert got[j] == pytest.approx(expected, abs=1e-12), (n, j)
 
 
@@ -67,7 +86,10 @@ def test_smallest_p_and_critical_rho_per_n(n, min_p, critical):
     assert row["critical_rho"] == pytest.approx(critical, abs=5e-4)
     # the critical value is attainable at p <= 0.05 and the next lower |rho| is not (all n! orders, by hand)
     base = np.arange(n)
-    null = np.array([abs(stats.spearmanr(base, p).statistic) for p in itertools.permutations(base)])
+    orders = np.array(list(itertools.permutations(base)))  # untied ranks: Spearman's rho is Pearson's r of them
+    assert sorted(map(tuple, S._all_orders(n).tolist())) == list(map(tuple, orders.tolist()))  # the null's orders
+    null = np.abs(stats.pearsonr(np.broadcast_to(base, orders.shape), orders, axis=1).statistic)
+    assert null[-1] == pytest.approx(abs(stats.spearmanr(base, orders[-1]).statistic)) == 1.0
     assert np.mean(null >= row["critical_rho"] - 1e-9) <= 0.05
     below = null[null < row["critical_rho"] - 1e-9].max()
     assert np.mean(null >= below - 1e-9) > 0.05
@@ -105,8 +127,12 @@ def test_ols_hc3_uses_a_t_reference(vectors):
     assert res["ols_se_hc3"] == pytest.approx(math.sqrt(hc3[1, 1]), abs=1e-10)
     assert res["ols_p_hc3"] == pytest.approx(2 * stats.t.sf(abs(t), len(x) - 3), abs=1e-10)  # t, not normal
     assert res["ols_p_hc3"] > 2 * stats.norm.sf(abs(t))
-    fit = sm.OLS(y, X).fit(cov_type="HC3", use_t=True)
+    fit = sm.OLS(y, X).fit(cov_type="HC3", use_t=True)  # the reference: every value as statsmodels gives it
+    size_only = sm.OLS(y, X[:, [0, 2]]).fit()
     assert res["ols_p_hc3"] == pytest.approx(fit.pvalues[1], abs=1e-12)
+    assert (res["ols_slope"], res["ols_se_hc3"]) == pytest.approx((fit.params[1], fit.bse[1]), rel=1e-10)
+    assert res["ols_r2"] == pytest.approx(fit.rsquared, rel=1e-10)
+    assert res["ols_delta_r2"] == pytest.approx(fit.rsquared - size_only.rsquared, rel=1e-9)
 
 
 def test_no_ols_below_ten_languages_but_freedman_lane(vectors):
@@ -155,7 +181,20 @@ def test_theil_sen_per_tenth_and_loo(vectors):
     assert res["theil_sen_per_0.1"] == pytest.approx(0.1 * ts.slope)
     loo = [stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic - res["spearman_rho"] for i in range(12)]
     k = int(np.argmax(np.abs(loo)))
-    assert res["loo_max_delta_rho"] == pytest.approx(loo[k]) and res["loo_lang"] == "abcdefghijkl"[k]
+    assert res["loo_max_delta_rho"] == loo[k] and res["loo_lang"] == "abcdefghijkl"[k]
+    np.testing.assert_allclose(S.leave_one_out_spearman(x, y) - res["spearman_rho"], loo, atol=1e-12)
+
+
+def test_loo_ties_are_broken_as_spearmanr_breaks_them():
+    """n = 5: leaving out a, d or e changes rho by -0.1, b or c by +0.1; the one named is the one spearmanr's values
+    name (the first of its largest)."""
+    x, y = np.arange(5.0), np.array([0.0, 2.0, 1.0, 3.0, 4.0])
+    rho = stats.spearmanr(x, y).statistic
+    loo = np.array([stats.spearmanr(np.delete(x, i), np.delete(y, i)).statistic for i in range(5)]) - rho
+    k = int(np.nanargmax(np.abs(loo)))
+    assert np.sum(np.isclose(np.abs(loo), abs(loo[k]), atol=1e-12)) > 1  # a tie
+    got = S.measure_association(x, y, np.ones(5), list("abcde"), 99, 0)
+    assert (got["loo_max_delta_rho"], got["loo_lang"]) == (loo[k], "abcde"[k])
 
 
 def test_fewer_than_five_languages_get_no_coefficient_and_a_reason():
@@ -184,6 +223,23 @@ def test_pooled_mixed_model_equals_statsmodels_fitted_directly():
     q = stats.t.ppf(0.975, 12 - 2)
     assert res["ci_low_per_0.1"] == pytest.approx(0.1 * (fit.params["distance"] - q * fit.bse["distance"]), rel=1e-5)
     assert res["converged"] is True
+
+
+def test_fits_are_reused_only_for_the_same_values_of_the_columns_they_read():
+    data = pooled_data(n_langs=8, seed=4)
+    fit, method, _ = M.fit_mixedlm("abs_drop ~ C(task)", data)
+    direct = smf.mixedlm("abs_drop ~ C(task)", data, groups=data["lang"]).fit(reml=True, method=method)
+    np.testing.assert_allclose(fit.params, direct.params, rtol=1e-12)
+    other_distance = data.assign(distance=data["distance"] + 1, unused="x")  # columns the formula does not read
+    assert M.fit_mixedlm("abs_drop ~ C(task)", other_distance)[0] is fit
+    assert M.fit_mixedlm("abs_drop ~ C(task) + distance", data)[0] is not fit
+    shifted = data.assign(abs_drop=data["abs_drop"] + np.arange(len(data)) * 1e-3)
+    assert M.fit_mixedlm("abs_drop ~ C(task)", shifted)[0].params["Intercept"] != fit.params["Intercept"]
+    reordered = data.iloc[::-1].reset_index(drop=True)  # rows in another order: the design follows the data given
+    again = M.fit_mixedlm("abs_drop ~ C(task)", reordered)[0]
+    exog = pd.DataFrame(np.asarray(again.model.exog), columns=again.model.exog_names)
+    assert again is not fit and (exog["C(task)[T.b]"] == (reordered["task"] == "b")).all()
+    assert again.params.to_numpy() == pytest.approx(fit.params.to_numpy(), rel=1e-5)
 
 
 def test_language_permutation_p_equals_gls_refits_over_the_same_permutations():
@@ -225,6 +281,7 @@ def test_non_convergence_and_boundary_are_flagged():
                                                  or "MixedLM failed" in res["note"])
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")  # boundary fits
 def test_after_intermediate_model_equals_statsmodels_with_the_cell_component():
     from analysis import simulate as sim

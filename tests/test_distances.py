@@ -13,6 +13,8 @@ import pytest
 from analysis import distances as dd
 
 ROOT = Path(__file__).resolve().parents[1]
+# Under pytest-xdist (--dist loadgroup) the module runs on one worker: one urielplus load and one distance cache.
+pytestmark = pytest.mark.xdist_group("test_distances")
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def uriel(cache_dir):
     return dd.load_urielplus(cache_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric, langs", [("angular", ["de", "ja", "kk", "et"]), ("cosine", ["sw", "kk"])])
 def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs):
     table = dd.english_distances(langs, metric, cache_dir, uriel=uriel).set_index("lang")
@@ -39,6 +42,17 @@ def test_distances_equal_urielplus_new_distance(uriel, cache_dir, metric, langs)
                 expected = float("nan")
             np.testing.assert_equal(table.loc[lang, d], expected, err_msg=f"{lang} {d} {metric}")
     uriel.set_distance_metric("angular")
+
+
+@pytest.mark.slow
+def test_genetic_distance_is_urielplus_new_distance_and_refuses_unknown_codes(uriel):
+    """analysis/distances.py computes the genetic distance itself (urielplus's loop takes 0.3 s a language); the
+    test above compares it with new_distance for six languages, this one for three more and the error path."""
+    with dd._quiet():
+        for code in ("yor", "eus", "mya"):
+            assert dd._genetic_distance(uriel, code) == float(uriel.new_distance("genetic", ["eng", code])), code
+    with pytest.raises(ValueError, match="Unknown languages: xxx"):
+        dd._genetic_distance(uriel, "xxx")
 
 
 def test_undefined_distance_is_nan_not_a_guess(uriel, cache_dir):
@@ -106,6 +120,7 @@ def test_loading_leaves_root_logging_untouched_and_is_silent(cache_dir, capfd):
     assert out == "" and err == ""
 
 
+@pytest.mark.slow
 def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_path):
     langs = ["en", "de", "ja", "kk"]
     m = dd.distance_matrices(langs, "angular", cache_dir, distances=("syntactic", "inventory"), uriel=uriel)
@@ -121,6 +136,7 @@ def test_matrices_equal_urielplus_and_main_writes_them(uriel, cache_dir, tmp_pat
     assert text[0] == ",en,de" and text[1] == f"en,0.0,{m['syntactic'].loc['en', 'de']}"
 
 
+@pytest.mark.slow
 def test_read_only_install_works_and_is_never_written(tmp_path):
     """A copy of urielplus without the data files it copies on first use, made read-only, still works."""
     import urielplus
@@ -158,8 +174,8 @@ def test_imputed_distances_have_their_own_cache_and_impute_once(tmp_path, monkey
     imputed features, is cached apart from the reported one, and is not recomputed."""
     calls = []
 
-    def stand_in(u, work_dir):
-        calls.append(work_dir)
+    def stand_in(u, work_dir, only=None):
+        calls.append((work_dir, only))
         index = {str(code): i for i, code in enumerate(u.langs[1])}
         u.data[1][index["kaz"]] = u.data[1][index["eng"]]
 
@@ -168,7 +184,7 @@ def test_imputed_distances_have_their_own_cache_and_impute_once(tmp_path, monkey
     imputed = dd.english_distances(["kk"], "angular", tmp_path, imputed=True).set_index("lang")
     assert plain.loc["kk", "known_typological"] == 14 and plain.loc["kk", "syntactic"] > 0
     assert imputed.loc["kk", "syntactic"] == 0.0 and imputed.loc["kk", "known_typological"] > 14
-    assert len(calls) == 1 and calls[0] == tmp_path / "uriel" / "imputation"
+    assert calls == [(tmp_path / "uriel" / "imputation", ["eng", "kaz"])]  # English's row and Kazakh's only
     assert dd._cache_file(tmp_path, "angular", imputed=True) != dd._cache_file(tmp_path, "angular")
     monkeypatch.setattr(dd, "load_urielplus", lambda *a, **k: pytest.fail("urielplus loaded for cached languages"))
     again = dd.english_distances(["kk"], "angular", tmp_path, imputed=True).set_index("lang")
@@ -177,8 +193,9 @@ def test_imputed_distances_have_their_own_cache_and_impute_once(tmp_path, monkey
 
 @pytest.mark.slow
 def test_urielplus_knn_imputation_on_two_languages(tmp_path):
-    """The real imputation (about a minute): every feature of German and Kazakh known afterwards; the distances as
-    urielplus's new_distance gives them on the imputed features (values checked by hand on urielplus 1.3.2)."""
+    """The real imputation (English's, German's and Kazakh's rows, from the whole database: a few seconds): every
+    feature of German and Kazakh known afterwards; the distances as urielplus's new_distance gives them on the
+    imputed features (values checked by hand on urielplus 1.3.2 with the full imputation, which took 2.5 minutes)."""
     table = dd.english_distances(["de", "kk"], "angular", tmp_path, imputed=True).set_index("lang")
     plain = dd.english_distances(["de", "kk"], "angular", tmp_path).set_index("lang")
     assert table.loc["kk", "known_typological"] == 289 and plain.loc["kk", "known_typological"] == 14
@@ -188,3 +205,56 @@ def test_urielplus_knn_imputation_on_two_languages(tmp_path):
     import urielplus
 
     assert not list((Path(urielplus.__file__).parent / "database").glob("*.npz"))  # nothing written into the install
+
+
+@pytest.mark.slow
+def test_imputing_some_rows_equals_those_rows_of_the_full_imputation(uriel, tmp_path):
+    """impute_urielplus(only=...) against urielplus's own full imputation (`_standard_impute`), on a slice of the
+    database (every language with dialects in urielplus's table, those dialects, English, German, Kazakh: the
+    genetic fill and the kNN both at work): the same values in the imputed rows. And the genetic fill's dialect
+    table (_dialects) equals urielplus's get_dialects on the slice."""
+    import copy
+    from types import SimpleNamespace
+
+    langs = np.asarray(uriel.langs[1]).astype(str)
+    parents = dd._dialects(uriel)
+    keep = np.isin(langs, ["eng", "deu", "kaz", *(c for v in parents.values() for c in v)])
+    keep[list(parents)] = True
+
+    def sliced():  # a URIELPlus on the slice; the loaded one is left as it is
+        u = copy.copy(uriel)
+        u.data, u.langs = list(uriel.data), list(uriel.langs)
+        u.data[1], u.langs[1] = uriel.data[1][keep], uriel.langs[1][keep]
+        return u
+
+    full, part = sliced(), sliced()
+    want = type(uriel).get_dialects(SimpleNamespace(codes=uriel.codes, cur_dir=uriel.cur_dir, langs=full.langs))
+    assert dd._dialects(full) == want and len(want) > 150
+    dd.impute_urielplus(full, tmp_path / "full")
+    dd.impute_urielplus(part, tmp_path / "part", only=["kaz", "eng", "deu"])
+    rows = np.flatnonzero(np.isin(langs[keep], ["eng", "deu", "kaz"]))
+    np.testing.assert_array_equal(part.data[1][rows], full.data[1][rows])
+    assert part.data[1].shape == full.data[1].shape == (keep.sum(), len(uriel.feats[1]), 1)
+    kaz = rows[langs[keep][rows] == "kaz"][0]
+    assert (part.data[1][kaz] > -1).sum() > 100  # Kazakh: 14 typological features known before
+    assert uriel.data[1].shape[0] == len(langs) and uriel.data[1].shape[2] > 1  # the loaded one: untouched
+    with pytest.raises(ValueError, match="impute_urielplus: no URIEL language xxx"):
+        dd.impute_urielplus(sliced(), tmp_path / "bad", only=["xxx"])
+
+
+def test_a_shared_block_loads_urielplus_once_per_cache_dir(uriel, tmp_path, monkeypatch):
+    """analysis/run.py runs inside shared_urielplus(): its three english_distances calls (languages, standard-variety
+    codes, the many-language table) load urielplus once; outside a block each call loads its own."""
+    calls = []
+    monkeypatch.setattr(dd, "load_urielplus", lambda cache_dir: calls.append(cache_dir) or uriel)
+    with dd.shared_urielplus():
+        dd.english_distances(["de"], cache_dir=tmp_path, distances=("syntactic",))
+        dd.english_distances(["ja"], cache_dir=tmp_path, distances=("syntactic",))
+        with dd.shared_urielplus():  # nested: the same block
+            dd.english_distances(["ar"], cache_dir=tmp_path, codes="standard", distances=("syntactic",))
+        dd.english_distances(["fr"], cache_dir=tmp_path / "other", distances=("syntactic",))
+    assert calls == [tmp_path, tmp_path / "other"] and dd._SHARED is None
+    dd.english_distances(["sw"], cache_dir=tmp_path, distances=("syntactic",))
+    dd.english_distances(["zh"], cache_dir=tmp_path, distances=("syntactic",))
+    assert len(calls) == 4
+    assert uriel.get_distance_metric() == "angular"
