@@ -79,15 +79,3 @@ def toy_tokenizer():
 
     return ToyTokenizer()
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`--dist loadgroup`, pytest.ini), the tests of a module that share one of its
-    module-scoped fixtures (a whole smoke study, a training run, a correlate run) go to one worker, so the fixture is
-    built once; every other test is balanced one by one. A test's own xdist_group mark wins."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        if any(d.scope in ("module", "class") for fixture in defs.values() for d in fixture):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
