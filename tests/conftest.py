@@ -78,4 +78,3 @@ def toy_tokenizer():
     from tests.toy_tokenizer import ToyTokenizer
 
     return ToyTokenizer()
-
