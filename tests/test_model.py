@@ -93,3 +93,26 @@ def test_runs_in_reduced_precision(dtype):
     ids = torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]])
     out = model(ids)
     assert out.dtype == dtype and torch.isfinite(out).all()
+
+
+@pytest.mark.slow
+def test_a_meta_device_build_has_the_layout_and_initialises_nothing():
+    """load_pretrained builds on the meta device; nn.Embedding's init there would import torch._dynamo (~3 s in
+    every evaluate.py or retrieval.py process). The meta build skips it and keeps the real build's layout."""
+    code = ("import sys, torch\n"
+            "from xlmr.model import XLMRConfig, XLMREncoder\n"
+            "with torch.device('meta'):\n"
+            "    m = XLMREncoder(XLMRConfig.tiny(vocab_size=50))\n"
+            "print('torch._dynamo' in sys.modules, m.embeddings.word_embeddings.padding_idx,\n"
+            "      m.embeddings.position_embeddings.padding_idx, all(p.is_meta for p in m.parameters()))\n")
+    import subprocess
+    import sys
+    from pathlib import Path
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.split() == ["False", "1", "1", "True"]
+    with torch.device("meta"):
+        meta = XLMREncoder(XLMRConfig.tiny(vocab_size=50))
+    real = tiny()
+    assert {k: v.shape for k, v in meta.state_dict().items()} == {k: v.shape for k, v in real.state_dict().items()}
+    assert real.embeddings.word_embeddings.weight[1].abs().sum() == 0  # the pad row, on a real device

@@ -86,12 +86,21 @@ def make_position_ids(input_ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     return torch.cumsum(not_pad, dim=1) * not_pad + pad_id
 
 
+def _embedding(num: int, dim: int, padding_idx: int | None = None) -> nn.Embedding:
+    """nn.Embedding; under `torch.device("meta")` without its N(0, 1) init, which has no values to set there and
+    whose meta kernel imports torch._dynamo (~3 s on the first load_pretrained of an evaluate.py or retrieval.py
+    process). On a real device the init runs as before (the same random stream for a seeded model)."""
+    if torch.empty(0).is_meta:
+        return nn.Embedding(num, dim, padding_idx=padding_idx, _weight=torch.empty(num, dim))
+    return nn.Embedding(num, dim, padding_idx=padding_idx)
+
+
 class Embeddings(nn.Module):
     def __init__(self, cfg: XLMRConfig):
         super().__init__()
-        self.word_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_id)
-        self.position_embeddings = nn.Embedding(cfg.max_positions, cfg.hidden_size, padding_idx=cfg.pad_id)
-        self.token_type_embeddings = nn.Embedding(1, cfg.hidden_size)  # one row, added to every token
+        self.word_embeddings = _embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_id)
+        self.position_embeddings = _embedding(cfg.max_positions, cfg.hidden_size, padding_idx=cfg.pad_id)
+        self.token_type_embeddings = _embedding(1, cfg.hidden_size)  # one row, added to every token
         # pre-LN models (XL, XXL) have no LayerNorm here: the first layer normalises its own input
         self.layer_norm = None if cfg.pre_layer_norm else nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
@@ -185,7 +194,10 @@ class XLMREncoder(nn.Module):
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
-        """BERT/RoBERTa initialisation: N(0, 0.02) weights, zero biases, pad rows zero (for training from scratch)."""
+        """BERT/RoBERTa initialisation: N(0, 0.02) weights, zero biases, pad rows zero (for training from scratch).
+        Nothing on the meta device (no values; see _embedding)."""
+        if isinstance(module, (nn.Linear, nn.Embedding)) and module.weight.is_meta:
+            return
         if isinstance(module, (nn.Linear, nn.Embedding)):
             nn.init.normal_(module.weight, std=0.02)
         if isinstance(module, nn.Linear):
