@@ -23,9 +23,6 @@ from analysis.covariates import log_pretraining_size
 from analysis.distances import english_distances
 from data.tasks import TASKS
 
-# Under pytest-xdist (--dist loadgroup) the module runs on one worker: the world and its distance cache, once.
-pytestmark = pytest.mark.xdist_group("test_analysis_after")
-
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):

@@ -26,9 +26,6 @@ from data.tasks import TASKS, target_tasks
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "correlate"
 N_RESAMPLES = 199  # tests only; the default run uses 9,999
-# Under pytest-xdist (--dist loadgroup) the module runs on one worker: its module fixtures (the default run, 40 s;
-# the intermediate run; the distance cache they fill) are built once.
-pytestmark = pytest.mark.xdist_group("test_correlate")
 
 
 @pytest.fixture(scope="module")

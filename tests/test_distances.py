@@ -13,8 +13,6 @@ import pytest
 from analysis import distances as dd
 
 ROOT = Path(__file__).resolve().parents[1]
-# Under pytest-xdist (--dist loadgroup) the module runs on one worker: one urielplus load and one distance cache.
-pytestmark = pytest.mark.xdist_group("test_distances")
 
 
 @pytest.fixture(scope="module")
