@@ -91,11 +91,24 @@ def power(args) -> None:
     from analysis.scenarios import pool_languages
     from analysis.simulate import format_power, power_table, xtreme_design
 
-    dist = english_distances(pool_languages(), args.metric, args.cache_dir)
-    design = xtreme_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
+    if args.power_design == "sib200":  # up to ~180 languages, item noise on SIB-200's 204 test sentences
+        from analysis.design import MANY_LANGUAGES
+        from analysis.distances import URIEL_CODES
+        from analysis.simulate import many_language_design
+        from data.tasks import TASKS
+
+        langs = [lang for lang in TASKS["sib200"].langs if lang != "en" and lang in URIEL_CODES]
+        dist = english_distances(langs, args.metric, args.cache_dir, distances=(MANY_LANGUAGES["distance"],))
+        design = many_language_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
+        grid = {"n_langs": tuple(k for k in (10, 25, 50, 100) if k < len(design.distances)) + (len(design.distances),)}
+    else:
+        dist = english_distances(pool_languages(), args.metric, args.cache_dir)
+        design = xtreme_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
+        grid = {}
     t0 = time.perf_counter()
-    reps = args.power_reps if args.power_reps is not None else (400 if args.power_method == "means" else 40)
-    table = power_table(design, reps=reps, seed=args.seed, method=args.power_method)
+    reps = args.power_reps if args.power_reps is not None else (
+        (400 if args.power_design == "xtreme" else 200) if args.power_method == "means" else 40)
+    table = power_table(design, reps=reps, seed=args.seed, method=args.power_method, **grid)
     print(format_power(table, design, reps, args.power_method))
     print(f"correlate.py --power: {len(table)} cells x {reps} studies ({args.power_method}) "
           f"in {time.perf_counter() - t0:.0f} s")
@@ -131,10 +144,14 @@ def main(argv=None) -> None:
                         "(appendix A4; about 10 s the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=_int_at_least(1), default=None,
-                   help="simulated studies per power-table cell (default 400; 40 with --power-method mixed)")
+                   help="simulated studies per power-table cell (default 400, 200 with --power-design sib200: about 3 "
+                        "minutes; 40 with --power-method mixed)")
     p.add_argument("--power-method", choices=("means", "mixed"), default="means",
                    help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
                         "model the report runs (about 8 minutes with 40 studies per cell)")
+    p.add_argument("--power-design", choices=("xtreme", "sib200"), default="xtreme",
+                   help="--power: the XTREME pool (default; up to 16 languages) or SIB-200 (up to ~180 languages, "
+                        "binomial item noise on its 204 test sentences per run)")
     p.add_argument("--seed-sd", type=_positive_float, default=0.8, help="--power: seed sd of a score, points (> 0)")
     p.add_argument("--lang-sd", type=_positive_float, default=0.5,
                    help="--power: sd of a language's own deviation in the intermediate-task effect, points (> 0; it "

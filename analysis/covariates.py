@@ -40,8 +40,9 @@ from data.languages import cc100_gib, cc100_status, languages, need
 # (unseen: an explicit 0 GiB) from "size unknown" (NaN).
 CC100_GIB = {tag: cc100_gib(tag) for tag in languages() if cc100_status(tag) == "seen"}
 # UTF-8 bytes per letter of each script (Unicode Standard, section 3.9).
-UTF8_BYTES = {"Latn": 1, "Cyrl": 2, "Grek": 2, "Arab": 2, "Hebr": 2, "Geor": 3, "Beng": 3, "Deva": 3, "Mlym": 3,
-              "Taml": 3, "Telu": 3, "Thai": 3, "Mymr": 3, "Jpan": 3, "Kore": 3, "Hans": 3}
+UTF8_BYTES = {"Latn": 1, "Cyrl": 2, "Grek": 2, "Arab": 2, "Hebr": 2, "Armn": 2, "Geor": 3, "Beng": 3, "Deva": 3,
+              "Mlym": 3, "Taml": 3, "Telu": 3, "Thai": 3, "Mymr": 3, "Jpan": 3, "Kore": 3, "Hans": 3, "Hant": 3,
+              "Ethi": 3, "Gujr": 3, "Guru": 3, "Khmr": 3, "Knda": 3, "Laoo": 3, "Orya": 3, "Sinh": 3}
 WIKIPEDIA_SIZES = Path(__file__).resolve().parent / "wikipedia_sizes.csv"
 # Model name (lower-cased) contains one of these -> the corpus it was pretrained on. The one place this is decided.
 CORPUS_NAMES = {"cc100": ("xlm-r", "xlmr", "xlm-roberta"),

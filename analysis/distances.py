@@ -378,6 +378,58 @@ def distance_matrices(langs, metric: str = "angular", cache_dir=None, distances=
     return out
 
 
+def feature_matrix(langs, distance: str = "syntactic", metric: str = "angular", cache_dir=None,
+                   uriel=None, min_shared: int = 1) -> pd.DataFrame:
+    """language x language distance from one URIEL+ feature set -- genetic (Glottolog lineage features) or a
+    typological one (syntactic, phonological, inventory, featural) -- NaN where two languages share no known feature:
+    urielplus's own two-language `new_distance(distance, [a, b])` for every pair, computed at once. Per language,
+    each feature's value is the union aggregate (the largest value known over the sources, -1 where none is); a pair
+    uses the features known for both; the zero-vector rule (a vector of zeros becomes 1e-10 everywhere) and the
+    4-decimal rounding are urielplus's _angular_distance. urielplus's many-language call breaks on a pair with
+    nothing shared (a vector-length error), and its Python loops take minutes for 200 languages; this takes a second.
+    tests/test_distances.py checks pairs against new_distance. One departure: two tags on the same URIEL+ code (a
+    script variant, a dialect on its macrolanguage) are 0 apart here, where urielplus's arccos of a rounded cosine
+    gives up to 0.0002. min_shared > 1: a pair sharing fewer known features is NaN too (a distance from 1 or 2
+    features is often 0 or 1)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown distance metric {metric!r}: expected one of {METRICS}")
+    if distance not in (*TYPOLOGICAL_PREFIXES, "genetic"):
+        raise ValueError(f"{distance!r}: expected genetic or a typological distance {tuple(TYPOLOGICAL_PREFIXES)}")
+    langs = list(dict.fromkeys(langs))
+    if uriel is None:
+        uriel = _loaded(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    idx = uriel.map_new_distance_to_loaded_features(distance)
+    names = {str(c): i for i, c in enumerate(uriel.langs[idx])}
+    feats = np.array([str(f) for f in uriel.feats[idx]])
+    codes = [uriel_code(lang) for lang in langs]
+    unknown = sorted({c for c in codes if c not in names})
+    if unknown:
+        raise ValueError(f"Unknown languages: {', '.join(unknown)}.")
+    prefix = TYPOLOGICAL_PREFIXES.get(distance, "")
+    data = np.asarray(uriel.data[idx], float)[[names[c] for c in codes]][:, np.char.startswith(feats, prefix)]
+    known = (data > -1).any(-1)  # (L, F)
+    v = np.where(known, np.where(data > -1, data, -np.inf).max(-1), 0.0)  # union: the largest known value
+    k = known.astype(float)
+    dot, sq, n = v @ v.T, (v * v) @ k.T, k @ k.T  # sq[a, b]: |a|^2 over the features shared with b
+    sum_v = v @ k.T  # sum of a's values over the shared features
+    na, nb = np.sqrt(sq), np.sqrt(sq.T)
+    # urielplus: a zero vector becomes ones * 1e-10, i.e. the direction (1, ..., 1) / sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = dot / (na * nb)
+        cos = np.where(na == 0, sum_v.T / (np.sqrt(n) * nb), cos)
+        cos = np.where(nb == 0, sum_v / (np.sqrt(n) * na), cos)
+        cos = np.where((na == 0) & (nb == 0), 1.0, cos)
+    cos = np.clip(cos, -1.0, 1.0)
+    out = np.round(1 - cos if metric == "cosine" else 2 * np.arccos(cos) / np.pi, 4)
+    raw = np.asarray(uriel.data[idx])
+    if raw.shape[-1] == 1:  # one source: urielplus's vectors keep the data's dtype (float32: genetic), else floats
+        out = out.astype(raw.dtype).astype(float)
+    same = np.array(codes)[:, None] == np.array(codes)[None, :]
+    out[same & (n > 0)] = 0.0  # one vector
+    out[n < max(min_shared, 1)] = np.nan
+    return pd.DataFrame(out, index=langs, columns=langs)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("langs", nargs="*", help="ISO 639-1 codes (default: every language of URIEL_CODES)")

@@ -193,8 +193,9 @@ def many_language_lines(ctx) -> list[str]:
     L = [f"**Many languages: {d['display']} ({MANY_LANGUAGES_CHOSEN}).** {d['model']} trained on English "
          f"({d['metric']} {m['en']:.1f}), zero-shot on {m['n_langs']} languages, {n_dist} with a "
          f"{d['distance']} distance; drop = {d['metric']}(en) - {d['metric']}(L), points. Primary: the seen languages "
-         "(in XLM-R's pretraining); unseen ones separately. Model per group: drop ~ distance + (1 | family), "
-         f"item-noise weights (binomial variance on {d['test_items']} items), language-level permutation p.", ""]
+         "(in CC-100, XLM-R's pretraining data, per language and script); unseen ones separately. Model per group: "
+         f"drop ~ distance + (1 | family), item-noise weights (binomial variance on {d['test_items']} items), "
+         "language-level permutation p.", ""]
     rows = []
     for name, x in g.items():
         est = (_ci(x["coef_per_0.1"], x["ci_low_per_0.1"], x["ci_high_per_0.1"], "+.1f")
@@ -213,12 +214,41 @@ def many_language_lines(ctx) -> list[str]:
         L += [f"Thin URIEL+ coverage (kept; many_languages.csv says why): {len(thin)} languages"
               + (f", {len(few)} with its {MANY_LANGUAGES['distance']} distance from fewer than 10 features shared "
                  "with English: " + ", ".join(few["lang"]) if len(few) else "") + ".", ""]
-    if m.get("seen_vs_cc100"):
-        L += ["Seen = SIB-200's \"in XLM-R?\" column; the CC-100 list (data/languages.tsv) says otherwise for "
-              + ", ".join(m["seen_vs_cc100"]) + ".", ""]
+    pooled = m.get("pooled") or {}
+    if "terms" in pooled:
+        t = pooled["terms"]["unseen x distance"]
+        L += [f"Pooled model (secondary; all {pooled['n']} languages, seen and unseen, with CC-100 size and the genetic "
+              "distance to the nearest seen relative; Appendix A3c): the drop grows "
+              f"{_ci(t['coef'], t['ci_low'], t['ci_high'], '+.1f')} points per +0.1 more steeply for unseen than for "
+              f"seen languages (Wald p = {_p(t['p'])}).", ""]
+    if m.get("seen_vs_sib"):
+        L += ["Seen = in CC-100's list (data/languages.tsv); SIB-200's \"in XLM-R?\" column says otherwise for "
+              + ", ".join(m["seen_vs_sib"]) + " (tests/test_languages_table.py says why for each).", ""]
     if m["dropped"]:
         L += ["Dropped (no distance): " + ", ".join(f"{r['name']} ({r['dropped']})" for r in m["dropped"]) + ".", ""]
     return L
+
+
+def pooled_lines(p) -> list[str]:
+    """The pooled seen x distance model's terms (analysis/many.py pooled_effect), secondary to the primary test."""
+    if not p:
+        return []
+    if "terms" not in p:
+        return [f"Pooled model: {p['note']}.", ""]
+    units = {"distance": "per +0.1", "distance, unseen": "per +0.1", "unseen x distance": "per +0.1",
+             "unseen x nearest seen": "per +0.1", "seen x log size": "per doubling", "unseen": "at the means"}
+    what = {"distance": "slope, seen languages (at their mean size)", "distance, unseen": "slope, unseen languages",
+            "unseen x distance": "unseen minus seen slope", "unseen": "unseen minus seen level",
+            "seen x log size": "CC-100 size, seen languages", "unseen x nearest seen": "genetic distance to the nearest "
+            "seen relative, unseen languages"}
+    rows = [{"term": name, "what": what[name], "points [95% CI]": _ci(t["coef"], t["ci_low"], t["ci_high"], "+.1f"),
+             "unit": units[name], "p (Wald t)": _p(t["p"])}
+            for name in ("distance", "distance, unseen", "unseen x distance", "unseen", "seen x log size",
+                         "unseen x nearest seen") for t in [p["terms"][name]]]
+    return [f"Pooled model (secondary; {p['n']} languages, {p['n_seen']} seen, {p['n_unseen']} unseen, "
+            f"{p['families']} families): drop ~ unseen * distance + seen:log size + unseen:nearest seen + (1 | family),"
+            " item-noise weights." + (f" Left out (a covariate missing): {', '.join(p['left_out'])}."
+                                      if p["left_out"] else ""), "", _table(pd.DataFrame(rows)), ""]
 
 
 def retrieval_lines(ctx) -> list[str]:
@@ -423,6 +453,9 @@ def write_report(out, ctx) -> str:
 
         L += appendix_lines(ctx)
     L += diagnostics_lines(ctx)
+    if ctx.get("many") is not None and ctx["many"].get("pooled"):
+        L += ["### A3c. Many languages: the pooled seen x distance model (secondary)", ""] + pooled_lines(
+            ctx["many"]["pooled"])
     L += ["### A4. Sensitivity", ""]
     for s in ctx["sensitivity"]:
         est = _ci(s["coef_per_0.1"], s["ci_low_per_0.1"], s["ci_high_per_0.1"], "+.2f")
@@ -496,6 +529,7 @@ def write_report(out, ctx) -> str:
     L += ["### A8. Files", "", "correlations.csv (one row per test), mixed_models.csv (first row: the primary test), "
           "drops.csv, distances.csv, small_n.csv, diverged_runs.csv"
           + (", many_languages.csv" if ctx.get("many") is not None else "")
+          + (", many_pooled.csv" if "terms" in ((ctx.get("many") or {}).get("pooled") or {}) else "")
           + (", effects.csv, after_intermediate.csv (the first screen's tests), after_pooled.csv" if after_mode else "")
           + ("; plots: " + ", ".join(ctx["plots"]) if ctx["plots"] else "") + "."]
     text = "\n".join(L) + "\n"

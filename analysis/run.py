@@ -454,6 +454,11 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
     if many is not None:
         with atomic_path(out / "many_languages.csv") as tmp:
             many["table"].to_csv(tmp, index=False)
+        if "terms" in many["pooled"]:
+            with atomic_path(out / "many_pooled.csv") as tmp:
+                pd.DataFrame([{"term": k, **v} for k, v in many["pooled"]["terms"].items()]).assign(
+                    n=many["pooled"]["n"], family_share=many["pooled"]["family_share"],
+                    converged=many["pooled"]["converged"]).to_csv(tmp, index=False)
     if len(effects):
         with atomic_path(out / "effects.csv") as tmp:
             effects.to_csv(tmp, index=False)

@@ -57,6 +57,11 @@ class Design:
     mean_effect: float = 1.0  # points: the intermediate-task effect at the mean distance
     drop_per_0_1: float = 3.0  # points: the baseline drop per +0.1 distance (XLM-R Large on XNLI: about 3)
     model: str = "sim-xlmr"
+    # target task -> test items per language: each run's score is then measured on that many items (binomial
+    # item noise, drawn per run), on top of seed_sd (which is then the model's own seed variation). Empty: none
+    # (the XTREME default, whose seed_sd of 0.8 was set as the whole run-to-run spread on test sets of 1,190-5,010
+    # items).
+    items: dict = field(default_factory=dict)
 
 
 def xtreme_design(dist: pd.DataFrame, distance: str = "syntactic", **kw) -> Design:
@@ -66,6 +71,22 @@ def xtreme_design(dist: pd.DataFrame, distance: str = "syntactic", **kw) -> Desi
              for t in primary_tasks()}
     langs = sorted({lang for ls in tasks.values() for lang in ls})
     return Design(distances={lang: d[lang] for lang in langs}, tasks=tasks, **kw)
+
+
+# Test items per language (XTREME, Hu et al. 2020, Table 1: XNLI 5,010, PAWS-X 2,000, XQuAD 1,190, MLQA 4,517 to
+# 11,590 -- its smallest here; SIB-200, Adelani et al. 2024: 204 test sentences). Binomial noise on a proportion
+# overstates the noise of a score whose items differ in difficulty (sum q_i (1 - q_i) / n^2 <= p (1 - p) / n) and
+# of F1 (per-item values in [0, 1]): a conservative power figure.
+TEST_ITEMS = {"xnli": 5010, "pawsx": 2000, "xquad": 1190, "mlqa": 4517, "sib200": 204}
+
+
+def many_language_design(dist: pd.DataFrame, distance: str = "syntactic", task: str = "sib200", **kw) -> Design:
+    """The after-intermediate design over a many-language task (SIB-200 by default): its languages with a
+    distance, item noise on its TEST_ITEMS test items."""
+    d = dist.set_index("lang")[distance].dropna().to_dict()
+    langs = sorted(lang for lang in TASKS[task].langs if lang != "en" and lang in d)
+    kw.setdefault("items", {task: TEST_ITEMS[task]})
+    return Design(distances={lang: d[lang] for lang in langs}, tasks={task: tuple(langs)}, **kw)
 
 
 def subset(design: Design, n_langs: int, rng) -> Design:
@@ -78,31 +99,41 @@ def subset(design: Design, n_langs: int, rng) -> Design:
 
 
 def simulate_results(design: Design, rng) -> pd.DataFrame:
-    """One simulated study: results rows (the data/results.py schema) for the baselines and every intermediate task."""
+    """One simulated study: results rows (the data/results.py schema) for the baselines and every intermediate task.
+
+    Drawn a block of languages at a time, in the order a loop over (task, seed, run, language) would draw them one
+    by one (the same numbers: tests/test_analysis_simulate.py); with item noise, each block's binomial draws follow
+    its normal ones."""
     langs = sorted(design.distances)
     dbar = float(np.mean([design.distances[lang] for lang in langs]))
-    dev = {lang: rng.normal(0, design.lang_sd) for lang in langs}
-    rows = []
+    dev = dict(zip(langs, rng.normal(0, design.lang_sd, len(langs))))
+    cols = {k: [] for k in ("intermediate_task", "target_task", "seed", "lang", "metric", "value", "source")}
 
-    def add(inter, task, seed, lang, value):
-        rows.append({"model": design.model, "intermediate_task": inter, "target_task": task, "seed": str(seed),
-                     "lang": lang, "split": "test", "metric": analysed_metric(task),
-                     "value": float(np.clip(value, 0, 100)), "source": f"sim/{inter}/{task}/seed{seed}"})
+    def add(inter, task, seed, block_langs, values):
+        values = np.clip(values, 0, 100)
+        if task in design.items:  # measured on the task's test items
+            n = design.items[task]
+            values = 100 * rng.binomial(n, values / 100) / n
+        k = len(block_langs)
+        for col, v in (("intermediate_task", inter), ("target_task", task), ("seed", str(seed)),
+                       ("metric", analysed_metric(task)), ("source", f"sim/{inter}/{task}/seed{seed}")):
+            cols[col] += [v] * k
+        cols["lang"] += block_langs
+        cols["value"] += [float(v) for v in values]
 
     for task, task_langs in design.tasks.items():
-        true = {"en": 85.0}
-        for lang in task_langs:
-            drop = design.drop_per_0_1 * design.distances[lang] / 0.1 + rng.normal(0, 2.0)
-            true[lang] = 85.0 - drop
+        dist = np.array([design.distances[lang] for lang in task_langs])
+        block = ["en", *task_langs]
+        true = np.r_[85.0, 85.0 - (design.drop_per_0_1 * dist / 0.1 + rng.normal(0, 2.0, len(task_langs)))]
         for seed in range(1, design.n_seeds + 1):
-            for lang, v in true.items():
-                add("none", task, seed, lang, v + rng.normal(0, design.seed_sd))
+            add("none", task, seed, block, true + rng.normal(0, design.seed_sd, len(block)))
             for inter, slope in design.planted.items():
-                for lang, v in true.items():
-                    effect = design.mean_effect + (0.0 if lang == "en" else
-                                                   slope * (design.distances[lang] - dbar) / 0.1 + dev[lang])
-                    add(inter, task, seed, lang, v + effect + rng.normal(0, design.seed_sd))
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+                effect = np.r_[design.mean_effect, design.mean_effect + slope * (dist - dbar) / 0.1
+                               + np.array([dev[lang] for lang in task_langs])]
+                add(inter, task, seed, block, true + effect + rng.normal(0, design.seed_sd, len(block)))
+    n = len(cols["lang"])
+    frame = pd.DataFrame({"model": [design.model] * n, **cols, "split": ["test"] * n})
+    return frame[[c for c in COLUMNS]]
 
 
 def analyse(frame: pd.DataFrame, design: Design, n_resamples: int, seed=0) -> pd.DataFrame:
@@ -148,6 +179,8 @@ def language_effects(frame: pd.DataFrame, inter: str) -> pd.Series:
     lang, target, effect = study_effects(frame, inter)
     langs, li = np.unique(lang, return_inverse=True)
     targets, ti = np.unique(target, return_inverse=True)
+    if len(targets) == 1:  # one target task: the least-squares coefficients are the languages' means
+        return pd.Series(np.bincount(li, effect) / np.bincount(li), index=langs)
     X = np.zeros((len(effect), len(langs) + len(targets) - 1))
     X[np.arange(len(effect)), li] = 1.0
     rest = ti > 0
@@ -219,11 +252,62 @@ def format_power(table: pd.DataFrame, design: Design, reps: int, method: str = "
     wide.columns = [f"{c:g} pt/0.1" for c in wide.columns]
     test = ("the language-effects permutation test (means_test; `--power-method mixed` runs the full mixed model)"
             if method == "means" else "the full after-intermediate mixed model's language-level permutation test")
+    items = (", item noise: binomial on " + ", ".join(f"{n} {TASKS[t].display_name or t} items" for t, n in
+                                                     design.items.items()) + " per run" if design.items else "")
     head = (f"Power of the after-intermediate test (permutation p < 0.05): probability of detection (Monte Carlo SE) "
             f"over {reps} simulated studies per cell, by {test}; target tasks: "
             f"{', '.join(TASKS[t].display_name or t for t in design.tasks)}; seed sd {design.seed_sd} points, language "
-            f"sd {design.lang_sd}; one intermediate task. Column 0 is the false-positive rate.")
+            f"sd {design.lang_sd}{items}; one intermediate task. Column 0 is the false-positive rate.")
     return head + "\n" + wide.to_string()
+
+
+def pooled_truth(table: pd.DataFrame) -> dict:
+    """A realistic truth for the many-language pooled model: its fit on `table` (the languages with a distance of
+    analysis/many.py's many_language_table): coefficients, family and language SDs, English's score."""
+    from analysis.many import pooled_design, reml_fit
+
+    g = table.reset_index(drop=True)
+    fit = reml_fit(g["drop"], pooled_design(g), g["s2"], g["family"])
+    return {"coefs": np.asarray(fit["b"], float), "family_sd": math.sqrt(fit["family_var"]),
+            "lang_sd": math.sqrt(fit["lang_var"]), "en": float(g["accuracy"].iloc[0] + g["drop"].iloc[0])}
+
+
+def simulate_many(table: pd.DataFrame, truth: dict, rng, items: int = TEST_ITEMS["sib200"]) -> pd.DataFrame:
+    """The table's languages (their seen flag, distance, size, nearest seen relative and family kept) with drops
+    drawn from `truth`: X b + a family intercept + a language deviation, then the accuracy measured on `items`
+    test items (binomial) and drop and item variance recomputed from it, as analysis/many.py computes them."""
+    from analysis.many import item_variance, pooled_design
+
+    g = table.reset_index(drop=True).copy()
+    families = sorted(g["family"].unique())
+    fam = dict(zip(families, rng.normal(0, truth["family_sd"], len(families))))
+    mu = pooled_design(g) @ truth["coefs"] + g["family"].map(fam).to_numpy() + rng.normal(0, truth["lang_sd"], len(g))
+    accuracy = 100 * rng.binomial(items, np.clip(truth["en"] - mu, 0, 100) / 100) / items
+    g["accuracy"], g["drop"], g["s2"] = accuracy, truth["en"] - accuracy, item_variance(accuracy, items)
+    return g
+
+
+def validate_pooled(table: pd.DataFrame, n_studies: int, planted: float | None = None, seed: int = 0) -> dict:
+    """Coverage of the pooled model's 95% interval for `unseen x distance` and how often its Wald p < 0.05, over
+    studies simulated from the model fitted to `table` with that term set to `planted` points per +0.1 (0: the
+    false-positive rate; None: the fitted value). MC SEs: sqrt(p (1 - p) / n_studies)."""
+    from analysis.many import POOLED_TERMS, pooled_effect
+
+    truth = pooled_truth(table)
+    j = POOLED_TERMS.index("unseen x distance")
+    if planted is not None:
+        truth["coefs"][j] = planted / 0.1
+    target = 0.1 * truth["coefs"][j]
+    rng = np.random.default_rng(seed)
+    covered, rejected = [], []
+    for _ in range(n_studies):
+        t = pooled_effect(simulate_many(table, truth, rng))["terms"]["unseen x distance"]
+        covered.append(t["ci_low"] <= target <= t["ci_high"])
+        rejected.append(t["p"] < 0.05)
+    cov, rej = float(np.mean(covered)), float(np.mean(rejected))
+    return {"studies": n_studies, "planted_per_0.1": target, "coverage": cov,
+            "coverage_mc_se": math.sqrt(cov * (1 - cov) / n_studies), "rejection_rate": rej,
+            "rejection_mc_se": math.sqrt(max(rej * (1 - rej), 1 / n_studies) / n_studies)}
 
 
 def main(argv=None) -> None:

@@ -54,3 +54,19 @@ def test_a_bad_row_in_the_sizes_file_names_the_file_and_line(tmp_path):
     bad.write_text("# a comment\nLanguage,Wiki,Tokens\nHindi,hi,\"43,915,945\"\nKorean,ko,many\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"sizes.csv: line 4: Tokens 'many' is not a whole number"):
         cov.wikipedia_tokens(bad)
+
+
+def test_every_seen_language_has_its_script_s_utf8_width():
+    """The size covariate of the ~100 languages XLM-R saw (the many-language model uses all of them): each main
+    script's bytes per letter, checked by encoding a letter of that script."""
+    from analysis.covariates import UTF8_BYTES
+    from data.languages import cc100_status, languages
+
+    letters = {"Latn": "a", "Cyrl": "ж", "Grek": "λ", "Arab": "ب", "Hebr": "ש", "Armn": "Ա", "Geor": "ა", "Beng": "ক",
+               "Deva": "क", "Mlym": "ക", "Taml": "க", "Telu": "క", "Thai": "ก", "Mymr": "က", "Jpan": "あ", "Kore": "한",
+               "Hans": "汉", "Hant": "漢", "Ethi": "ሀ", "Gujr": "ક", "Guru": "ਕ", "Khmr": "ក", "Knda": "ಕ", "Laoo": "ກ",
+               "Orya": "କ", "Sinh": "ක"}
+    assert set(letters) == set(UTF8_BYTES)
+    assert {s: len(ch.encode("utf-8")) for s, ch in letters.items()} == UTF8_BYTES
+    seen = {row.script for tag, row in languages().items() if cc100_status(tag) == "seen"}
+    assert seen <= set(UTF8_BYTES), sorted(seen - set(UTF8_BYTES))

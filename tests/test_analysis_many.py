@@ -80,14 +80,24 @@ def sib_row(lang, value):
 @pytest.mark.slow  # loads URIEL+ (a few seconds)
 def test_languages_without_a_distance_are_dropped_by_name_and_unknown_tags_refused(tmp_path):
     path = write_rows(tmp_path / "sib.csv", [sib_row("en", 92.2), sib_row("de", 88.0), sib_row("ast", 80.0),
-                                             sib_row("ace-Arab", 34.0)])
+                                             sib_row("ace-Arab", 34.0), sib_row("acm", 60.0), sib_row("tl", 85.0),
+                                             sib_row("nn", 88.0)])
+    from analysis.covariates import log_pretraining_size
     from data.results import read_results
 
     table, facts = MN.many_language_table(read_results([path]), cache_dir=tmp_path / "cache")
     t = table.set_index("lang")
     assert facts["en"] == 92.2 and t.loc["de", "drop"] == pytest.approx(4.2)
     assert t.loc["ast", "dropped"] == "no URIEL+ code" and t.loc["de", "dropped"] == ""
-    assert bool(t.loc["de", "seen"]) and not bool(t.loc["ace-Arab", "seen"])  # SIB's "in XLM-R?" column
+    # seen = in CC-100 per language and script: Tagalog is (3.1 GiB; SIB's column says no), Nynorsk is not (SIB: yes)
+    assert list(t["seen"]) == [True, False, False, False, True, False]
+    assert t.loc["de", "log_size"] == log_pretraining_size("XLM-R Large", "de") and t.loc["acm", "log_size"] == 0
+    # the nearest seen relative (genetic): a seen language is its own; Mesopotamian Arabic's is Arabic
+    assert (t.loc["de", "nearest_seen"], t.loc["de", "nearest_seen_distance"]) == ("de", 0.0)
+    assert t.loc["acm", "nearest_seen"] == "ar" and 0 < t.loc["acm", "nearest_seen_distance"] < 0.5
+    # Nynorsk (URIEL+ nor) -> Icelandic: Glottolog's West Scandinavian (Bokmal's own code, nob, has almost no lineage
+    # features in URIEL+: 0.97 from every language)
+    assert t.loc["nn", "nearest_seen"] == "is" and t.loc["ast", "nearest_seen"] == ""
     bad = write_rows(tmp_path / "bad.csv", [sib_row("en", 92.2), sib_row("xx-Fake", 50.0)])
     with pytest.raises(DataError, match=r"bad.csv.*line 3.*'xx-Fake' has no row in data/languages.tsv"):
         MN.many_language_table(read_results([bad]), cache_dir=tmp_path / "cache")
@@ -128,3 +138,111 @@ def test_family_permutations_move_languages_only_within_their_family():
     assert all(sorted(p) == list(range(7)) for p in perms)  # each row is a permutation
     assert len({tuple(p[2:5]) for p in perms}) == 6  # the three b's take all 3! orders
     assert (perms[:, 5:] == [5, 6]).all()  # single-language families stay put
+
+
+def pooled_synthetic(n_seen=70, n_unseen=70, families=10, seed=0, b=20.0, d=25.0, s=-2.0, r=15.0):
+    """Languages with the pooled model's covariates and a planted truth (b: seen slope, d: unseen minus seen slope,
+    s: per log unit of size, r: per unit of nearest-seen distance), family intercepts, item noise."""
+    rng = np.random.default_rng(seed)
+    n = n_seen + n_unseen
+    seen = np.r_[np.ones(n_seen, bool), np.zeros(n_unseen, bool)]
+    g = pd.DataFrame({"lang": [f"l{i}" for i in range(n)], "seen": seen,
+                      "family": [f"f{k}" for k in rng.integers(0, families, n)],
+                      "distance": rng.uniform(0.3, 0.8, n),
+                      "log_size": np.where(seen, rng.normal(0, 1.5, n), 0.0),
+                      "nearest_seen_distance": np.where(seen, 0.0, rng.uniform(0, 1, n))})
+    fam = {f: rng.normal(0, 2.0) for f in g["family"].unique()}
+    y = (5 + 20 * ~seen + b * g["distance"] + d * ~seen * g["distance"] + s * g["log_size"]
+         + r * ~seen * g["nearest_seen_distance"] + g["family"].map(fam) + rng.normal(0, 1.5, n))
+    g["s2"] = rng.uniform(2, 12, n)
+    g["drop"] = y + rng.normal(0, np.sqrt(g["s2"]))
+    return g
+
+
+@pytest.mark.slow
+def test_pooled_design_is_the_documented_model_and_its_estimates_are_gls():
+    g = pooled_synthetic()
+    X = MN.pooled_design(g)
+    seen = g["seen"].to_numpy()
+    # hand-checked columns: unseen indicator; centred distance; interaction; size centred over seen, 0 for unseen;
+    # nearest-seen distance centred over unseen, 0 for seen
+    assert (X[:, 1] == ~seen).all()
+    assert X[:, 2] == pytest.approx(g["distance"] - g["distance"].mean())
+    assert X[:, 3] == pytest.approx(np.where(seen, 0, X[:, 2]))
+    assert X[seen, 4] == pytest.approx(g.loc[seen, "log_size"] - g.loc[seen, "log_size"].mean())
+    assert (X[~seen, 4] == 0).all() and (X[seen, 5] == 0).all()
+    assert X[~seen, 5] == pytest.approx(g.loc[~seen, "nearest_seen_distance"] - g.loc[~seen,
+                                                                                        "nearest_seen_distance"].mean())
+    res = MN.pooled_effect(g)
+    fit = MN.reml_fit(g["drop"], X, g["s2"], g["family"])
+    same = (g["family"].to_numpy()[:, None] == g["family"].to_numpy()[None, :]).astype(float)
+    V = np.diag(fit["lang_var"] + g["s2"]) + fit["family_var"] * same
+    gls = sm.GLS(g["drop"].to_numpy(), X, sigma=V).fit()
+    t = res["terms"]
+    assert t["unseen x distance"]["coef"] == pytest.approx(0.1 * gls.params[3], rel=1e-6)
+    assert t["seen x log size"]["coef"] == pytest.approx(math.log(2) * gls.params[4], rel=1e-6)
+    se = np.sqrt(np.diag(gls.cov_params() / gls.scale))
+    assert t["distance"]["se"] == pytest.approx(0.1 * se[2], rel=1e-6)
+    # the unseen slope is the sum of two coefficients, with the covariance in its SE
+    cov = gls.cov_params() / gls.scale
+    assert t["distance, unseen"]["coef"] == pytest.approx(0.1 * (gls.params[2] + gls.params[3]), rel=1e-6)
+    assert t["distance, unseen"]["se"] == pytest.approx(0.1 * math.sqrt(cov[2, 2] + cov[3, 3] + 2 * cov[2, 3]))
+    # Wald t with n - 6 degrees of freedom
+    tstat = gls.params[3] / se[3]
+    assert t["unseen x distance"]["p"] == pytest.approx(2 * stats_t_sf(abs(tstat), len(g) - 6), rel=1e-9)
+
+
+def stats_t_sf(x, df):
+    from scipy import stats
+    return stats.t.sf(x, df)
+
+
+@pytest.mark.slow
+def test_pooled_model_without_item_noise_equals_statsmodels_mixedlm_on_the_formula():
+    g = pooled_synthetic(seed=3).assign(s2=0.0)
+    res = MN.pooled_effect(g)
+    df = g.assign(unseen=(~g["seen"]).astype(float), dc=g["distance"] - g["distance"].mean())
+    df["size_c"] = np.where(df["seen"], df["log_size"] - df.loc[df["seen"], "log_size"].mean(), 0.0)
+    near = df.loc[~df["seen"], "nearest_seen_distance"]
+    df["near_c"] = np.where(df["seen"], 0.0, df["nearest_seen_distance"] - near.mean())
+    ref = smf.mixedlm("drop ~ unseen + dc + unseen:dc + size_c + near_c", df, groups=df["family"]).fit(reml=True)
+    t = res["terms"]
+    assert t["unseen x distance"]["coef"] == pytest.approx(0.1 * ref.fe_params["unseen:dc"], rel=1e-3)
+    assert t["unseen"]["coef"] == pytest.approx(ref.fe_params["unseen"], rel=1e-3)
+    assert t["unseen x nearest seen"]["coef"] == pytest.approx(0.1 * ref.fe_params["near_c"], rel=1e-3)
+    assert t["unseen x distance"]["se"] == pytest.approx(0.1 * ref.bse_fe["unseen:dc"], rel=2e-2)
+
+
+@pytest.mark.slow
+def test_pooled_model_recovers_planted_terms_and_leaves_out_languages_missing_a_covariate():
+    g = pooled_synthetic(n_seen=150, n_unseen=150, seed=5, d=25.0)
+    g.loc[3, "log_size"] = np.nan  # a seen language with no size
+    g.loc[200, "nearest_seen_distance"] = np.nan  # an unseen language with no seen relative
+    g.loc[201, "log_size"] = np.nan  # unseen: size is not used, kept
+    res = MN.pooled_effect(g)
+    assert res["left_out"] == ["l200", "l3"] and res["n"] == 298
+    t = res["terms"]
+    for name, planted in (("distance", 2.0), ("unseen x distance", 2.5), ("distance, unseen", 4.5),
+                          ("seen x log size", -2.0 * math.log(2)), ("unseen x nearest seen", 1.5)):
+        assert t[name]["ci_low"] < planted < t[name]["ci_high"], (name, t[name])
+    assert t["unseen x distance"]["p"] < 0.01
+    few = MN.pooled_effect(g.iloc[:150].copy())
+    assert few["note"] == "149 seen and 0 unseen languages: no pooled model"
+
+
+@pytest.mark.slow
+def test_pooled_interval_and_p_hold_their_level_on_studies_simulated_from_a_fitted_truth():
+    """analysis/simulate.py validate_pooled on a synthetic table (bench/bench_many.py runs 400 studies a side on the
+    real SIB-200 table): the false-positive rate below 0.05 + 3 Monte Carlo SE, coverage within 3 SE of 0.95."""
+    from analysis.simulate import validate_pooled
+
+    g = pooled_synthetic(n_seen=50, n_unseen=50, families=12, seed=11)
+    g["accuracy"] = 92.2 - g["drop"]
+    n = 40
+    null = validate_pooled(g, n, planted=0.0, seed=1)
+    assert null["planted_per_0.1"] == 0.0 and null["studies"] == n
+    assert null["rejection_rate"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n)
+    assert abs(null["coverage"] - 0.95) <= 3 * math.sqrt(0.05 * 0.95 / n)
+    planted = validate_pooled(g, n, planted=3.0, seed=2)
+    assert abs(planted["coverage"] - 0.95) <= 3 * math.sqrt(0.05 * 0.95 / n)
+    assert planted["rejection_rate"] > 0.5  # 3 points per +0.1 on 100 languages: usually detected

@@ -183,3 +183,73 @@ def replace_tasks(design, tasks):
 def test_unknown_power_method_is_refused():
     with pytest.raises(ValueError, match="unknown power method 'fast'"):
         sim.power_table(small_design(), reps=1, method="fast")
+
+
+def loop_simulation(design: sim.Design, rng) -> pd.DataFrame:
+    """The simulation's definition, one score at a time (what simulate_results draws a block at a time)."""
+    langs = sorted(design.distances)
+    dbar = float(np.mean([design.distances[lang] for lang in langs]))
+    dev = {lang: rng.normal(0, design.lang_sd) for lang in langs}
+    rows = []
+    for task, task_langs in design.tasks.items():
+        true = {"en": 85.0}
+        for lang in task_langs:
+            true[lang] = 85.0 - (design.drop_per_0_1 * design.distances[lang] / 0.1 + rng.normal(0, 2.0))
+        for seed in range(1, design.n_seeds + 1):
+            for lang, v in true.items():
+                rows.append(("none", task, str(seed), lang, v + rng.normal(0, design.seed_sd)))
+            for inter, slope in design.planted.items():
+                for lang, v in true.items():
+                    effect = design.mean_effect + (0.0 if lang == "en" else
+                                                   slope * (design.distances[lang] - dbar) / 0.1 + dev[lang])
+                    rows.append((inter, task, str(seed), lang, v + effect + rng.normal(0, design.seed_sd)))
+    return pd.DataFrame(rows, columns=["intermediate_task", "target_task", "seed", "lang", "value"]).assign(
+        value=lambda f: f["value"].clip(0, 100))
+
+
+def test_block_draws_are_the_numbers_a_loop_over_scores_draws():
+    d = small_design(planted={"mnli": 1.0, "squad_v1": -0.5}, n_seeds=3)
+    frame = sim.simulate_results(d, np.random.default_rng(7))
+    ref = loop_simulation(d, np.random.default_rng(7))
+    pd.testing.assert_frame_equal(frame[list(ref.columns)], ref)
+
+
+@pytest.mark.slow
+def test_item_noise_measures_every_score_on_the_task_s_test_items():
+    d = small_design(items={"xnli": 4}, seed_sd=0.5)
+    frame = sim.simulate_results(d, np.random.default_rng(0))
+    xnli = frame[frame["target_task"] == "xnli"]["value"]
+    assert set(xnli) <= {0.0, 25.0, 50.0, 75.0, 100.0} and xnli.nunique() > 1  # a score on 4 items
+    assert (frame[frame["target_task"] == "xquad"]["value"] % 25 != 0).any()  # no items given: no item noise
+    # on 204 items the run-to-run spread of a language's score is sqrt(seed_sd^2 + 10^4 p (1 - p) / 204) points
+    one = sim.Design(distances={"de": 0.0}, tasks={"xnli": ("de",)}, planted={}, n_seeds=4000, seed_sd=0.5,
+                     drop_per_0_1=0.0, items={"xnli": 204})
+    de = sim.simulate_results(one, np.random.default_rng(1)).query("lang == 'de'")["value"]
+    p = de.mean() / 100
+    assert de.std() == pytest.approx(np.sqrt(0.25 + 1e4 * p * (1 - p) / 204), rel=0.05)
+
+
+def test_the_many_language_design_is_sib200_with_its_204_items():
+    dist = pd.DataFrame({"lang": ["de", "fr", "ace", "zz-notask", "yo"], "syntactic": [0.4, 0.45, 0.6, 0.5, np.nan]})
+    d = sim.many_language_design(dist)
+    assert d.tasks == {"sib200": ("ace", "de", "fr")} and d.items == {"sib200": 204}
+    assert sim.TEST_ITEMS["sib200"] == 204 and sim.xtreme_design(dist).items == {}
+
+
+@pytest.mark.slow
+def test_power_over_sib200_prints_its_item_noise_and_a_grid_to_every_language(monkeypatch, capsys):
+    langs = [lang for lang in TASKS["sib200"].langs if lang != "en"][:30]
+    dist = pd.DataFrame({"lang": langs, "syntactic": np.linspace(0.3, 0.8, len(langs))})
+    monkeypatch.setattr("analysis.distances.english_distances", lambda *a, **k: dist)
+    real = sim.power_table
+    seen = {}
+
+    def small(design, reps, seed, method, n_langs):
+        seen["n_langs"] = n_langs
+        return real(design, seeds=(1,), n_langs=n_langs[-1:], effects=(0.0, 5.0), reps=reps, seed=seed, method=method)
+    monkeypatch.setattr(sim, "power_table", small)
+    correlate.main(["--power", "--power-design", "sib200", "--power-reps", "5"])
+    out = capsys.readouterr().out
+    assert seen["n_langs"] == (10, 25, len(langs))
+    assert "target tasks: SIB-200" in out and "item noise: binomial on 204 SIB-200 items per run" in out
+    assert "correlate.py --power: 2 cells x 5 studies (means)" in out

@@ -4,6 +4,7 @@ the intermediate-task path and bad-input messages.
 Run: python -m pytest -q tests/test_correlate.py
 """
 import csv
+import math
 import re
 import subprocess
 import sys
@@ -546,3 +547,41 @@ def test_sensitivity_imputed_adds_the_primary_test_on_imputed_distances(monkeypa
     want = R.pooled_drop_model(drops, imputed_table, "XLM-R Large", R.primary_tasks(), "syntactic", n_resamples=99, seed=0)
     assert rows[2]["coef_per_0.1"] == pytest.approx(want["coef_per_0.1"]) and rows[2]["n_langs"] == 10
     assert rows[2]["coef_per_0.1"] != pytest.approx(rows[0]["coef_per_0.1"])
+
+
+@pytest.mark.slow
+def test_readme_sib200_answer_is_what_the_default_run_prints(default_run):
+    """Issue 20 item 5: every SIB-200 number of the README's answer equals the default run's, at the README's
+    rounding."""
+    out, _ = default_run
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").replace("−", "-").split())
+    num = r"([+-]?\d+\.?\d*)"
+    m = re.search(rf"On SIB-200 \((\d+) of (\d+) languages with a distance\) the drop grows by {num} per \+0\.1 within "
+                  rf"the (\d+) seen languages \(95% CI {num} to {num}, p = {num}\) and by {num} within the (\d+) unseen "
+                  rf"ones \({num} to {num}, p = {num}\); (\d+)% \(seen\) and (\d+)% \(unseen\)", readme)
+    assert m, "the README's SIB-200 sentence changed shape"
+    table = pd.read_csv(out / "many_languages.csv")
+    ok = table[table["dropped"].isna()]
+    assert (int(m[1]), int(m[2])) == (len(ok), len(table))
+    report = (out / "report.md").read_text()
+    for name, first in (("seen \\(primary\\)", 3), ("unseen", 8)):
+        row = re.search(rf"\| {name} \| (\d+) \| \d+ \| [^|]+ \| ([+-]\d+\.\d) \[([+-]\d+\.\d), ([+-]\d+\.\d)\] \| "
+                        rf"(\d\.\d+) \| [^|]+ \| [^|]+ \| (\d\.\d\d) \|", report)
+        slope, lo, hi, p = (float(m[first + k]) for k in (0, 2, 3, 4))
+        assert int(m[first + 1]) == int(row[1]) and (slope, lo, hi) == tuple(float(row[k]) for k in (2, 3, 4))
+        # the README's p is from 9,999 permutations, the fixture's from N_RESAMPLES: within 3 Monte Carlo SE
+        assert abs(float(row[5]) - p) <= 3 * math.sqrt(p * (1 - p) / (N_RESAMPLES + 1)), (name, row[5], p)
+        assert int(m[13 if first == 3 else 14]) == round(100 * float(row[6]))
+    pooled = pd.read_csv(out / "many_pooled.csv").set_index("term")
+    q = re.search(rf"The pooled model puts the unseen languages' slope {num} per \+0\.1 above the seen ones' \(95% CI "
+                  rf"{num} to {num}, Wald p = {num}\); an unseen language loses {num} more per \+0\.1 of genetic "
+                  rf"distance to its nearest seen relative \({num} to {num}\), and each doubling of CC-100 size lowers a "
+                  rf"seen language's drop by {num} points \({num} to {num}\)", readme)
+    assert q, "the README's pooled-model sentence changed shape"
+    for term, (k, lo, hi) in (("unseen x distance", (1, 2, 3)), ("unseen x nearest seen", (5, 6, 7)),
+                              ("seen x log size", (8, 9, 10))):
+        r = pooled.loc[term]
+        sign = -1 if term == "seen x log size" else 1  # "lowers ... by 1.2": the coefficient is -1.2
+        assert (sign * float(q[k]), float(q[lo]), float(q[hi])) == (
+            round(r["coef"], 1), round(r["ci_low"], 1), round(r["ci_high"], 1)), term
+    assert round(pooled.loc["unseen x distance", "p"], 3) == float(q[4])

@@ -256,3 +256,42 @@ def test_a_shared_block_loads_urielplus_once_per_cache_dir(uriel, tmp_path, monk
     dd.english_distances(["zh"], cache_dir=tmp_path, distances=("syntactic",))
     assert len(calls) == 4
     assert uriel.get_distance_metric() == "angular"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("distance, metric", [("syntactic", "angular"), ("phonological", "cosine"),
+                                              ("genetic", "angular")])
+def test_feature_matrix_is_urielplus_new_distance_for_every_sampled_pair(uriel, distance, metric):
+    """Pairs drawn over every language with a URIEL+ code (NaN pairs, Arabic dialects on the ara fallback, script
+    variants sharing a code among them) against urielplus's own two-language call, exactly."""
+    import random
+
+    langs = sorted(dd.URIEL_CODES)
+    m = dd.feature_matrix(langs, distance, metric, uriel=uriel)
+    assert m.shape == (209, 209) and (m.to_numpy() == m.to_numpy().T)[m.notna().to_numpy()].all()
+    rng = random.Random(0)
+    pairs = [tuple(rng.sample(langs, 2)) for _ in range(40)] + [("ar", "acm"), ("ace", "ace-Arab"), ("en", "de")]
+    if distance == "syntactic":
+        pairs += [(a, b) for a in ("bo", "dz") for b in ("en", "de") if a in langs]  # few features: NaN pairs
+    uriel.set_distance_metric(metric)
+    try:
+        for a, b in pairs:
+            try:
+                expected = float(uriel.new_distance(distance, [dd.uriel_code(a), dd.uriel_code(b)]))
+            except ValueError:  # no shared feature
+                expected = float("nan")
+            got = float(m.loc[a, b])
+            if dd.uriel_code(a) == dd.uriel_code(b) and not np.isnan(expected):  # one vector: 0 here; urielplus's
+                assert got == 0.0 and 0 <= expected < 1e-3, (a, b, got, expected)  # arccos of a rounded cos: 0.0002
+                continue
+            assert got == expected or (np.isnan(got) and np.isnan(expected)), (a, b, got, expected)
+    finally:
+        uriel.set_distance_metric("angular")
+    assert m.isna().to_numpy().any() == (distance != "genetic")  # typological: some pairs share no feature
+    if distance == "syntactic":  # a pair sharing fewer than min_shared features is NaN too
+        assert dd.feature_matrix(langs, distance, uriel=uriel, min_shared=10).isna().to_numpy().sum() > m.isna(
+        ).to_numpy().sum()
+    with pytest.raises(ValueError, match="'geographic': expected genetic or a typological distance"):
+        dd.feature_matrix(["de"], "geographic", uriel=uriel)
+    with pytest.raises(ValueError, match="xx-Fake"):
+        dd.feature_matrix(["de", "xx-Fake"], "syntactic", uriel=uriel)
