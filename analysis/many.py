@@ -271,9 +271,34 @@ def pooled_effect(g: pd.DataFrame) -> dict:
             "family_share": fit["family_var"] / total if total > 0 else math.nan, "converged": fit["converged"]}
 
 
+def distance_sensitivity(ok: pd.DataFrame, metric: str, cache_dir, n_resamples: int, seed,
+                         imputed: bool = False) -> list[dict]:
+    """The per-group test (seen, unseen) re-run on other distances of the same languages: the standard-variety
+    URIEL+ codes (ar -> arb, ...), and with `imputed` urielplus's own imputation of missing features (a labelled
+    sensitivity, never the reported distances; about a minute the first time for ~180 languages, then cached)."""
+    from analysis.distances import IMPUTATION
+
+    d = MANY_LANGUAGES["distance"]
+    variants = [("standard-variety codes", dict(codes="standard"))]
+    if imputed:
+        variants.append((f"urielplus imputation ({IMPUTATION['strategy']}, k = {IMPUTATION['k']})",
+                         dict(imputed=True)))
+    rows = []
+    for name, kw in variants:
+        other = english_distances(list(ok["lang"]), metric, cache_dir, distances=(d,), **kw).set_index("lang")[d]
+        g_all = ok.assign(distance=other.reindex(ok["lang"]).to_numpy(float))
+        g_all = g_all[np.isfinite(g_all["distance"])]
+        for k, (group, g) in enumerate((("seen", g_all[g_all["seen"]]), ("unseen", g_all[~g_all["seen"]]))):
+            r = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 30, k])
+            rows.append({"variant": name, "group": group, **{c: r.get(c, math.nan) for c in (
+                "n", "coef_per_0.1", "ci_low_per_0.1", "ci_high_per_0.1", "p_perm")}})
+    return rows
+
+
 def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resamples: int = 9999,
-                         seed=0) -> dict | None:
-    """The first screen's many-language answer, or None when the inputs have no rows of the design's task."""
+                         seed=0, imputed: bool = False) -> dict | None:
+    """The first screen's many-language answer, or None when the inputs have no rows of the design's task.
+    imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity)."""
     rows = read_results(paths)
     if not (rows["target_task"] == MANY_LANGUAGES["task"]).any():
         return None
@@ -285,5 +310,7 @@ def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resam
     known = languages()
     disagree = [lang for lang, seen in zip(table["lang"], table["seen"])
                 if known[lang].in_sib_xlmr and (known[lang].in_sib_xlmr == "1") != bool(seen)]
+    sens = distance_sensitivity(ok, metric, cache_dir, min(n_resamples, 999), seed, imputed)
     return {**facts, "table": table, "groups": groups, "pooled": pooled_effect(ok), "seen_vs_sib": disagree,
+            "sensitivity": sens,
             "dropped": table.loc[table["dropped"] != "", ["lang", "name", "dropped"]].to_dict("records")}

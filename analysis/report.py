@@ -474,7 +474,13 @@ def write_report(out, ctx) -> str:
            if ctx.get("sensitivity_imputed") else
            "- urielplus's own imputation of missing features is not run by default (about 10 s the first time): "
            "`--sensitivity-imputed` adds the primary test on imputed distances here; the reported distances use "
-           "known features only, and thin coverage is flagged in A5."), ""]
+           "known features only, and thin coverage is flagged in A5.")]
+    for r in (ctx.get("many") or {}).get("sensitivity", []):
+        est = (_ci(r["coef_per_0.1"], r["ci_low_per_0.1"], r["ci_high_per_0.1"], "+.1f")
+               if np.isfinite(r["coef_per_0.1"]) else "no slope")
+        L.append(f"- Many languages ({MANY_LANGUAGES['display']}), {r['group']} languages, {r['variant']}: {est} "
+                 f"points per +0.1, permutation p = {_p(r['p_perm'])}, {r['n']} languages.")
+    L += [""]
     L += ["### A5. Distances and covariates", "",
           f"URIEL+ (urielplus) {ctx['metric']} distances from English; data: the URIEL data shipped with urielplus, "
           "sources combined per feature by union, no imputation. Macrolanguages use the macrolanguage code (ara, "

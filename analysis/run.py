@@ -427,7 +427,7 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
                                          seed=seed)
     # --- end of hook
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
-    many = many_language_answer(paths, metric, cache_dir, n_perm, seed)
+    many = many_language_answer(paths, metric, cache_dir, n_perm, seed, imputed=sensitivity_imputed)
     selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
     size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
     diagnostics = primary_diagnostics(drops, dist, model)

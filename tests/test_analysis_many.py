@@ -246,3 +246,36 @@ def test_pooled_interval_and_p_hold_their_level_on_studies_simulated_from_a_fitt
     planted = validate_pooled(g, n, planted=3.0, seed=2)
     assert abs(planted["coverage"] - 0.95) <= 3 * math.sqrt(0.05 * 0.95 / n)
     assert planted["rejection_rate"] > 0.5  # 3 points per +0.1 on 100 languages: usually detected
+
+
+@pytest.mark.slow
+def test_distance_sensitivity_reruns_each_group_on_the_standard_variety_codes(tmp_path, monkeypatch):
+    from analysis import distances as dd
+
+    seen, unseen = ["ar", "zh", "ms", "sw", "fa", "de", "fr"], ["acm", "apc", "arz", "ary", "ace", "ak"]
+    rng = np.random.default_rng(0)
+    ok = pd.DataFrame({"lang": seen + unseen, "seen": [True] * 7 + [False] * 6,
+                       "family": ["a", "b", "c", "d", "e", "f", "f", "a", "a", "a", "a", "c", "d"],
+                       "drop": rng.uniform(2, 40, 13), "s2": 4.0})
+    calls = []
+    real = dd.english_distances
+
+    def spy(langs, metric, cache_dir, **kw):
+        calls.append(kw)
+        return real(langs, metric, cache_dir, **kw)
+    monkeypatch.setattr("analysis.many.english_distances", spy)
+    rows = MN.distance_sensitivity(ok, "angular", tmp_path, 99, 0)
+    assert [(r["variant"], r["group"]) for r in rows] == [("standard-variety codes", "seen"),
+                                                          ("standard-variety codes", "unseen")]
+    assert calls == [{"distances": ("syntactic",), "codes": "standard"}]
+    std = real(seen, "angular", tmp_path, codes="standard", distances=("syntactic",)).set_index("lang")["syntactic"]
+    g = ok[ok["seen"]].assign(distance=std.reindex(seen).to_numpy()).reset_index(drop=True)
+    assert rows[0]["coef_per_0.1"] == pytest.approx(MN.group_effect(g, 99, [0, 30, 0])["coef_per_0.1"])
+    assert rows[0]["n"] == 7 and std["ar"] != real(["ar"], "angular", tmp_path, distances=("syntactic",))[
+        "syntactic"].iloc[0]  # ar -> arb changes the distance
+    MN.distance_sensitivity(ok, "angular", tmp_path, 99, 0, imputed=False)
+    monkeypatch.setattr("analysis.many.english_distances", lambda *a, **kw: calls.append(kw) or real(
+        a[0], a[1], a[2], **{k: v for k, v in kw.items() if k != "imputed"}))
+    rows = MN.distance_sensitivity(ok, "angular", tmp_path, 99, 0, imputed=True)
+    assert calls[-1] == {"distances": ("syntactic",), "imputed": True} and rows[-1]["variant"].startswith(
+        "urielplus imputation (knn, k = 10)")
