@@ -91,15 +91,17 @@ def power(args) -> None:
     from analysis.scenarios import pool_languages
     from analysis.simulate import format_power, power_table, xtreme_design
 
-    if args.power_design == "sib200":  # up to ~180 languages, item noise on SIB-200's 204 test sentences
+    if args.power_design == "many":  # the many-language task (SIB-200): up to ~180 languages, item noise
         from analysis.design import MANY_LANGUAGES
         from analysis.distances import URIEL_CODES
         from analysis.simulate import many_language_design
         from data.tasks import TASKS
 
-        langs = [lang for lang in TASKS["sib200"].langs if lang != "en" and lang in URIEL_CODES]
+        task = MANY_LANGUAGES["task"]
+        langs = [lang for lang in TASKS[task].langs if lang != "en" and lang in URIEL_CODES]
         dist = english_distances(langs, args.metric, args.cache_dir, distances=(MANY_LANGUAGES["distance"],))
-        design = many_language_design(dist, seed_sd=args.seed_sd, lang_sd=args.lang_sd)
+        design = many_language_design(dist, MANY_LANGUAGES["distance"], task, seed_sd=args.seed_sd,
+                                      lang_sd=args.lang_sd)
         grid = {"n_langs": tuple(k for k in (10, 25, 50, 100) if k < len(design.distances)) + (len(design.distances),)}
     else:
         dist = english_distances(pool_languages(), args.metric, args.cache_dir)
@@ -144,14 +146,15 @@ def main(argv=None) -> None:
                         "(appendix A4; about 10 s the first time, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=_int_at_least(1), default=None,
-                   help="simulated studies per power-table cell (default 400, 200 with --power-design sib200: about 3 "
+                   help="simulated studies per power-table cell (default 400, 200 with --power-design many: about 3 "
                         "minutes; 40 with --power-method mixed)")
     p.add_argument("--power-method", choices=("means", "mixed"), default="means",
                    help="--power: the language-effects permutation test (default, under a minute) or the full mixed "
                         "model the report runs (about 8 minutes with 40 studies per cell)")
-    p.add_argument("--power-design", choices=("xtreme", "sib200"), default="xtreme",
-                   help="--power: the XTREME pool (default; up to 16 languages) or SIB-200 (up to ~180 languages, "
-                        "binomial item noise on its 204 test sentences per run)")
+    p.add_argument("--power-design", choices=("xtreme", "many"), default="xtreme",
+                   help="--power: the XTREME pool (default; up to 16 languages) or the many-language task of "
+                        "analysis/design.py, SIB-200 (up to ~180 languages, binomial item noise on its 204 test "
+                        "sentences per run)")
     p.add_argument("--seed-sd", type=_positive_float, default=0.8, help="--power: seed sd of a score, points (> 0)")
     p.add_argument("--lang-sd", type=_positive_float, default=0.5,
                    help="--power: sd of a language's own deviation in the intermediate-task effect, points (> 0; it "
@@ -161,6 +164,9 @@ def main(argv=None) -> None:
                         "power of the after-intermediate primary test when runs misbehave)")
     p.add_argument("--panel-reps", type=_int_at_least(1), default=100,
                    help="--misspecification: simulated studies per cell (default 100; bench/bench_scenarios.py 400)")
+    p.add_argument("--item-scores", nargs="+", metavar="PATH", default=None,
+                   help="per-item scores of your own baseline runs (evaluate.py --item-scores: files or folders): the "
+                        "many-language drops are then paired, English and L on the same items (analysis/many.py)")
     p.add_argument("--keep-diverged", action="store_true",
                    help="keep runs the diverged-run check flags (analysis/after.py DIVERGED; default: left out)")
     p.add_argument("--pair-published-baseline", action="store_true",
@@ -176,10 +182,18 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     try:
         check_out_dir(args.out)
+        if args.item_scores:  # their format and pairing, before the analysis
+            from analysis.design import MANY_LANGUAGES
+            from analysis.many import paired_noise
+            from data.items import read_item_scores
+
+            items = read_item_scores(args.item_scores)
+            paired_noise(items, sorted(set(items["lang"]) - {"en"}), MANY_LANGUAGES["task"], MANY_LANGUAGES["model"])
         ctx = run(paths, Path(args.out), args.metric, args.n_resamples, args.seed, args.cache_dir,
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
                   spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed,
-                  keep_diverged=args.keep_diverged, pair_published=args.pair_published_baseline)
+                  keep_diverged=args.keep_diverged, pair_published=args.pair_published_baseline,
+                  item_scores=args.item_scores)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

@@ -33,6 +33,7 @@ from common.device import pick_device
 from common.io import atomic_write_text
 from config import DATA_LAYOUTS, DataConfig, EvalConfig, PhaseConfig, default_max_len
 from data.featurize import collate, decode_spans, feature_length, featurize, stitch_tags
+from data.items import check_item_folder, check_item_task, item_rows, write_item_scores
 from data.results import append_or_save_aside, check_results_path, collect, format_table, result_rows
 from data.tasks import SPLIT_ALIASES, get_task, parse_langs
 from xlmr.checkpoint import check_checkpoint_dir, load_head, load_pretrained, read_head_meta
@@ -147,11 +148,12 @@ def predict(encoder, head, tokenizer, task, examples: Sequence, max_len: int, ba
 def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str], split: str, max_len: int,
                    batch_size: int, device, *, doc_stride: int = PHASE.doc_stride,
                    layout: str | None = None, ud_words: str = DATA.ud_words,
-                   layouts: dict | None = None) -> dict[str, dict[str, float]]:
+                   layouts: dict | None = None, items: dict | None = None) -> dict[str, dict[str, float]]:
     """Scores {lang: {metric: value 0-100}} of encoder + head on each language's `split` of `task`.
 
     layouts: when given, filled with the layout each language was read from ({lang: "original" | "hub" | ...}),
-    which row_sources writes into the results rows.
+    which row_sources writes into the results rows. items: when given, filled with {lang: (examples, golds,
+    preds)} (data/items.py turns them into per-item scores).
 
     Languages and gold labels are checked first (task.check_gold), so a bad request fails before any compute.
     """
@@ -168,6 +170,8 @@ def evaluate_langs(encoder, head, tokenizer, task, data_dir, langs: Sequence[str
         preds = predict(encoder, head, tokenizer, task, examples, max_len, batch_size, device,
                         doc_stride=doc_stride, labels=labels)
         scores[lang] = {m: float(v) for m, v in task.score(golds, preds, lang).items()}
+        if items is not None:
+            items[lang] = (examples, golds, preds)
     return scores
 
 
@@ -192,6 +196,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=DATA.data_dir, help=f"task files (default: {DATA.data_dir}; env XSTILTS_DATA_DIR)")
     p.add_argument("--layout", default=DATA.layout, choices=DATA_LAYOUTS, help="data layout read (data.layout)")
     p.add_argument("--results", default=EVAL.results, help=f"results CSV to append to ({EVAL.results})")
+    p.add_argument("--item-scores", metavar="DIR", default=None,
+                   help="also write each item's score (right/wrong) per language to a CSV in DIR (data/items.py; "
+                        "accuracy tasks): correlate.py --item-scores pairs English's and L's items")
     p.add_argument("--ud-words", choices=("fused", "syntactic"), default=DATA.ud_words,
                    help=f"UD-POS .conllu words (default {DATA.ud_words}: XTREME's; see data/readers/tagging.py)")
     p.add_argument("--max-len", type=int, default=None, help="default: by kind (config.MAX_LEN_BY_KIND)")
@@ -265,6 +272,9 @@ def run(argv=None) -> dict:
         raise ValueError(f"--max-len {max_len}, --batch-size {args.batch_size}, --doc-stride {args.doc_stride}: "
                          "must be positive (max len at least 3)")
     check_results_path(args.results)  # a folder, a malformed or unwritable file: said now, not after the compute
+    if args.item_scores:
+        check_item_task(task)
+        check_item_folder(args.item_scores)
 
     device = pick_device(args.device)
     dtype = DTYPES[args.dtype]
@@ -274,15 +284,21 @@ def run(argv=None) -> dict:
                                           dtype_bytes=2 if device.type == "cuda" else dtype.itemsize)
     head = load_head(ckpt)[0].to(dtype=dtype)
     head.to(device)
-    layouts = {}
+    layouts, items = {}, ({} if args.item_scores else None)
     scores = evaluate_langs(encoder, head, tokenizer, task, args.data_dir, langs, split, max_len,
                             args.batch_size, device, doc_stride=args.doc_stride, layout=args.layout,
-                            ud_words=args.ud_words, layouts=layouts)
+                            ud_words=args.ud_words, layouts=layouts, items=items)
     row_meta = {"model": meta["model"], "intermediate_task": meta["intermediate_task"], "target_task": task.name,
                 "seed": meta["seed"]}
-    rows = result_rows(scores, row_meta, split, row_sources(str(ckpt), task, layouts, ud_words=args.ud_words))
+    sources = row_sources(str(ckpt), task, layouts, ud_words=args.ud_words)
+    rows = result_rows(scores, row_meta, split, sources)
     print(f"{task.name} {split}: {meta['model']} after {meta['intermediate_task']} (seed {meta['seed']})")
     print(format_table(scores), flush=True)  # first: whatever happens to the results file, the scores are shown
+    if items is not None:  # before the results file: a failed append must not lose them
+        per_item = [r for lang, (ex, golds, preds) in items.items()
+                    for r in item_rows(ex, golds, preds, lang, row_meta, split, sources[lang])]
+        path = write_item_scores(args.item_scores, per_item, task.name, split, str(ckpt))
+        print(f"{len(per_item)} item scores written to {path}")
     append_or_save_aside(args.results, rows)
     print(f"{len(rows)} rows appended to {args.results}")
     return scores

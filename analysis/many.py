@@ -11,7 +11,10 @@ Per group of languages (seen by XLM-R -- the primary test -- and unseen, separat
 
 s_L^2 is the item noise of language L's accuracy: the binomial variance of a proportion on the task's test items,
 10^4 p (1 - p) / items in points^2 (204 SIB-200 items: 3.2 points at p = 0.7). English's own item noise is shared by
-every drop (it moves the intercept only) and is left out. family_var and lang_var are fitted by REML (scipy
+every drop (it moves the intercept only) and is left out. With per-item scores of one's own runs
+(`correlate.py --item-scores`, written by `evaluate.py --item-scores`), the drops are paired instead: English and L
+are scored on the same items, so the known noise is the covariance of the per-item differences (paired_noise), a
+full matrix in place of diag(s_L^2); the published table has no item scores and keeps the binomial variances. family_var and lang_var are fitted by REML (scipy
 minimize on their logs); b by GLS with its standard error from (X' V^-1 X)^-1 and a t(n - 2) interval. p: a
 language-level permutation test (the distances permuted among the group's languages; statistic the GLS |z| with V
 from the fit without distance, as analysis/models.py does); as a sensitivity, p_perm_family permutes only within
@@ -65,13 +68,15 @@ def item_variance(accuracy, items: int) -> np.ndarray:
 
 
 def _covariance(theta, s2, same_family):
+    """V = S + lang_var I + family_var (same family); S = diag(s2), or s2 itself when it is a full matrix."""
     lang_var, family_var = np.exp(theta)
-    return np.diag(lang_var + s2) + family_var * same_family
+    S = np.diag(s2) if s2.ndim == 1 else s2
+    return S + lang_var * np.eye(len(S)) + family_var * same_family
 
 
 def reml_fit(y, X, s2, family) -> dict:
-    """REML fit of y = X b + u_family + e + eps with known eps variances s2; returns b, its covariance, V and the
-    variance components (lang_var, family_var)."""
+    """REML fit of y = X b + u_family + e + eps with known eps variances s2 (or, 2-D, their known covariance
+    matrix: paired item noise); returns b, its covariance, V and the variance components (lang_var, family_var)."""
     y, X, s2 = np.asarray(y, float), np.asarray(X, float), np.asarray(s2, float)
     fam = np.asarray(family)
     same_family = (fam[:, None] == fam[None, :]).astype(float)
@@ -80,6 +85,18 @@ def reml_fit(y, X, s2, family) -> dict:
     codes = np.unique(fam, return_inverse=True)[1]
     n_fam = codes.max() + 1
     Xy = np.column_stack([X, y])
+
+    def dense_negative_reml(theta):
+        V = _covariance(theta, s2, same_family)
+        try:
+            L = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            return 1e12
+        ViXy = np.linalg.solve(L.T, np.linalg.solve(L, Xy))
+        M = Xy.T @ ViXy
+        XtViX, XtViy, ytViy = M[:-1, :-1], M[:-1, -1], M[-1, -1]
+        b = np.linalg.solve(XtViX, XtViy)
+        return 0.5 * (2 * np.log(np.diag(L)).sum() + np.linalg.slogdet(XtViX)[1] + ytViy - XtViy @ b)
 
     def negative_reml(theta):
         # V = D + f Z Z' (D diagonal, Z the family indicator): V^-1 and log|V| in closed form (Woodbury; Z' D^-1 Z
@@ -101,7 +118,8 @@ def reml_fit(y, X, s2, family) -> dict:
     bounds = [(math.log(scale * 1e-8), math.log(scale * 10))] * 2
     best = None
     for start in ((math.log(scale / 2), math.log(scale / 4)), (math.log(scale / 10), math.log(scale * 1e-6))):
-        res = optimize.minimize(negative_reml, np.array(start), method="L-BFGS-B", bounds=bounds)
+        res = optimize.minimize(negative_reml if s2.ndim == 1 else dense_negative_reml, np.array(start),
+                                method="L-BFGS-B", bounds=bounds)
         if best is None or res.fun < best.fun:
             best = res
     V = _covariance(best.x, s2, same_family)
@@ -127,19 +145,26 @@ def family_permutations(family, n_resamples: int, rng) -> np.ndarray:
     return perms
 
 
-def group_effect(g: pd.DataFrame, n_resamples: int, seed) -> dict:
-    """The distance slope of one group of languages (columns lang, family, distance, drop, s2)."""
+def _noise(g: pd.DataFrame, cov: pd.DataFrame | None) -> np.ndarray:
+    """The known item-noise (co)variance of g's drops: the paired matrix's block where given, else diag s2."""
+    return g["s2"].to_numpy(float) if cov is None else cov.loc[list(g["lang"]), list(g["lang"])].to_numpy(float)
+
+
+def group_effect(g: pd.DataFrame, n_resamples: int, seed, cov: pd.DataFrame | None = None) -> dict:
+    """The distance slope of one group of languages (columns lang, family, distance, drop, s2); cov: the item-noise
+    covariance of the drops (paired_noise, every language of g), instead of the diagonal s2."""
     n = len(g)
     out = {"n": n, "families": int(g["family"].nunique())}
     if n < MIN_N or g["distance"].nunique() < 2:
         return {**out, "note": f"{n} languages with a distance: no slope"}
     y, x = g["drop"].to_numpy(float), g["distance"].to_numpy(float)
     X = np.column_stack([np.ones(n), x])
-    fit = reml_fit(y, X, g["s2"], g["family"])
+    noise = _noise(g, cov)
+    fit = reml_fit(y, X, noise, g["family"])
     b, se = float(fit["b"][1]), math.sqrt(float(fit["cov_b"][1, 1]))
     q = stats.t.ppf(0.5 + LEVEL / 2, n - 2)
     total = fit["family_var"] + fit["lang_var"]
-    null = reml_fit(y, X[:, :1], g["s2"], g["family"])
+    null = reml_fit(y, X[:, :1], noise, g["family"])
     perms, exact = language_permutations(n, n_resamples, np.random.default_rng(seed))
     z_obs = gls_z(y, X[:, :1], x[None, :], null["V"])[0]
     z = gls_z(y, X[:, :1], x[perms], null["V"])
@@ -235,7 +260,7 @@ def pooled_design(g: pd.DataFrame) -> np.ndarray:
     return np.column_stack([np.ones(len(g)), unseen, dist, unseen * dist, size, unseen * near])
 
 
-def pooled_effect(g: pd.DataFrame) -> dict:
+def pooled_effect(g: pd.DataFrame, cov: pd.DataFrame | None = None) -> dict:
     """The pooled seen x distance model (module docstring) on the languages with a distance (columns lang, family,
     drop, s2, seen, distance, log_size, nearest_seen_distance). Per term: the estimate, its 95% interval and Wald
     p (t, n - 6); distances per +0.1, size per doubling of CC-100. Languages missing a covariate are left out by
@@ -250,7 +275,7 @@ def pooled_effect(g: pd.DataFrame) -> dict:
     if out["n_seen"] < MIN_N or out["n_unseen"] < MIN_N:
         return {**out, "note": f"{out['n_seen']} seen and {out['n_unseen']} unseen languages: no pooled model"}
     X = pooled_design(g)
-    fit = reml_fit(g["drop"], X, g["s2"], g["family"])
+    fit = reml_fit(g["drop"], X, _noise(g, cov), g["family"])
     q = stats.t.ppf(0.5 + LEVEL / 2, n - k)
     scale = {"distance": PER, "unseen x distance": PER, "unseen x nearest seen": PER, "seen x log size": math.log(2)}
     terms = {}
@@ -272,7 +297,7 @@ def pooled_effect(g: pd.DataFrame) -> dict:
 
 
 def distance_sensitivity(ok: pd.DataFrame, metric: str, cache_dir, n_resamples: int, seed,
-                         imputed: bool = False) -> list[dict]:
+                         imputed: bool = False, cov: pd.DataFrame | None = None) -> list[dict]:
     """The per-group test (seen, unseen) re-run on other distances of the same languages: the standard-variety
     URIEL+ codes (ar -> arb, ...), and with `imputed` urielplus's own imputation of missing features (a labelled
     sensitivity, never the reported distances; about a minute the first time for ~180 languages, then cached)."""
@@ -289,28 +314,97 @@ def distance_sensitivity(ok: pd.DataFrame, metric: str, cache_dir, n_resamples: 
         g_all = ok.assign(distance=other.reindex(ok["lang"]).to_numpy(float))
         g_all = g_all[np.isfinite(g_all["distance"])]
         for k, (group, g) in enumerate((("seen", g_all[g_all["seen"]]), ("unseen", g_all[~g_all["seen"]]))):
-            r = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 30, k])
+            r = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 30, k], cov)
             rows.append({"variant": name, "group": group, **{c: r.get(c, math.nan) for c in (
                 "n", "coef_per_0.1", "ci_low_per_0.1", "ci_high_per_0.1", "p_perm")}})
     return rows
 
 
+def paired_noise(items: pd.DataFrame, langs, task: str, model: str) -> pd.DataFrame:
+    """The item-noise covariance (points^2) of the drops of `langs` from per-item scores (data/items.py rows of the
+    baseline runs of `model` on `task`): per item i of English's test set and language L, d_L,i = the mean over runs
+    of score_en,i - score_L,i, both from the same run (a checkpoint: the source up to its first ';'); then
+    S[L, M] = cov_i(d_L,i, d_M,i) / n (ddof 1). The diagonal is the paired variance of L's drop -- English's and
+    L's item noise together, less what the shared items make them agree -- and the off-diagonal what the shared
+    English items add to two languages' drops alike. Items pair by id where English's and L's ids are the same
+    set (SIB-200's index_id), else by position where the counts agree (XNLI's ids name the file); else DataError.
+    Languages with no item scores are left out of S (the caller keeps their binomial variance)."""
+    it = items[(items["target_task"] == task) & (items["model"] == model) & (items["intermediate_task"] == "none")]
+    it = it.assign(run=it["source"].str.split(";").str[0])
+    en = {run: g.sort_values("position") for run, g in it[it["lang"] == "en"].groupby("run", sort=True)}
+    if not en:
+        raise ValueError(f"--item-scores: no English item scores of {model} on {task} (intermediate_task none): the "
+                         "paired drop needs English's items")
+    cols = {}
+    for lang in langs:
+        diffs = []
+        for run, g in it[it["lang"] == lang].groupby("run", sort=True):
+            if run not in en:
+                continue
+            e = en[run]
+            if set(g["item"]) == set(e["item"]):
+                x = g.set_index("item")["score"].reindex(e["item"]).to_numpy(float)
+            elif len(g) == len(e):
+                x = g.sort_values("position")["score"].to_numpy(float)
+            else:
+                first = g.iloc[0]
+                raise DataError(first["file"], f"line {first['line']}", f"{lang} has {len(g)} items and other ids "
+                                f"than English's {len(e)} in run {run}: cannot pair them")
+            diffs.append(e["score"].to_numpy(float) - x)
+        if diffs:
+            cols[lang] = np.mean(diffs, axis=0)
+    if not cols:
+        return pd.DataFrame()
+    D = np.column_stack(list(cols.values()))
+    S = np.atleast_2d(np.cov(D, rowvar=False, ddof=1)) / D.shape[0]
+    return pd.DataFrame(S, index=list(cols), columns=list(cols))
+
+
+def noise_matrix(table: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
+    """The known noise covariance over the table's languages: the paired block where item scores exist, the
+    binomial variance (diagonal) for the rest."""
+    langs = list(table["lang"])
+    cov = pd.DataFrame(np.diag(table["s2"].to_numpy(float)), index=langs, columns=langs)
+    if len(paired):
+        both = [lang for lang in paired.index if lang in cov.index]
+        cov.loc[both, both] = paired.loc[both, both].to_numpy()
+    return cov
+
+
 def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resamples: int = 9999,
-                         seed=0, imputed: bool = False) -> dict | None:
+                         seed=0, imputed: bool = False, item_scores=None) -> dict | None:
     """The first screen's many-language answer, or None when the inputs have no rows of the design's task.
-    imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity)."""
+    imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity). item_scores: paths of
+    data/items.py files: the drops' item noise is then paired (paired_noise) where they cover a language."""
     rows = read_results(paths)
     if not (rows["target_task"] == MANY_LANGUAGES["task"]).any():
         return None
     table, facts = many_language_table(rows, metric, cache_dir)
+    cov, runs = None, 0
+    table["noise"] = "binomial"
+    if item_scores:
+        from data.items import read_item_scores
+
+        items = read_item_scores(item_scores)
+        d = MANY_LANGUAGES
+        paired = paired_noise(items, table["lang"], d["task"], d["model"])
+        if len(paired):
+            table.loc[table["lang"].isin(paired.index), "noise"] = "paired"
+            table["s2"] = np.where(table["noise"] == "paired",
+                                   [paired.loc[lang, lang] if lang in paired.index else np.nan
+                                    for lang in table["lang"]], table["s2"])
+            cov = noise_matrix(table, paired)
+            sel = items[(items["target_task"] == d["task"]) & (items["model"] == d["model"])
+                        & (items["intermediate_task"] == "none")]
+            runs = sel["source"].str.split(";").str[0].nunique()
     ok = table[table["dropped"] == ""]
     groups = {}
     for k, (name, g) in enumerate((("seen", ok[ok["seen"]]), ("unseen", ok[~ok["seen"]]))):
-        groups[name] = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 20, k])
+        groups[name] = group_effect(g.reset_index(drop=True), n_resamples, [*np.atleast_1d(seed), 20, k], cov)
     known = languages()
     disagree = [lang for lang, seen in zip(table["lang"], table["seen"])
                 if known[lang].in_sib_xlmr and (known[lang].in_sib_xlmr == "1") != bool(seen)]
-    sens = distance_sensitivity(ok, metric, cache_dir, min(n_resamples, 999), seed, imputed)
-    return {**facts, "table": table, "groups": groups, "pooled": pooled_effect(ok), "seen_vs_sib": disagree,
-            "sensitivity": sens,
+    sens = distance_sensitivity(ok, metric, cache_dir, min(n_resamples, 999), seed, imputed, cov)
+    return {**facts, "table": table, "groups": groups, "pooled": pooled_effect(ok, cov), "seen_vs_sib": disagree,
+            "sensitivity": sens, "paired": {"languages": int((table["noise"] == "paired").sum()), "runs": runs},
             "dropped": table.loc[table["dropped"] != "", ["lang", "name", "dropped"]].to_dict("records")}

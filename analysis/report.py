@@ -194,8 +194,11 @@ def many_language_lines(ctx) -> list[str]:
          f"({d['metric']} {m['en']:.1f}), zero-shot on {m['n_langs']} languages, {n_dist} with a "
          f"{d['distance']} distance; drop = {d['metric']}(en) - {d['metric']}(L), points. Primary: the seen languages "
          "(in CC-100, XLM-R's pretraining data, per language and script); unseen ones separately. Model per group: "
-         f"drop ~ distance + (1 | family), item-noise weights (binomial variance on {d['test_items']} items), "
-         "language-level permutation p.", ""]
+         "drop ~ distance + (1 | family), item-noise weights ("
+         + (f"paired: per-item scores of {m['paired']['runs']} run(s), English and L on the same items, for "
+            f"{m['paired']['languages']} languages; binomial on {d['test_items']} items for the rest"
+            if m.get("paired", {}).get("languages") else f"binomial variance on {d['test_items']} items")
+         + "), language-level permutation p.", ""]
     rows = []
     for name, x in g.items():
         est = (_ci(x["coef_per_0.1"], x["ci_low_per_0.1"], x["ci_high_per_0.1"], "+.1f")

@@ -351,19 +351,20 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None, spm=None,
         data_dir=None, sensitivity_imputed: bool = False, keep_diverged: bool = False,
-        pair_published: bool = False) -> dict:
+        pair_published: bool = False, item_scores=None) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
+    item_scores: data/items.py files of one's own runs (the many-language drops are then paired).
 
     With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
     language (analysis/tokenization.py) and their association with the primary model's drop (tokenizer.csv,
     tokenizer_associations.csv, the report's appendix). Distances not yet cached come from one urielplus load."""
     with shared_urielplus():
         return _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm,
-                    data_dir, sensitivity_imputed, keep_diverged, pair_published)
+                    data_dir, sensitivity_imputed, keep_diverged, pair_published, item_scores)
 
 
 def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm, data_dir,
-         sensitivity_imputed, keep_diverged, pair_published) -> dict:
+         sensitivity_imputed, keep_diverged, pair_published, item_scores=None) -> dict:
     from analysis import plots as plotting
     from analysis import report
 
@@ -427,7 +428,8 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
                                          seed=seed)
     # --- end of hook
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
-    many = many_language_answer(paths, metric, cache_dir, n_perm, seed, imputed=sensitivity_imputed)
+    many = many_language_answer(paths, metric, cache_dir, n_perm, seed, imputed=sensitivity_imputed,
+                                item_scores=item_scores)
     selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
     size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
     diagnostics = primary_diagnostics(drops, dist, model)

@@ -248,7 +248,7 @@ def test_power_over_sib200_prints_its_item_noise_and_a_grid_to_every_language(mo
         seen["n_langs"] = n_langs
         return real(design, seeds=(1,), n_langs=n_langs[-1:], effects=(0.0, 5.0), reps=reps, seed=seed, method=method)
     monkeypatch.setattr(sim, "power_table", small)
-    correlate.main(["--power", "--power-design", "sib200", "--power-reps", "5"])
+    correlate.main(["--power", "--power-design", "many", "--power-reps", "5"])
     out = capsys.readouterr().out
     assert seen["n_langs"] == (10, 25, len(langs))
     assert "target tasks: SIB-200" in out and "item noise: binomial on 204 SIB-200 items per run" in out
