@@ -144,6 +144,9 @@ def main(argv=None) -> None:
     p.add_argument("--sensitivity-imputed", action="store_true",
                    help="also run the primary test on distances from urielplus's own imputation of missing features "
                         "(appendix A4; about 10 s the first time, then cached)")
+    p.add_argument("--sensitivity-integrated", action="store_true",
+                   help="also run the primary and the many-language tests on distances from urielplus's integrated "
+                        "databases (Glottocodes, 828 features; appendix A4; about 3 minutes once, then cached)")
     p.add_argument("--power", action="store_true", help="print the power table of the after-intermediate design")
     p.add_argument("--power-reps", type=_int_at_least(1), default=None,
                    help="simulated studies per power-table cell (default 400, 200 with --power-design many: about 3 "
@@ -193,7 +196,7 @@ def main(argv=None) -> None:
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
                   spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed,
                   keep_diverged=args.keep_diverged, pair_published=args.pair_published_baseline,
-                  item_scores=args.item_scores)
+                  item_scores=args.item_scores, sensitivity_integrated=args.sensitivity_integrated)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

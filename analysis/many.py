@@ -297,20 +297,25 @@ def pooled_effect(g: pd.DataFrame, cov: pd.DataFrame | None = None) -> dict:
 
 
 def distance_sensitivity(ok: pd.DataFrame, metric: str, cache_dir, n_resamples: int, seed,
-                         imputed: bool = False, cov: pd.DataFrame | None = None) -> list[dict]:
+                         imputed: bool = False, cov: pd.DataFrame | None = None,
+                         integrated: bool = False) -> list[dict]:
     """The per-group test (seen, unseen) re-run on other distances of the same languages: the standard-variety
-    URIEL+ codes (ar -> arb, ...), and with `imputed` urielplus's own imputation of missing features (a labelled
-    sensitivity, never the reported distances; about a minute the first time for ~180 languages, then cached)."""
-    from analysis.distances import IMPUTATION
+    URIEL+ codes (ar -> arb, ...), with `imputed` urielplus's own imputation of missing features (about 30 s the
+    first time for ~180 languages), with `integrated` urielplus's integrated databases (Glottocodes, 828 features;
+    about 3 minutes once): labelled sensitivities, never the reported distances; cached."""
+    from analysis.distances import IMPUTATION, INTEGRATED, integrated_english_distances
 
     d = MANY_LANGUAGES["distance"]
-    variants = [("standard-variety codes", dict(codes="standard"))]
+    variants = [("standard-variety codes", {"codes": "standard"})]
     if imputed:
         variants.append((f"urielplus imputation ({IMPUTATION['strategy']}, k = {IMPUTATION['k']})",
-                         dict(imputed=True)))
+                         {"imputed": True}))
+    if integrated:
+        variants.append((INTEGRATED, {"integrated": True}))
     rows = []
     for name, kw in variants:
-        other = english_distances(list(ok["lang"]), metric, cache_dir, distances=(d,), **kw).set_index("lang")[d]
+        other = (integrated_english_distances(list(ok["lang"]), d, metric, cache_dir) if kw.get("integrated") else
+                 english_distances(list(ok["lang"]), metric, cache_dir, distances=(d,), **kw)).set_index("lang")[d]
         g_all = ok.assign(distance=other.reindex(ok["lang"]).to_numpy(float))
         g_all = g_all[np.isfinite(g_all["distance"])]
         for k, (group, g) in enumerate((("seen", g_all[g_all["seen"]]), ("unseen", g_all[~g_all["seen"]]))):
@@ -372,7 +377,7 @@ def noise_matrix(table: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resamples: int = 9999,
-                         seed=0, imputed: bool = False, item_scores=None) -> dict | None:
+                         seed=0, imputed: bool = False, item_scores=None, integrated: bool = False) -> dict | None:
     """The first screen's many-language answer, or None when the inputs have no rows of the design's task.
     imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity). item_scores: paths of
     data/items.py files: the drops' item noise is then paired (paired_noise) where they cover a language."""
@@ -404,7 +409,7 @@ def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resam
     known = languages()
     disagree = [lang for lang, seen in zip(table["lang"], table["seen"])
                 if known[lang].in_sib_xlmr and (known[lang].in_sib_xlmr == "1") != bool(seen)]
-    sens = distance_sensitivity(ok, metric, cache_dir, min(n_resamples, 999), seed, imputed, cov)
+    sens = distance_sensitivity(ok, metric, cache_dir, min(n_resamples, 999), seed, imputed, cov, integrated)
     return {**facts, "table": table, "groups": groups, "pooled": pooled_effect(ok, cov), "seen_vs_sib": disagree,
             "sensitivity": sens, "paired": {"languages": int((table["noise"] == "paired").sum()), "runs": runs},
             "dropped": table.loc[table["dropped"] != "", ["lang", "name", "dropped"]].to_dict("records")}

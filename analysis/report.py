@@ -477,7 +477,13 @@ def write_report(out, ctx) -> str:
            if ctx.get("sensitivity_imputed") else
            "- urielplus's own imputation of missing features is not run by default (about 10 s the first time): "
            "`--sensitivity-imputed` adds the primary test on imputed distances here; the reported distances use "
-           "known features only, and thin coverage is flagged in A5.")]
+           "known features only, and thin coverage is flagged in A5."),
+          ("- urielplus's integrated databases: see their rows above (Glottocodes; the typological features grow to "
+           "828 from 15 sources: a different feature set, so a labelled sensitivity, never the reported distances)."
+           if ctx.get("sensitivity_integrated") else
+           "- urielplus's integrated databases (Glottocodes, 828 features) are not used by default: "
+           "`--sensitivity-integrated` reruns the primary and the many-language tests on them here (about 3 minutes "
+           "the first time).")]
     for r in (ctx.get("many") or {}).get("sensitivity", []):
         est = (_ci(r["coef_per_0.1"], r["ci_low_per_0.1"], r["ci_high_per_0.1"], "+.1f")
                if np.isfinite(r["coef_per_0.1"]) else "no slope")

@@ -259,17 +259,22 @@ def retrieval_summary(drops: pd.DataFrame, dist: pd.DataFrame, model: str) -> li
 
 
 def sensitivity(drops, dist, model: str, n_resamples: int, seed: int, metric: str, cache_dir,
-                imputed: bool = False) -> list[dict]:
+                imputed: bool = False, integrated: bool = False) -> list[dict]:
     """The primary test re-run on the standard-variety URIEL codes (ar -> arb, zh -> cmn, ...) and, with
     `imputed`, on distances from urielplus's own imputation of missing features (analysis/distances.py
-    impute_urielplus; about 10 s the first time (the rows needed), then cached)."""
-    from analysis.distances import IMPUTATION
+    impute_urielplus; about 10 s the first time (the rows needed), then cached) and, with `integrated`, on
+    urielplus's integrated databases (integrated_english_distances; about 3 minutes once, then cached)."""
+    from analysis.distances import IMPUTATION, INTEGRATED, integrated_english_distances
 
     variants = [("macrolanguage codes (as reported)", dist),
                 ("standard-variety codes", english_distances(list(dist["lang"]), metric, cache_dir, codes="standard"))]
     if imputed:
         variants.append((f"urielplus imputation ({IMPUTATION['strategy']}, k = {IMPUTATION['k']})",
                          english_distances(list(dist["lang"]), metric, cache_dir, imputed=True)))
+    if integrated:
+        d = PRIMARY["distance"]
+        other = integrated_english_distances(list(dist["lang"]), d, metric, cache_dir).set_index("lang")[d]
+        variants.append((INTEGRATED, dist.assign(**{d: other.reindex(dist["lang"]).to_numpy(float)})))
     rows = []
     for name, table in variants:
         r = pooled_drop_model(drops, table, model, primary_tasks(), PRIMARY["distance"], n_resamples=n_resamples,
@@ -351,7 +356,7 @@ def tokenizer_associations(drops, dist, tok: pd.DataFrame, model: str, n_resampl
 def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed: int = 0, cache_dir=None,
         plots: bool = True, primary_model: str = PRIMARY["model"], display_paths=None, spm=None,
         data_dir=None, sensitivity_imputed: bool = False, keep_diverged: bool = False,
-        pair_published: bool = False, item_scores=None) -> dict:
+        pair_published: bool = False, item_scores=None, sensitivity_integrated: bool = False) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
     item_scores: data/items.py files of one's own runs (the many-language drops are then paired).
 
@@ -360,11 +365,13 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
     tokenizer_associations.csv, the report's appendix). Distances not yet cached come from one urielplus load."""
     with shared_urielplus():
         return _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm,
-                    data_dir, sensitivity_imputed, keep_diverged, pair_published, item_scores)
+                    data_dir, sensitivity_imputed, keep_diverged, pair_published, item_scores,
+                    sensitivity_integrated)
 
 
 def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model, display_paths, spm, data_dir,
-         sensitivity_imputed, keep_diverged, pair_published, item_scores=None) -> dict:
+         sensitivity_imputed, keep_diverged, pair_published, item_scores=None,
+         sensitivity_integrated=False) -> dict:
     from analysis import plots as plotting
     from analysis import report
 
@@ -427,9 +434,10 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
     after_pooled = aft.pooled_comparison(after_rows, dist, PRIMARY["distance"], n_resamples=min(n_perm, 999),
                                          seed=seed)
     # --- end of hook
-    sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed)
+    sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed,
+                       sensitivity_integrated)
     many = many_language_answer(paths, metric, cache_dir, n_perm, seed, imputed=sensitivity_imputed,
-                                item_scores=item_scores)
+                                item_scores=item_scores, integrated=sensitivity_integrated)
     selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
     size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
     diagnostics = primary_diagnostics(drops, dist, model)
@@ -476,7 +484,8 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
                sensitivity=sens, size_in_bytes=size_in_bytes(drops, dist, model),
                retrieval=retrieval_summary(drops, dist, model), n_perm=n_perm, tokenizer=tok,
                tokenizer_associations=tok_assoc, tokenizer_notes=tok_notes, spm=spm, data_dir=data_dir,
-               sensitivity_imputed=sensitivity_imputed, after_pooled=after_pooled, diverged=diverged,
+               sensitivity_imputed=sensitivity_imputed, sensitivity_integrated=sensitivity_integrated,
+               after_pooled=after_pooled, diverged=diverged,
                keep_diverged=keep_diverged, published_pairings=pairings, selection=selection,
                size_adjusted=size_adjusted, diagnostics=diagnostics, hc3_fl=hc3_fl_disagreements(corr, model),
                many=many, model_chosen_on_command_line=primary_model != PRIMARY["model"] and model == primary_model)

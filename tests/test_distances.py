@@ -295,3 +295,23 @@ def test_feature_matrix_is_urielplus_new_distance_for_every_sampled_pair(uriel, 
         dd.feature_matrix(["de"], "geographic", uriel=uriel)
     with pytest.raises(ValueError, match="xx-Fake"):
         dd.feature_matrix(["de", "xx-Fake"], "syntactic", uriel=uriel)
+
+
+@pytest.mark.slow
+def test_integrated_distances_map_each_language_to_its_glottocode(uriel, tmp_path, monkeypatch):
+    """integrated_english_distances with the integration itself left out (a no-op; the real one takes about 3
+    minutes): after urielplus's switch to Glottocodes the same data must give the base distances, so every
+    language's code went to its own Glottocode; the result is cached and a second call reads it."""
+    monkeypatch.setattr(type(uriel), "integrate_databases", lambda self: None)
+    langs = ["de", "fr", "ja", "yo", "ace", "acm", "ar", "sw", "zh-Hant"]
+    got = dd.integrated_english_distances(langs, "syntactic", "angular", tmp_path).set_index("lang")
+    base = dd.english_distances(langs, "angular", tmp_path, uriel=uriel, distances=("syntactic",)).set_index("lang")
+    std = dd.english_distances(langs, "angular", tmp_path, uriel=uriel, distances=("syntactic",),
+                               codes="standard").set_index("lang")
+    assert got.loc["de", "glottocode"] == "stan1295" and got.loc["ja", "glottocode"] == "nucl1643"
+    for lang in langs:  # the macrolanguages (ara, swa, zho) have no Glottocode: their standard variety's
+        ref = std if lang in ("ar", "sw", "zh-Hant") else base
+        assert got.loc[lang, "syntactic"] == pytest.approx(ref.loc[lang, "syntactic"], abs=1e-4), lang
+    monkeypatch.setattr(dd, "load_urielplus", lambda *a, **k: pytest.fail("the cache was not read"))
+    again = dd.integrated_english_distances(["de", "xx-none"], "syntactic", "angular", tmp_path)
+    assert again["syntactic"].iloc[0] == got.loc["de", "syntactic"] and np.isnan(again["syntactic"].iloc[1])
