@@ -608,3 +608,30 @@ def test_anli_plus_tells_a_shards_source_by_its_own_repo_folder_not_a_folder_abo
           {"premise": ["m"], "hypothesis": ["n"], "label": [1], "idx": [0]}, {**nli, "idx": INT32})
     got = get_task("anli_plus").read(root, "en", "train", layout="hub")
     assert [e.id.split(":")[0] for e in got] == ["anli_r1", "anli_r2", "anli_r3", "snli", "mnli"]
+
+
+@pytest.mark.slow
+def test_real_americasnli_from_the_hub_schema_equals_the_original_but_for_ids(tmp_path):
+    """nala-cub/americas_nli's card: per language code a config, splits validation/test, premise, hypothesis and a
+    ClassLabel(entailment, neutral, contradiction); Parquet on refs/convert/parquet as <code>/<split>/0000.parquet.
+    The real Aymara and Wixarika test files written in that schema read back as the original examples."""
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/realdata not found")
+    task = get_task("americasnli")
+    assert {s.revision for s in task.sources if s.layout == "hub"} == {"refs/convert/parquet"}
+    for code, lang in (("aym", "ay"), ("hch", "hch")):
+        original = list(task.read(shared / "realdata" / "DATA", lang, "test", layout="original"))
+        write(hub_file(tmp_path, f"nala-cub/americas_nli/{code}/test/0000.parquet"),
+              {"premise": [e.text_a for e in original], "hypothesis": [e.text_b for e in original],
+               "label": [H.NLI_NAMES.index(e.label) for e in original]},
+              {"premise": STR, "hypothesis": STR, "label": INT})
+        hub = task.read(tmp_path, lang, "test", layout="hub")
+        assert hub.layout == "hub" and len(hub) == len(original) == 750
+        assert [(e.lang, e.text_a, e.text_b, e.label) for e in hub] == [
+            (e.lang, e.text_a, e.text_b, e.label) for e in original]
+        assert hub[0].id == "0000.parquet:0"
+    reqs = D.hub_requests(["americasnli"], ["ay"])  # what `data.download --source hub` fetches
+    assert {(r.repo, r.revision, r.pattern, r.required) for r in reqs} == {
+        ("nala-cub/americas_nli", "refs/convert/parquet", "aym/validation/*.parquet", False),  # dev: optional
+        ("nala-cub/americas_nli", "refs/convert/parquet", "aym/test/*.parquet", True)}
