@@ -279,3 +279,22 @@ def test_distance_sensitivity_reruns_each_group_on_the_standard_variety_codes(tm
     rows = MN.distance_sensitivity(ok, "angular", tmp_path, 99, 0, imputed=True)
     assert calls[-1] == {"distances": ("syntactic",), "imputed": True} and rows[-1]["variant"].startswith(
         "urielplus imputation (knn, k = 10)")
+
+
+def test_the_integrated_database_variant_reruns_each_group_on_its_distances(monkeypatch):
+    import analysis.distances as dd
+
+    rng = np.random.default_rng(4)
+    langs = [f"l{i}" for i in range(14)]
+    ok = pd.DataFrame({"lang": langs, "seen": [True] * 7 + [False] * 7, "family": list("aabbccdaabbccd"),
+                       "drop": rng.uniform(2, 40, 14), "s2": 4.0})
+    integrated = pd.DataFrame({"lang": langs, "glottocode": "x", "syntactic": rng.uniform(0.3, 0.8, 14)})
+    integrated.loc[3, "syntactic"] = np.nan  # no Glottocode: left out of that variant
+    monkeypatch.setattr(dd, "integrated_english_distances", lambda *a, **k: integrated)
+    monkeypatch.setattr(MN, "english_distances", lambda langs, *a, **k: integrated.assign(
+        syntactic=0.5 + 0.01 * np.arange(len(langs))))  # the standard-variety variant: anything
+    rows = MN.distance_sensitivity(ok, "angular", None, 99, 0, integrated=True)
+    got = [r for r in rows if r["variant"] == dd.INTEGRATED]
+    assert [r["group"] for r in got] == ["seen", "unseen"] and got[0]["n"] == 6 and got[1]["n"] == 7
+    g = ok[ok["seen"]].assign(distance=integrated["syntactic"].to_numpy()[:7]).dropna().reset_index(drop=True)
+    assert got[0]["coef_per_0.1"] == pytest.approx(MN.group_effect(g, 99, [0, 30, 0])["coef_per_0.1"])
