@@ -196,3 +196,22 @@ def test_correlate_refuses_a_bad_item_score_file_before_the_analysis(tmp_path, m
     other = write_item_scores(tmp_path / "x", rows_for("r", "de", [100, 0]), "sib200", "test", "r")
     with pytest.raises(SystemExit, match="no English item scores of XLM-R Large on sib200"):
         correlate.main(["--item-scores", str(other), "--out", str(tmp_path / "out")])
+
+
+@pytest.mark.slow
+def test_evaluate_refuses_item_scores_for_an_f1_task_or_a_file_before_loading_the_model(tokenizer, tmp_path,
+                                                                                       monkeypatch):
+    import evaluate
+    from tests.test_evaluate import make_checkpoint
+
+    monkeypatch.setattr(evaluate, "load_pretrained", lambda *a, **k: pytest.fail("the model was loaded"))
+    xquad = make_checkpoint(tmp_path / "xquad", tokenizer, get_task("xquad"))
+    with pytest.raises(SystemExit, match="evaluate.py: error: --item-scores: xquad is scored by f1 over span "
+                                         "examples; per-item scores exist for accuracy tasks"):
+        evaluate.main(["--ckpt", str(xquad), "--langs", "en", "--data-dir", str(FIX), "--results",
+                       str(tmp_path / "r.csv"), "--item-scores", str(tmp_path / "items")])
+    sib = make_checkpoint(tmp_path / "sib", tokenizer, get_task("sib200"))
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(SystemExit, match=r"--item-scores .*afile: is a file; expected a folder"):
+        evaluate.main(["--ckpt", str(sib), "--langs", "en", "--data-dir", str(FIX), "--results",
+                       str(tmp_path / "r.csv"), "--item-scores", str(tmp_path / "afile")])
