@@ -42,6 +42,7 @@ RESUME_SHARDS = "checkpoint.dcp"  # train.fsdp: <phase>/checkpoint.dcp.<step>/, 
 LOCK = "train.lock"  # in a run folder; study.py's driver holds STUDY_LOCK in the study folder
 STUDY_LOCK = "study.lock"
 TB_DIR = "tensorboard"  # one event folder per phase: a resume purges only its own phase's replayed steps
+ITEMS_DIR = "items"  # the target's per-item scores (data/items.py), which study.py collect hands to correlate.py
 
 
 def phase_path(run_dir, phase: str, name: str = "") -> Path:

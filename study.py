@@ -68,7 +68,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from common.io import atomic_write_text
-from runs import BEST, RUN_CONFIG, RUN_RESULTS, STUDY_LOCK, held_by, hold_lock, phase_done, phase_path
+from runs import (BEST, ITEMS_DIR, RUN_CONFIG, RUN_RESULTS, STUDY_LOCK, held_by, hold_lock, phase_done,
+                  phase_path)
 
 ROOT = Path(__file__).resolve().parent
 RECIPES = ROOT / "configs"  # configs/xstilts/<arm>.yaml, configs/target/<target>.yaml
@@ -868,8 +869,10 @@ def collect(study: Study, jobs: list[Job], out: Path, correlate_args: list[str])
     if missing:
         print(f"collect: {len(missing)} job(s) not done, left out: {', '.join(missing)}")
     report = report_dir(out, correlate_args)
+    items = [str(d) for j in jobs if j.kind != "intermediate" and job_done(j)
+             for d in [Path(j.run_dir) / ITEMS_DIR] if any(d.glob("items.*.csv"))]
     cmd = [sys.executable, "correlate.py", str(csv_path), "--with-published", "--out", str(out / "report"),
-           *correlate_args]
+           *(["--item-scores", *items] if items else []), *correlate_args]
     print("collect: " + shlex.join(cmd), flush=True)
     rc = subprocess.run(cmd, cwd=ROOT).returncode
     if rc != 0:

@@ -66,11 +66,12 @@ from common.io import atomic_write_text
 from config import Config, check_files, dump_config, intermediate_name, load_config
 from data.examples import DataError
 from data.featurize import collate, featurize
+from data.items import has_item_scores, item_rows, write_item_scores
 from data.results import append_or_save_aside, check_results_path, format_table, result_rows
 from data.sampler import BatchStream
 from data.tasks import get_task
 from evaluate import NonFiniteError, evaluate_langs, predict, row_sources  # training evaluates: the one entry point train.py calls
-from runs import (BEST, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock,
+from runs import (BEST, ITEMS_DIR, RESUME, RESUME_SHARDS, RUN_CONFIG, RUN_METRICS, RUN_RESULTS, TB_DIR, MetricsLog, hold_lock,
                   load_training_state, mark_done, phase_done, phase_path, recover_best, rng_state, save_training_state, set_rng_state,
                   started)
 from xlmr.checkpoint import (HEADS_DIR, check_checkpoint_dir, load_head, load_mlm_head, load_pretrained, save_head,
@@ -829,15 +830,19 @@ def evaluate_target(cfg: Config, model_dir: Path, device) -> None:
     encoder, tokenizer = load_pretrained(model_dir, device=device)
     head, meta = load_head(model_dir)
     head.to(device)
-    layouts = {}
+    layouts, items = {}, ({} if has_item_scores(task) else None)
     scores = evaluate_langs(encoder, head, tokenizer, task, task_folder(cfg, task.name), eval_langs(cfg, task),
                             cfg.eval.split, cfg.target.max_len, cfg.eval.batch_size, device,
                             doc_stride=cfg.target.doc_stride, layout=cfg.data.layout, ud_words=cfg.data.ud_words,
-                            layouts=layouts)
-    rows = result_rows(scores, meta, cfg.eval.split,
-                       source=row_sources(str(cfg.train.out_dir), task, layouts, ud_words=cfg.data.ud_words))
+                            layouts=layouts, items=items)
+    sources = row_sources(str(cfg.train.out_dir), task, layouts, ud_words=cfg.data.ud_words)
+    rows = result_rows(scores, meta, cfg.eval.split, source=sources)
     out_dir = Path(cfg.train.out_dir)
     print(format_table(scores), flush=True)  # first: whatever happens to the results files, the scores are shown
+    if items is not None:  # each item's right/wrong, for paired drops (correlate.py --item-scores; study.py collect)
+        per_item = [r for lang, (ex, golds, preds) in items.items()
+                    for r in item_rows(ex, golds, preds, lang, meta, cfg.eval.split, sources[lang])]
+        write_item_scores(out_dir / ITEMS_DIR, per_item, task.name, cfg.eval.split, str(cfg.train.out_dir))
     errors = []
     for path in (out_dir / RUN_RESULTS, cfg.eval.results):  # both are tried; rows that cannot go in are saved beside
         try:

@@ -333,10 +333,13 @@ def paired_noise(items: pd.DataFrame, langs, task: str, model: str) -> pd.DataFr
     L's item noise together, less what the shared items make them agree -- and the off-diagonal what the shared
     English items add to two languages' drops alike. Items pair by id where English's and L's ids are the same
     set (SIB-200's index_id), else by position where the counts agree (XNLI's ids name the file); else DataError.
-    Languages with no item scores are left out of S (the caller keeps their binomial variance)."""
+    Languages with no item scores are left out of S (the caller keeps their binomial variance); none at all:
+    an empty S. ValueError where languages have item scores but English has none."""
     it = items[(items["target_task"] == task) & (items["model"] == model) & (items["intermediate_task"] == "none")]
     it = it.assign(run=it["source"].str.split(";").str[0])
     en = {run: g.sort_values("position") for run, g in it[it["lang"] == "en"].groupby("run", sort=True)}
+    if not (it["lang"].isin(list(langs))).any():
+        return pd.DataFrame()  # no item scores of these languages (other tasks' or models' files): binomial noise
     if not en:
         raise ValueError(f"--item-scores: no English item scores of {model} on {task} (intermediate_task none): the "
                          "paired drop needs English's items")

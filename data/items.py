@@ -1,7 +1,8 @@
 """Per-item scores of one evaluation: which test items the model got right, per language -- what a paired analysis
 of the drop needs (on a parallel test set English and L share their items; analysis/many.py paired_noise).
 
-Written by `evaluate.py --item-scores DIR`: one CSV per (checkpoint, task, split), `DIR/items.<task>.<split>.<10 hex
+Written by `evaluate.py --item-scores DIR`, and by train.py for its target into the run's `items/` (which
+`study.py collect` hands to correlate.py): one CSV per (checkpoint, task, split), `DIR/items.<task>.<split>.<10 hex
 digits of the source>.csv`, columns ITEM_COLUMNS, one row per (language, item); `score` is 100 (right) or 0 (wrong),
 in points like the results rows, so a language's mean is its accuracy row exactly. `item` is the example's id (for
 SIB-200 the FLORES index_id, the same in every language); `position` its place in the language's test file (XNLI's
@@ -26,9 +27,14 @@ ITEM_COLUMNS = ("model", "intermediate_task", "target_task", "seed", "split", "l
 ITEM_KINDS = ("single_cls", "pair_cls", "multiple_choice")
 
 
+def has_item_scores(task) -> bool:
+    """Whether `task` is scored by accuracy over single items (the tasks that have item scores)."""
+    return task.kind in ITEM_KINDS and task.primary_metric == "accuracy"
+
+
 def check_item_task(task) -> None:
     """ValueError unless `task` is scored by accuracy over single items (before any compute)."""
-    if task.kind not in ITEM_KINDS or task.primary_metric != "accuracy":
+    if not has_item_scores(task):
         raise ValueError(f"--item-scores: {task.name} is scored by {task.primary_metric} over {task.kind} examples; "
                          f"per-item scores exist for accuracy tasks ({', '.join(ITEM_KINDS)})")
 

@@ -213,6 +213,12 @@ def test_smoke_study_runs_end_to_end_with_the_local_launcher_and_a_rerun_does_no
     for arm in ("mnli", "sst2"):
         assert len([a for a in study.read_attempts(out / arm / "none" / "s0") if a["event"] == "start"]) == 1
     assert "report in" in c.stdout and "53 rows from 8 runs" in c.stdout
+    # each accuracy target's run kept its item scores, and collect handed them to correlate.py
+    items = sorted(str(d.relative_to(out)) for d in out.glob("*/*/s0/items") if any(d.glob("items.*.csv")))
+    assert items == ["mnli/pawsx/s0/items", "none/pawsx/s0/items", "sst2/pawsx/s0/items"]
+    command = next(line for line in c.stdout.splitlines() if "correlate.py" in line).split()
+    given = command[command.index("--item-scores") + 1:]
+    assert sorted(given[:len(items)]) == [str(out / d) for d in items] and given[len(items)].startswith("--")
     before = attempts(out)
     again = run_study("run", SMOKE, "--launcher", "local", "--out-dir", out)
     assert again.returncode == 0 and "10 of 10 jobs done already, 0 to run" in again.stdout

@@ -74,6 +74,12 @@ def test_smoke_config_runs_every_phase_loss_falls_and_writes_rows_for_every_lang
         assert sorted(r["lang"] for r in rows) == ["de", "en", "fr"]
         assert {(r["model"], r["intermediate_task"], r["target_task"], r["seed"], r["split"], r["metric"])
                 for r in rows} == {("random-tiny", "mnli+sst2+mlm", "pawsx", "0", "test", "accuracy")}
+    # the target's item scores (data/items.py) in the run folder: their means are the accuracy rows
+    from data.items import read_item_scores
+    items = read_item_scores([run_dir / "items"])
+    means = items.groupby("lang")["score"].mean().to_dict()
+    assert means == pytest.approx({r["lang"]: float(r["value"]) for r in rows}, abs=1e-9)
+    assert set(items["model"]) == {"random-tiny"} and set(items["target_task"]) == {"pawsx"}
     saved = load_config(run_dir / "config.yaml")
     assert saved.train.out_dir == str(run_dir) and saved.intermediate.tasks == ["mnli", "sst2"]
     # intermediate.from_run: target training from that run's selected intermediate encoder gives the very same
