@@ -185,7 +185,8 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     try:
         check_out_dir(args.out)
-        if args.item_scores:  # their format and pairing, before the analysis
+        items = None
+        if args.item_scores:  # their format and pairing, before the analysis (read once)
             from analysis.design import MANY_LANGUAGES
             from analysis.many import paired_noise
             from data.items import read_item_scores
@@ -196,7 +197,7 @@ def main(argv=None) -> None:
                   not args.no_plots, args.primary_model, display_paths=[_display(q) for q in paths],
                   spm=args.spm, data_dir=args.data_dir, sensitivity_imputed=args.sensitivity_imputed,
                   keep_diverged=args.keep_diverged, pair_published=args.pair_published_baseline,
-                  item_scores=args.item_scores, sensitivity_integrated=args.sensitivity_integrated)
+                  item_scores=items, sensitivity_integrated=args.sensitivity_integrated)
         if args.matrix:
             for d, m in distance_matrices(list(ctx["dist"]["lang"]), args.metric, args.cache_dir).items():
                 with atomic_path(Path(args.out) / f"distance_matrix_{d}.csv") as tmp:

@@ -380,20 +380,19 @@ def noise_matrix(table: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def many_language_answer(paths, metric: str = "angular", cache_dir=None, n_resamples: int = 9999,
-                         seed=0, imputed: bool = False, item_scores=None, integrated: bool = False) -> dict | None:
+                         seed=0, imputed: bool = False, items: pd.DataFrame | None = None,
+                         integrated: bool = False) -> dict | None:
     """The first screen's many-language answer, or None when the inputs have no rows of the design's task.
-    imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity). item_scores: paths of
-    data/items.py files: the drops' item noise is then paired (paired_noise) where they cover a language."""
+    imputed: also the per-group tests on urielplus-imputed distances (distance_sensitivity). items: per-item scores
+    (data/items.py read_item_scores): the drops' item noise is then paired (paired_noise) where they cover a
+    language."""
     rows = read_results(paths)
     if not (rows["target_task"] == MANY_LANGUAGES["task"]).any():
         return None
     table, facts = many_language_table(rows, metric, cache_dir)
     cov, runs = None, 0
     table["noise"] = "binomial"
-    if item_scores:
-        from data.items import read_item_scores
-
-        items = read_item_scores(item_scores)
+    if items is not None:
         d = MANY_LANGUAGES
         paired = paired_noise(items, table["lang"], d["task"], d["model"])
         if len(paired):

@@ -358,7 +358,8 @@ def run(paths, out: Path, metric: str = "angular", n_resamples: int = 9999, seed
         data_dir=None, sensitivity_imputed: bool = False, keep_diverged: bool = False,
         pair_published: bool = False, item_scores=None, sensitivity_integrated: bool = False) -> dict:
     """The whole analysis; returns the tables (also written under `out`) and the seconds per phase (timings).
-    item_scores: data/items.py files of one's own runs (the many-language drops are then paired).
+    item_scores: the per-item scores of one's own runs (data/items.py read_item_scores; the many-language drops
+    are then paired).
 
     With `spm` (a sentencepiece model file) and `data_dir` (the tasks' data folder): tokenizer covariates per
     language (analysis/tokenization.py) and their association with the primary model's drop (tokenizer.csv,
@@ -437,7 +438,7 @@ def _run(paths, out, metric, n_resamples, seed, cache_dir, plots, primary_model,
     sens = sensitivity(drops, dist, model, n_perm, seed, metric, cache_dir, sensitivity_imputed,
                        sensitivity_integrated)
     many = many_language_answer(paths, metric, cache_dir, n_perm, seed, imputed=sensitivity_imputed,
-                                item_scores=item_scores, integrated=sensitivity_integrated)
+                                items=item_scores, integrated=sensitivity_integrated)
     selection = selection_adjusted_p(drops, dist, model, n_perm, seed)
     size_adjusted = size_adjusted_primary(drops, dist, model, n_perm, seed)
     diagnostics = primary_diagnostics(drops, dist, model)

@@ -169,7 +169,7 @@ def test_own_runs_with_item_scores_get_paired_drops_in_the_many_language_answer(
     folder.mkdir()
     write_item_scores(folder, items, "sib200", "test", "runs/a")
     m = MN.many_language_answer([tmp_path / "results.csv"], cache_dir=tmp_path / "cache", n_resamples=99,
-                                item_scores=[folder])
+                                items=read_item_scores([folder]))
     t = m["table"].set_index("lang")
     assert set(t["noise"]) == {"paired"} and m["paired"] == {"languages": 14, "runs": 1}
     S = MN.paired_noise(read_item_scores([folder]), list(t.index), "sib200", "XLM-R Large")
