@@ -5,7 +5,7 @@
 
 `data/languages.tsv` is the only home of per-language facts (its header comment cites every source): the ISO 639
 codes, the FLORES-200 code and script of the variant, LASER's Tatoeba file code, the UD and TyDiQA names the files
-use, whether words are separated by spaces, the URIEL+ code (and the macrolanguage or standard variety used when
+and WikiANN's Wikipedia code use, whether words are separated by spaces, the URIEL+ code (and the macrolanguage or standard variety used when
 URIEL+ lacks the language, with the reason), the family, and the CC-100 size in GiB or `none` (not in CC-100: XLM-R
 never saw it) — decided per language *and script*.
 
@@ -30,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().with_name("languages.tsv")
-COLUMNS = ("tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "spaces",
-           "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr")
+COLUMNS = ("tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "wikiann",
+           "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr")
 NOT_IN_CC100 = "none"  # cc100_gib: the language (in this script) is not in CC-100: XLM-R never saw it
 UNKNOWN = "unknown"  # cc100_gib: not established; the analysis treats the size as missing, not as zero
 
@@ -48,6 +48,7 @@ class Language:
     laser: str  # LASER Tatoeba file code (tatoeba.<laser>-eng.<laser>)
     ud_name: str  # the UD language name of google/xtreme's udpos.<Name> configs
     tydiqa_name: str  # TyDiQA-GoldP's id prefix (arabic, bengali, ...)
+    wikiann: str  # the Wikipedia code of its WikiANN config (unimelb-nlp/wikiann: als = Alemannic = gsw, ...)
     spaces: str  # "yes" / "no": words separated by spaces
     uriel: str  # the code used in URIEL+ base data ("" = no distance for this language)
     uriel_note: str  # why a fallback code was used

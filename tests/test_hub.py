@@ -132,6 +132,36 @@ def test_tags_are_classlabel_names_per_token(tmp_path):
         TagExample(f"{SHARD}:0", "nl", ("Merkel", "spricht"), ("PROPN", "VERB"))]
 
 
+def test_wikiann_configs_are_wikipedia_codes_and_read_as_the_original_files(tmp_path):
+    """unimelb-nlp/wikiann (data/tasks/panx_all.py): a config per Wikipedia, `<code>/<split>-00000-of-00001.parquet`
+    (its card's `configs:`), `tokens`, `ner_tags` ClassLabel(PAN-X's order), `langs`, `spans`. The Alemannic
+    Wikipedia's config `als` is the language gsw; the same sentences in the original `als:token<TAB>tag` file read
+    the same."""
+    sentences = [(["Züri", "isch", "schön"], ["B-LOC", "O", "O"]), (["Roger", "Federer"], ["B-PER", "I-PER"])]
+    write(hub_file(tmp_path, "unimelb-nlp/wikiann/als/test-00000-of-00001.parquet"),
+          {"tokens": [w for w, _ in sentences], "ner_tags": [[H.PANX_NAMES.index(t) for t in ts] for _, ts in sentences],
+           "langs": [["als"] * len(w) for w, _ in sentences],
+           "spans": [["LOC: Züri"], ["PER: Roger Federer"]]},
+          {"tokens": LIST_STR, "ner_tags": LIST_INT, "langs": LIST_STR, "spans": LIST_STR})
+    original = tmp_path / "panx" / "panx_dataset" / "als" / "test"
+    original.parent.mkdir(parents=True)
+    original.write_text("\n\n".join("\n".join(f"als:{w}\t{t}" for w, t in zip(*s)) for s in sentences) + "\n",
+                        encoding="utf-8")
+    task = get_task("panx_all")
+    hub, upstream = task.read(tmp_path, "gsw", "test", layout="hub"), task.read(tmp_path, "gsw", "test")
+    assert hub.layout == "hub" and upstream.layout == "original"
+    assert [(e.lang, e.words, e.tags) for e in hub] == [(e.lang, e.words, e.tags) for e in upstream] == [
+        ("gsw", ("Züri", "isch", "schön"), ("B-LOC", "O", "O")), ("gsw", ("Roger", "Federer"), ("B-PER", "I-PER"))]
+    original.write_text("gsw:Züri\tB-LOC\n", encoding="utf-8")  # the prefix is the folder's Wikipedia code
+    with pytest.raises(DataError, match=r"als/test:1: token 'gsw:Züri'; expected the language prefix 'als:'"):
+        task.read(tmp_path, "gsw", "test", layout="original")
+    reqs = D.hub_requests(["panx_all"], ["gsw", "jv-x-bms", "en"])  # what `data.download --source hub` fetches
+    assert {(r.repo, r.pattern, r.required) for r in reqs} == {
+        ("unimelb-nlp/wikiann", f"{code}/{split}-*.parquet", split == "test" or code == "en")  # data.check's needs
+        for code in ("als", "map-bms", "en") for split in ("validation", "test")}
+    assert len(task.langs) == 175 and "simple" not in task.langs and task.train_task == "panx"
+
+
 def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
     # google/xtreme's loading script kept syntactic words, not XTREME's fused ones: asking for fused is an error
     write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),

@@ -19,8 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "data" / "languages.tsv"
-COLUMNS = ["tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "spaces",
-           "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr"]
+COLUMNS = ["tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "wikiann",
+           "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr"]
 
 # facebookresearch/belebele README.md, "Languages in Belebele" (122 variants; its `ary_arab` written ary_Arab).
 BELEBELE = tuple("""acm_Arab afr_Latn als_Latn amh_Ethi apc_Arab arb_Arab arb_Latn ars_Arab ary_Arab arz_Arab asm_Beng
@@ -38,6 +38,17 @@ AMERICASNLI = {"aym": "ay", "bzd": "bzd", "cni": "cni", "gn": "gn", "hch": "hch"
                "quy": "quy", "shp": "shp", "tar": "tar"}
 # cambridgeltl/xcopa data/<code>/ (the codes are the tags).
 XCOPA = ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh")
+# unimelb-nlp/wikiann's 176 configs (its dataset card: `configs:`, the viewer's "Subset (176)"), Wikipedia codes.
+WIKIANN = tuple("""ace af als am an ang ar arc arz as ast ay az ba bar bat-smg be be-x-old bg bh bn bo br bs ca cbk-zam
+cdo ce ceb ckb co crh cs csb cv cy da de diq dv el eml en eo es et eu ext fa fi fiu-vro fo fr frr fur fy ga gan gd gl
+gn gu hak he hi hr hsb hu hy ia id ig ilo io is it ja jbo jv ka kk km kn ko ksh ku ky la lb li lij lmo ln lt lv
+map-bms mg mhr mi min mk ml mn mr ms mt mwl my mzn nap nds ne nl nn no nov oc or os pa pdc pl pms pnb ps pt qu rm ro
+ru rw sa sah scn sco sd sh si simple sk sl so sq sr su sv sw szl ta te tg th tk tl tr tt ug uk ur uz vec vep vi vls
+vo wa war wuu xmf yi yo zea zh zh-classical zh-min-nan zh-yue""".split())
+# ... whose Wikipedia code is not the row's tag, and why (the table's header says it too).
+WIKIANN_NOT_TAG = {"als": "gsw", "bh": "bho", "no": "nb", "zh-yue": "yue", "zh-classical": "lzh", "zh-min-nan": "nan",
+                   "bat-smg": "sgs", "fiu-vro": "vro", "cbk-zam": "cbk", "be-x-old": "be-tarask",
+                   "map-bms": "jv-x-bms", "sh": "hbs"}
 
 # Where "XLM-R saw it" (cc100_gib != none: an entry in the CC-100 list of fairseq examples/xlmr/README.md) disagrees
 # with the SIB-200 paper's "in XLM-R?" column (Table 7), and why. Anything else disagreeing fails the test.
@@ -53,17 +64,21 @@ SEEN_DISAGREES = {
 # The URIEL rule (see the table's header): rows whose own code has no syntactic feature shared with English in
 # URIEL+ base data and that fall back to their macrolanguage ...
 URIEL_FALLBACKS = {"acq": "ara", "ajp": "ara", "arq": "ara", "az": "aze", "bjn": "msa", "bjn-Arab": "msa",
-                   "ltg": "lav", "lv": "lav", "max": "msa", "nn": "nor", "or": "ori", "ps": "pus"}
+                   "ltg": "lav", "lv": "lav", "max": "msa", "nn": "nor", "or": "ori", "ps": "pus",
+                   "cdo": "zho", "gan": "zho", "lzh": "zho", "vro": "est"}
 # ... and rows with no distance at all (no feature, no macrolanguage that has one; or not in URIEL+).
 URIEL_DROPPED = set("""ang ast ber cjk crh csb dik dtp dyu dz fur hne hsb ia ie io kea kmb lfn li lij lmo lua nah nds
-nov nqo orv oto pms sd sk swg szl tum tzl umb vec""".split())
+nov nqo orv oto pms sd sk swg szl tum tzl umb vec
+an arc co eml frr jbo ksh mwl pdc pnb sgs vep vo wa xmf""".split())
 # XTREME's codes: analysis/distances.py URIEL_CODES (macrolanguages for six) and STANDARD_VARIETY_CODES.
 XTREME_URIEL = {"ar": ("ara", "arb"), "zh": ("zho", "cmn"), "ms": ("msa", "zsm"), "et": ("est", "ekk"),
                 "sw": ("swa", "swh"), "fa": ("fas", "pes"), "de": ("deu", ""), "ja": ("jpn", ""), "yo": ("yor", "")}
 # Counts the issue (#20) states roughly (92, 83, 75, 6): pinned so that a change to the table is a decision.
-SEEN_COUNTS = {"sib200": (205, 91), "belebele": (122, 83), "tatoeba": (112, 74)}
+SEEN_COUNTS = {"sib200": (205, 91), "belebele": (122, 83), "tatoeba": (112, 74), "wikiann": (175, 91)}
 UNSEEN_SCRIPT_VARIANTS = {"bod_Tibt", "dzo_Tibt", "nqo_Nkoo", "sat_Olck", "taq_Tfng", "tzm_Tfng"}
-TAG = re.compile(r"^(?P<lang>[a-z]{2,3})(?:-(?P<script>[A-Z][a-z]{3}))?$")
+TAG = re.compile(r"^(?P<lang>[a-z]{2,3})(?:-(?P<script>[A-Z][a-z]{3}))?(?:-(?P<variant>[a-z]{5,8}|x-[a-z]{1,8}))?$")
+# BCP-47 variant / private-use subtags: WikiANN's Wikipedias of an orthography or a dialect (the card's own tags).
+VARIANT_TAGS = {"be-tarask": "be-x-old", "jv-x-bms": "map-bms"}
 
 
 def _shared() -> Path | None:
@@ -110,7 +125,7 @@ def seen(row) -> bool:
 
 # ---- shape -------------------------------------------------------------------------------------------------------
 def test_tags_flores_and_laser_codes_are_unique():
-    for col in ("tag", "flores", "laser"):
+    for col in ("tag", "flores", "laser", "wikiann"):
         values = [r[col] for r in ROWS if r[col]]
         dupes = sorted({v for v in values if values.count(v) > 1})
         assert not dupes, f"{TABLE.name}: {col} not unique: {dupes}"
@@ -120,6 +135,8 @@ def test_tag_is_the_639_1_or_639_3_code_plus_a_script_only_where_it_is_not_the_m
     for r in ROWS:
         m = TAG.match(r["tag"])
         assert m, f"{r['tag']!r}: expected xx, xxx or xx-Scrp"
+        if m["variant"]:
+            assert VARIANT_TAGS.get(r["tag"]) == r["wikiann"], f"{r['tag']}: a variant tag not in VARIANT_TAGS"
         assert m["lang"] == (r["iso639_1"] or r["iso639_3"]), f"{r['tag']}: language part != iso639_1 or iso639_3"
         if m["script"]:
             assert m["script"] == r["script"], f"{r['tag']}: script suffix but script column {r['script']}"
@@ -143,7 +160,7 @@ def test_fields_take_their_documented_values():
         if r["cc100_gib"] != "none":
             assert float(r["cc100_gib"]) > 0, f"{t}: cc100_gib {r['cc100_gib']!r}: expected a positive number or none"
     assert {r["tag"] for r in ROWS if r["spaces"] == "no"} == {"bo", "dz", "ja", "km", "lo", "my", "shn", "th", "wuu",
-                                                               "yue", "zh", "zh-Hant"}
+                                                               "yue", "zh", "zh-Hant", "gan", "lzh"}
 
 
 # ---- coverage ----------------------------------------------------------------------------------------------------
@@ -168,6 +185,17 @@ def test_every_laser_tatoeba_language_has_a_row():
 def test_every_americasnli_and_xcopa_language_has_a_row():
     assert [t for t in list(AMERICASNLI.values()) + list(XCOPA) if t not in BY_TAG] == []
     assert BY_TAG["ay"]["flores"] == "ayr_Latn" and BY_TAG["qu"]["flores"] == ""  # XCOPA's Quechua: no variety given
+
+
+def test_every_wikiann_config_but_simple_english_has_a_row():
+    assert len(WIKIANN) == len(set(WIKIANN)) == 176
+    ours = {r["wikiann"]: r["tag"] for r in ROWS if r["wikiann"]}
+    assert set(WIKIANN) - set(ours) == {"simple"}  # Simple English is English: no language to transfer to
+    assert set(ours) <= set(WIKIANN)
+    assert {w: t for w, t in ours.items() if w != t} == WIKIANN_NOT_TAG
+    # The Alemannic Wikipedia is not Tosk Albanian (ISO 639-3 als), whatever the card's language list says.
+    assert BY_TAG["gsw"]["name"] == "Swiss German" and BY_TAG["sq"]["wikiann"] == "sq"
+    assert BY_TAG["be-tarask"]["cc100_gib"] == BY_TAG["be"]["cc100_gib"] and BY_TAG["hbs"]["cc100_gib"] == "none"
 
 
 def test_every_language_of_every_registered_task_has_a_row():
@@ -228,7 +256,8 @@ def test_seen_counts_per_task():
     assert [t for t in XCOPA if not seen(BY_TAG[t])] == ["ht", "qu"]
     groups = {"sib200": [r for r in ROWS if r["flores"] and r["flores"] not in
                          {"ben_Latn", "hin_Latn", "npi_Latn", "sin_Latn", "urd_Latn"}],
-              "belebele": [BY_FLORES[c] for c in BELEBELE], "tatoeba": [r for r in ROWS if r["laser"]]}
+              "belebele": [BY_FLORES[c] for c in BELEBELE], "tatoeba": [r for r in ROWS if r["laser"]],
+              "wikiann": [r for r in ROWS if r["wikiann"]]}
     assert {k: (len(v), sum(map(seen, v))) for k, v in groups.items()} == SEEN_COUNTS
     assert len({r["cc100_gib"] for r in ROWS if seen(r)}) > 30  # sizes, not a flag
 

@@ -146,6 +146,7 @@ def test_the_assembled_training_set_needs_its_columns(tmp_path):
     ("americasnli", ["ay", "quy"]),    # trains as XNLI (MNLI's English train set)
     ("xcopa", ["et", "ht"]),           # English COPA
     ("belebele", ["en", "de"]),        # RACE
+    ("panx_all", ["en", "de"]),        # PAN-X's English train set (WikiANN's en)
 ])
 def test_the_smoke_model_trains_each_target_and_scores_its_languages(tmp_path, target, langs):
     import csv
@@ -162,7 +163,8 @@ def test_the_smoke_model_trains_each_target_and_scores_its_languages(tmp_path, t
                 "target.eval_every=0", "target.eval_examples=0", "target.patience=0", f"eval.langs=[{','.join(langs)}]",
                 f"eval.results={tmp_path / 'all.csv'}"])
     rows = list(csv.DictReader((run_dir / "results.csv").open(encoding="utf-8")))
-    assert sorted(r["lang"] for r in rows if r["metric"] == "accuracy") == sorted(langs)
+    metric = get_task(target).primary_metric
+    assert sorted(r["lang"] for r in rows if r["metric"] == metric) == sorted(langs)
     assert {r["target_task"] for r in rows} == {target} and all(0 <= float(r["value"]) <= 100 for r in rows)
 
 

@@ -4,6 +4,8 @@ The upstream file is AmazonPhotos.zip (a manual download), holding panx_dataset/
 train/dev/test as `L:token<TAB>tag` lines; jiant's downloader reads the same zip the same way.
 """
 
+from pathlib import Path
+
 from data.examples import DataError
 from data.readers.common import (Examples)
 from data.readers.tagging import read_tag_lines
@@ -13,9 +15,10 @@ from data.task import Download, Task, hub_sources, p, sources
 
 
 def read_panx_original(paths, lang, split, labels) -> Examples:
-    """WikiANN/PAN-X `panx_dataset/L/{train,dev,test}`: `L:token\\ttag` per line, blank line between sentences."""
+    """WikiANN/PAN-X `panx_dataset/L/{train,dev,test}`: `L:token\\ttag` per line, blank line between sentences. L is
+    the Wikipedia code the folder is named by (the tag for XTREME's 40; data/tasks/panx_all.py: `als` for gsw)."""
     (path,) = paths
-    prefix = f"{lang}:"
+    prefix = f"{Path(path).parent.name}:"
 
     def strip_prefix(p, lineno, token):
         if not token.startswith(prefix):
