@@ -371,6 +371,7 @@ def test_requeued_slurm_job_resumes_from_its_checkpoint_and_the_rerun_waits_for_
         time.sleep(0.02)
     jid = json.loads((out / "submitted.json").read_text())["mnli/none/s0"]
     subprocess.run(["scontrol", "requeue", jid], check=True)  # what a preemption with PreemptMode=REQUEUE does
+    requeued_at = time.time()
 
     def why() -> str:  # what the job did, for a failure message
         log = (inter / "study.log").read_text(errors="replace") if (inter / "study.log").is_file() else ""
@@ -378,11 +379,16 @@ def test_requeued_slurm_job_resumes_from_its_checkpoint_and_the_rerun_waits_for_
                 f"study.log ends: {log[-2000:]}")
 
     # Slurm holds a requeued job back for two minutes: its reason turns to BeginTime a moment after it is PENDING
-    # again (an earlier StartTime=now would be overwritten); then start it now
-    deadline = time.time() + 120
+    # again (an earlier StartTime=now would be overwritten); then start it now. Not in the second of the requeue:
+    # slurmd refuses a launch whose credential is not newer, in whole seconds, than the job's revoked one ("Killing
+    # non-startable batch job: Job credential revoked" in slurmctld.log, the job then fails), which is why Slurm
+    # holds requeued jobs back at all.
+    deadline = requeued_at + 120
     while study.squeue_states(reasons=True).get(jid) != "PENDING BeginTime" and time.time() < deadline:
         time.sleep(0.1)
+    time.sleep(max(0.0, requeued_at + 2.5 - time.time()))
     subprocess.run(["scontrol", "update", f"JobId={jid}", "StartTime=now"], check=True)
+    deadline = time.time() + 180  # Slurm would start it by itself after its two minutes
     while sum(a["event"] == "start" for a in study.read_attempts(inter)) < 2 and time.time() < deadline:
         time.sleep(0.1)  # the requeued job started again
     assert sum(a["event"] == "start" for a in study.read_attempts(inter)) == 2, why()
