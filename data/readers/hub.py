@@ -31,6 +31,9 @@ Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts th
                      `.strip()`-ed and answer_start kept; tatoeba `source_sentence`, `target_sentence`,
                      `source_lang`, `target_lang`, one row per line pair, each sentence with its line's "\n"
                      (split `validation`); bucc18 one row per gold pair (not read: see data/tasks.py).
+  unimelb-nlp/wikiann  huggingface/datasets datasets/wikiann/README.md `dataset_info`: `tokens`, `ner_tags`
+                     ClassLabel(PANX_NAMES), `langs`, `spans` per config (a Wikipedia code); the card's `configs:`
+                     `<code>/{train,validation,test}-*` (commits "Add zh-min-nan data files", e898ba4, ...).
   facebook/xnli      card: `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES); `<lang>/<split>-*.parquet`.
   google-research-datasets/paws-x  huggingface/datasets datasets/paws-x/paws-x.py: `id` int32, `sentence1`,
                      `sentence2`, `label` ClassLabel(PAWSX_NAMES), rows of x-final's TSVs (tabs, no quoting).

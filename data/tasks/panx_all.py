@@ -12,8 +12,9 @@ the 176: `simple` (Simple English) is English, not a language to transfer to. Wh
 language (`als` is the Alemannic Wikipedia, gsw, though the card lists "Tosk Albanian"; `bh` is Bhojpuri; `no` is
 Bokmal), the table's header says so.
 
-Files: the Hub copy (the default; its schema is PAN-X's on google/xtreme: `tokens`, `ner_tags` ClassLabel(O, B-PER,
-I-PER, B-ORG, I-ORG, B-LOC, I-LOC), plus `langs` and `spans`, which are not read), or the original per-Wikipedia
+Files: the Hub copy (the default; its schema, huggingface/datasets datasets/wikiann/README.md `dataset_info`, is
+PAN-X's on google/xtreme: `tokens`, `ner_tags` ClassLabel(O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC), plus `langs`
+and `spans`, which are not read), or the original per-Wikipedia
 folders `panx/panx_dataset/<code>/{dev,test}` of the Rahimi et al. release that data/tasks/panx.py reads for
 XTREME's 40 (`<code>:token<TAB>tag` lines; the Hub copy's loading script, before its Parquet conversion, read
 `<code>.tar.gz` of that release for each config). XTREME's AmazonPhotos.zip is documented for its 40 languages only,
