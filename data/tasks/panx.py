@@ -6,11 +6,11 @@ train/dev/test as `L:token<TAB>tag` lines; jiant's downloader reads the same zip
 
 from pathlib import Path
 
-from data.examples import DataError
-from data.readers.common import (Examples)
-from data.readers.tagging import read_tag_lines
 from data import readers as R
+from data.examples import DataError
 from data.readers import hub as H
+from data.readers.common import Examples
+from data.readers.tagging import read_tag_lines
 from data.task import Download, Task, hub_sources, p, sources
 
 
