@@ -210,7 +210,10 @@ class HubRequest:
 
     @property
     def where(self) -> str:
-        """'config X, split Y' as the repo names them (the first two parts of the pattern)."""
+        """'config X, split Y' as the repo names them (the first two parts of a Parquet pattern); a plain file
+        (Belebele's JSONL, SIB-200's TSVs) is named by its path."""
+        if not self.pattern.endswith(".parquet"):
+            return f"file {self.pattern}"
         config, rest = self.pattern.split("/", 1)
         split = rest.split("/")[0].split("-")[0]
         return f"config {'default' if config == 'data' else config}, split {split}"

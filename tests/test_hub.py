@@ -132,6 +132,46 @@ def test_tags_are_classlabel_names_per_token(tmp_path):
         TagExample(f"{SHARD}:0", "nl", ("Merkel", "spricht"), ("PROPN", "VERB"))]
 
 
+@pytest.mark.slow
+def test_sib200_hub_copy_holds_the_authors_tsvs_and_reads_as_them(tmp_path):
+    """Davlan/sib200 keeps the authors' TSVs as `data/<FLORES code>/{train,dev,test}.tsv` (its loaders fetch
+    .../Davlan/sib200/raw/main/data/{lang}/{split}.tsv: SEACrowd/seacrowd-datahub sea_datasets/sib_200/sib_200.py).
+    The real German and English files placed there read as the upstream ones, for sib200 and for FLORES retrieval;
+    a file whose columns come in another order is refused by name, not read shuffled."""
+    import shutil
+
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/realdata not found")
+    real = shared / "realdata" / "DATA"
+    for code in ("deu_Latn", "eng_Latn"):
+        for split in ("train", "dev", "test"):
+            src = real / "sib200" / "data" / "annotated" / code / f"{split}.tsv"
+            if src.is_file():
+                dest = hub_file(tmp_path, f"Davlan/sib200/data/{code}/{split}.tsv")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+    for name, lang, split in (("sib200", "de", "test"), ("sib200", "en", "train"), ("flores", "de", "test")):
+        task = get_task(name)
+        hub, upstream = task.read(tmp_path, lang, split, layout="hub"), task.read(real, lang, split)
+        if name == "flores":  # (tmp_path holds the Hub layout only)
+            assert (hub.src, hub.tgt, hub.gold) == (upstream.src, upstream.tgt, upstream.gold) and len(hub.src) == 303
+        else:
+            assert (hub.layout, upstream.layout) == ("hub", "original")
+            assert list(hub) == list(upstream) and len(hub) == {"test": 204, "train": 701}[split]
+    reqs = D.hub_requests(["sib200"], ["en", "de"])  # what `data.download --source hub` fetches
+    assert {(r.repo, r.pattern, r.required) for r in reqs} == {
+        ("Davlan/sib200", f"data/{code}/{split}.tsv", required)
+        for code, split, required in (("eng_Latn", "train", True), ("eng_Latn", "dev", True),
+                                      ("eng_Latn", "test", True), ("deu_Latn", "dev", False),
+                                      ("deu_Latn", "test", True))}
+    assert {r.where for r in reqs if r.lang == "de"} == {"file data/deu_Latn/dev.tsv", "file data/deu_Latn/test.tsv"}
+    path = hub_file(tmp_path, "Davlan/sib200/data/deu_Latn/test.tsv")
+    path.write_text("index_id\ttext\tcategory\n1\tEin Satz.\tsports\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"test.tsv:1: header \['index_id', 'text', 'category'\]; expected SIB-200 TSV"):
+        get_task("sib200").read(tmp_path, "de", "test", layout="hub")
+
+
 def test_wikiann_configs_are_wikipedia_codes_and_read_as_the_original_files(tmp_path):
     """unimelb-nlp/wikiann (data/tasks/panx_all.py): a config per Wikipedia, `<code>/<split>-00000-of-00001.parquet`
     (its card's `configs:`), `tokens`, `ner_tags` ClassLabel(PAN-X's order), `langs`, `spans`. The Alemannic

@@ -4,7 +4,7 @@ XTREME's and jiant's direction). No target training: the intermediate encoder is
 
 The sentences are SIB-200's dev and test files (303 FLORES sentences a variant), aligned with English by `index_id`
 (the FLORES sentence's id) — ungated, where the FLORES+ Hub repo is gated. Parallel: the same sentences in every
-variant. The files and their download are SIB-200's (data/tasks/sib200.py).
+variant. The files and their download are SIB-200's (data/tasks/sib200.py), upstream or its Hub copy.
 """
 from data.examples import Bitext, DataError
 from data.task import Source, Task
@@ -30,6 +30,7 @@ def read_flores_bitext(paths, lang, split, labels=None) -> Bitext:
 
 
 FILES = tuple(f"sib200/data/annotated/{{flores}}/{s}.tsv" for s in SPLITS)
+HUB_FILES = tuple(f"hub/Davlan/sib200/data/{{flores}}/{s}.tsv" for s in SPLITS)  # SIB-200's Hub copy, the same TSVs
 
 TASK = Task(
     name="flores", kind="retrieval", langs=tuple(t for t in sib200.LANGS if t != "en"), splits=("test",),
@@ -37,8 +38,8 @@ TASK = Task(
     description="FLORES-200 retrieval: top-1 nearest neighbour of each English sentence among the variant's (SIB-200's "
                 "303 dev + test sentences, aligned by index_id)",
     target=True, train_task=None, display_name="FLORES", parallel_test=True,
-    sources=(Source("original", "test", (*FILES, *[f.replace("{flores}", "eng_Latn") for f in FILES]),
-                    read_flores_bitext),),
+    sources=tuple(Source(layout, "test", (*files, *[f.replace("{flores}", "eng_Latn") for f in files]),
+                         read_flores_bitext) for layout, files in (("original", FILES), ("hub", HUB_FILES))),
     downloads=tuple(d for d in sib200.TASK.downloads if not d.dest.endswith(("train.tsv", "labels.txt"))),
     default_source="upstream", default_source_why="SIB-200's files (FLORES+ on the Hub is gated)",
     train_examples=2 * 204 * 303, mean_tokens=35,  # sentences embedded: both sides, every variant

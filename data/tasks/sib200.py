@@ -6,6 +6,11 @@ labels agree across all 205). Files: dadelani/sib-200 `data/annotated/<FLORES co
 header `index_id, category, text`, tab-separated with CSV quoting (pandas' `to_csv(sep="\t")`: a field holding a
 quote is quoted, inner quotes doubled), and `labels.txt`, one topic a line. A variant is named by its language tag;
 the folder by the tag's `flores` field in data/languages.tsv. Licence: CC-BY-SA 4.0.
+
+The Hub copy `Davlan/sib200` (`--source hub`) holds the same TSVs as `data/<FLORES code>/{train,dev,test}.tsv` on its
+main branch (no Parquet): its loaders fetch them from there, e.g. SEACrowd/seacrowd-datahub
+seacrowd/sea_datasets/sib_200/sib_200.py (`.../Davlan/sib200/raw/main/data/{lang}/{split}.tsv`, columns index_id,
+text, category read by name). They are read by the same reader, so a header in another order is refused by name.
 """
 import csv
 
@@ -69,8 +74,10 @@ TASK = Task(
     primary_metric="accuracy", metrics=("accuracy",),
     description="SIB-200: topic classification of FLORES-200 sentences, 205 variants; English train set",
     target=True, train_task="sib200", display_name="SIB-200", parallel_test=True,
-    sources=tuple(Source("original", s, (f"sib200/data/annotated/{{flores}}/{s}.tsv",), read_sib_tsv,
-                         EN if s == "train" else None) for s in ("train", "dev", "test")),  # English trains
+    sources=tuple(Source(layout, s, (pattern.format(s=s),), read_sib_tsv, EN if s == "train" else None)  # English trains
+                  for s in ("train", "dev", "test")
+                  for layout, pattern in (("original", "sib200/data/annotated/{{flores}}/{s}.tsv"),
+                                          ("hub", "hub/Davlan/sib200/data/{{flores}}/{s}.tsv"))),
     downloads=tuple(Download(f"{REPO}/{code}/{name}", f"sib200/data/annotated/{code}/{name}")
                     for code in FLORES for name in (("train.tsv", "dev.tsv", "test.tsv", "labels.txt")
                                                      if code == "eng_Latn" else ("dev.tsv", "test.tsv"))),
