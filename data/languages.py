@@ -30,7 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().with_name("languages.tsv")
-COLUMNS = ("tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "wikiann",
+COLUMNS = ("tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "ud_files", "tydiqa_name",
+           "wikiann",
            "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr")
 NOT_IN_CC100 = "none"  # cc100_gib: the language (in this script) is not in CC-100: XLM-R never saw it
 UNKNOWN = "unknown"  # cc100_gib: not established; the analysis treats the size as missing, not as zero
@@ -47,6 +48,7 @@ class Language:
     script: str  # ISO 15924 main script of this variant
     laser: str  # LASER Tatoeba file code (tatoeba.<laser>-eng.<laser>)
     ud_name: str  # the UD language name of google/xtreme's udpos.<Name> configs
+    ud_files: str  # the file-name stem glob of its UD v2.7 treebanks: af_*, no_bokmaal (data/tasks/udpos_all.py)
     tydiqa_name: str  # TyDiQA-GoldP's id prefix (arabic, bengali, ...)
     wikiann: str  # the Wikipedia code of its WikiANN config (unimelb-nlp/wikiann: als = Alemannic = gsw, ...)
     spaces: str  # "yes" / "no": words separated by spaces

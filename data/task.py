@@ -11,7 +11,7 @@ for how to add one). This module holds the row types and the rules every row fol
   `--layout` forces one group (upstream | hub | xtreme). `python -m data.tasks --layout` prints every pattern.
 - Patterns name languages through the language table (data/languages.py): `{lang}` the tag, `{lang3}` LASER's
   Tatoeba code, `{langname}` TyDiQA's name, `{udname}` the UD name, `{flores}` the FLORES-200 code, `{wiki}`
-  WikiANN's Wikipedia code. A language without the fact a pattern needs is an error naming the language and the
+  WikiANN's Wikipedia code, `{udfiles}` the file-name glob of the language's UD v2.7 treebanks. A language without the fact a pattern needs is an error naming the language and the
   field.
 - Downloads. `downloads` lists what `python -m data.download --source upstream` fetches for the task (URL, checksum
   where published, how to unpack); `default_source` ("upstream" or "hub") and `default_source_why` say which copy a
@@ -46,7 +46,7 @@ RETRIEVAL_KINDS = ("mining", "aligned")
 DOWNLOADS = "downloads"  # fetched archives are kept here, under DATA_DIR
 # Pattern placeholders -> the data/languages.py field each needs ({lang} is the tag itself).
 PLACEHOLDERS = {"lang3": "laser", "langname": "tydiqa_name", "udname": "ud_name", "flores": "flores",
-                "wiki": "wikiann"}
+                "wiki": "wikiann", "udfiles": "ud_files"}
 
 
 def p(fn, **kw):
@@ -296,7 +296,7 @@ class Task:
         if lacking:
             others = [s for s in self.splits if s not in ("train", split)]
             names = {"lang": "L", "lang3": "L3", "langname": "LANGNAME", "udname": "UDNAME", "flores": "FLORES",
-                     "wiki": "WIKI"}
+                     "wiki": "WIKI", "udfiles": "UDFILES"}
             originals = sorted({" + ".join(s.files).format(**names)
                                 for s in self.sources if s.split == split and s.layout in LAYOUT_GROUPS["upstream"]})
             where = f" ({' or '.join(originals)} as released upstream)" if originals else ""

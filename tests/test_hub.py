@@ -202,6 +202,76 @@ def test_wikiann_configs_are_wikipedia_codes_and_read_as_the_original_files(tmp_
     assert len(task.langs) == 175 and "simple" not in task.langs and task.train_task == "panx"
 
 
+def _hf_ud_rows(conllu: Path) -> dict:
+    """A .conllu file as huggingface/datasets' universal_dependencies.py writes it: one row per sentence, one entry
+    per line conllu.parse_incr yields (multiword tokens and empty nodes too), HEAD `_` as "None", UPOS as the
+    ClassLabel id (a multiword token's `_` is a name of its own)."""
+    rows, tokens, upos, head = {"tokens": [], "upos": [], "head": []}, [], [], []
+    for line in conllu.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if tokens:
+                rows["tokens"].append(tokens), rows["upos"].append(upos), rows["head"].append(head)
+            tokens, upos, head = [], [], []
+        elif not line.startswith("#"):
+            cols = line.split("\t")
+            tokens.append(cols[1])
+            upos.append(H.UD27_UPOS_NAMES.index(cols[3]))
+            head.append("None" if cols[6] == "_" else str(int(cols[6])))
+    return rows
+
+
+@pytest.mark.slow
+def test_ud27_hub_rows_read_as_the_syntactic_words_of_the_real_conllu(tmp_path):
+    """universal-dependencies/universal_dependencies keeps every CoNLL-U line; read_hub_ud keeps the words (HEAD not
+    "None"): on the real English EWT dev and PUD test files (multiword tokens, empty nodes) it reads exactly what
+    read_conllu(ud_words="syntactic") reads from the files, for udpos_all; the Hub copy says its words are
+    syntactic, so XTREME's fused words are refused there."""
+    import shutil
+
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/realdata not found")
+    ud = shared / "realdata" / "DATA" / "udpos" / "ud-treebanks-v2.5"
+    task = get_task("udpos_all")
+    assert {s.revision for s in task.sources if s.layout == "hub"} == {"refs/convert/parquet"}
+    for folder, stem, split, hub_split in (("UD_English-EWT", "en_ewt", "dev", "validation"),
+                                           ("UD_English-PUD", "en_pud", "test", "test")):
+        conllu = ud / folder / f"{stem}-ud-{split}.conllu"
+        cols = _hf_ud_rows(conllu)
+        write(hub_file(tmp_path, f"universal-dependencies/universal_dependencies/{stem}/{hub_split}/0000.parquet"),
+              cols, {"tokens": LIST_STR, "upos": LIST_INT, "head": LIST_STR})
+        dest = tmp_path / "udpos_all" / "ud-treebanks-v2.7" / folder / conllu.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(conllu, dest)
+        hub = task.read(tmp_path, "en", split, layout="hub", ud_words="syntactic")
+        upstream = task.read(tmp_path, "en", split, layout="original", ud_words="syntactic")
+        assert hub.tokenization == upstream.tokenization == "ud_words=syntactic"
+        assert [(e.words, e.tags) for e in hub] == [(e.words, e.tags) for e in upstream]
+        assert len(hub) == {"dev": 2001, "test": 1000}[split] and hub[0].id == f"{stem}/0000.parquet:0"
+        assert sum(len(r) for r in cols["tokens"]) > sum(len(e.words) for e in hub)  # lines that are not words
+        with pytest.raises(ValueError, match="its words are ud_words=syntactic; ud_words=fused needs another"):
+            task.read(tmp_path, "en", split, layout="hub", ud_words="fused")
+    reqs = D.hub_requests(["udpos_all"], ["en", "nb", "nn", "se"])
+    assert {(r.repo, r.revision, r.pattern) for r in reqs if r.split == "test"} == {
+        ("universal-dependencies/universal_dependencies", "refs/convert/parquet", f"{g}/test/*.parquet")
+        for g in ("en_*", "no_bokmaal", "no_nynorsk*", "sme_*")}
+
+
+def test_ud27_hub_rows_refuse_a_word_without_upos_and_skip_withheld_text(tmp_path):
+    path = hub_file(tmp_path, "universal-dependencies/universal_dependencies/ja_bccwj/test/0000.parquet")
+    types = {"tokens": LIST_STR, "upos": LIST_INT, "head": LIST_STR}
+    upos = H.UD27_UPOS_NAMES.index
+    write(path, {"tokens": [["_", "_", "_"], ["行く", "。"]], "upos": [[upos("NOUN"), upos("VERB"), upos("PUNCT")],
+                                                                      [upos("VERB"), upos("PUNCT")]],
+                 "head": [["2", "0", "2"], ["0", "1"]]}, types)
+    got = get_task("udpos_all").read(tmp_path, "ja", "test", layout="hub")
+    assert [(e.words, e.tags) for e in got] == [(("行く", "。"), ("VERB", "PUNCT"))]
+    assert sum(got.skipped.values()) == 1  # the withheld sentence, counted
+    write(path, {"tokens": [["行く"]], "upos": [[upos("_")]], "head": [["0"]]}, types)
+    with pytest.raises(DataError, match=r"row 0: upos\[0\] of word '行く' is '_'; expected a UPOS tag"):
+        get_task("udpos_all").read(tmp_path, "ja", "test", layout="hub")
+
+
 def test_hub_udpos_holds_syntactic_words_and_says_so(tmp_path):
     # google/xtreme's loading script kept syntactic words, not XTREME's fused ones: asking for fused is an error
     write(hub_file(tmp_path, f"google/xtreme/udpos.Dutch/{SHARD}"),

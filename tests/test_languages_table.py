@@ -19,7 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "data" / "languages.tsv"
-COLUMNS = ["tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "tydiqa_name", "wikiann",
+COLUMNS = ["tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "ud_files", "tydiqa_name",
+           "wikiann",
            "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr"]
 
 # facebookresearch/belebele README.md, "Languages in Belebele" (122 variants; its `ary_arab` written ary_Arab).
@@ -45,6 +46,21 @@ gn gu hak he hi hr hsb hu hy ia id ig ilo io is it ja jbo jv ka kk km kn ko ksh 
 map-bms mg mhr mi min mk ml mn mr ms mt mwl my mzn nap nds ne nl nn no nov oc or os pa pdc pl pms pnb ps pt qu rm ro
 ru rw sa sah scn sco sd sh si simple sk sl so sq sr su sv sw szl ta te tg th tk tl tr tt ug uk ur uz vec vep vi vls
 vo wa war wuu xmf yi yo zea zh zh-classical zh-min-nan zh-yue""".split())
+# huggingface/datasets datasets/universal_dependencies/universal_dependencies.py (UD v2.7): its 183 configs.
+UD27 = tuple("""af_afribooms aii_as ajp_madar akk_pisandub akk_riao am_att apu_ufpa aqz_tudet ar_nyuad ar_padt ar_pud be_hse
+bg_btb bho_bhtb bm_crb br_keb bxr_bdt ca_ancora ckt_hse cop_scriptorium cs_cac cs_cltt cs_fictree cs_pdt cs_pud cu_proiel
+cy_ccg da_ddt de_gsd de_hdt de_lit de_pud el_gdt en_esl en_ewt en_gum en_gumreddit en_lines en_partut en_pronouns en_pud
+es_ancora es_gsd es_pud et_edt et_ewt eu_bdt fa_perdt fa_seraji fi_ftb fi_ood fi_pud fi_tdt fo_farpahc fo_oft fr_fqb
+fr_ftb fr_gsd fr_partut fr_pud fr_sequoia fr_spoken fro_srcmf ga_idt gd_arcosg gl_ctg gl_treegal got_proiel grc_perseus
+grc_proiel gsw_uzh gun_dooley gun_thomas gv_cadhan he_htb hi_hdtb hi_pud hr_set hsb_ufal hu_szeged hy_armtdp id_csui
+id_gsd id_pud is_icepahc is_pud it_isdt it_partut it_postwita it_pud it_twittiro it_vit ja_bccwj ja_gsd ja_modern ja_pud
+kfm_aha kk_ktb kmr_mg ko_gsd ko_kaist ko_pud koi_uh kpv_ikdp kpv_lattice krl_kkpp la_ittb la_llct la_perseus la_proiel
+lt_alksnis lt_hse lv_lvtb lzh_kyoto mdf_jr mr_ufal mt_mudt myu_tudet myv_jr nl_alpino nl_lassysmall no_bokmaal
+no_nynorsk no_nynorsklia nyq_aha olo_kkpp orv_rnc orv_torot otk_tonqq pcm_nsc pl_lfg pl_pdb pl_pud pt_bosque pt_gsd
+pt_pud qhe_hiencs qtd_sagt ro_nonstandard ro_rrt ro_simonero ru_gsd ru_pud ru_syntagrus ru_taiga sa_ufal sa_vedic sk_snk
+sl_ssj sl_sst sme_giella sms_giellagas soj_aha sq_tsa sr_set sv_lines sv_pud sv_talbanken swl_sslc ta_mwtt ta_ttb te_mtg
+th_pud tl_trg tl_ugnayan tpn_tudet tr_boun tr_gb tr_imst tr_pud ug_udt uk_iu ur_udtb vi_vtb wbp_ufal wo_wtb yo_ytb
+yue_hk zh_cfl zh_gsd zh_gsdsimp zh_hk zh_pud""".split())
 # ... whose Wikipedia code is not the row's tag, and why (the table's header says it too).
 WIKIANN_NOT_TAG = {"als": "gsw", "bh": "bho", "no": "nb", "zh-yue": "yue", "zh-classical": "lzh", "zh-min-nan": "nan",
                    "bat-smg": "sgs", "fiu-vro": "vro", "cbk-zam": "cbk", "be-x-old": "be-tarask",
@@ -65,16 +81,18 @@ SEEN_DISAGREES = {
 # URIEL+ base data and that fall back to their macrolanguage ...
 URIEL_FALLBACKS = {"acq": "ara", "ajp": "ara", "arq": "ara", "az": "aze", "bjn": "msa", "bjn-Arab": "msa",
                    "ltg": "lav", "lv": "lav", "max": "msa", "nn": "nor", "or": "ori", "ps": "pus",
-                   "cdo": "zho", "gan": "zho", "lzh": "zho", "vro": "est"}
+                   "cdo": "zho", "gan": "zho", "lzh": "zho", "vro": "est", "aii": "syr", "bxr": "bua"}
 # ... and rows with no distance at all (no feature, no macrolanguage that has one; or not in URIEL+).
 URIEL_DROPPED = set("""ang ast ber cjk crh csb dik dtp dyu dz fur hne hsb ia ie io kea kmb lfn li lij lmo lua nah nds
 nov nqo orv oto pms sd sk swg szl tum tzl umb vec
-an arc co eml frr jbo ksh mwl pdc pnb sgs vep vo wa xmf""".split())
+an arc co eml frr jbo ksh mwl pdc pnb sgs vep vo wa xmf
+akk aqz cu kfm krl mdf nyq olo otk pcm sms soj tpn""".split())
 # XTREME's codes: analysis/distances.py URIEL_CODES (macrolanguages for six) and STANDARD_VARIETY_CODES.
 XTREME_URIEL = {"ar": ("ara", "arb"), "zh": ("zho", "cmn"), "ms": ("msa", "zsm"), "et": ("est", "ekk"),
                 "sw": ("swa", "swh"), "fa": ("fas", "pes"), "de": ("deu", ""), "ja": ("jpn", ""), "yo": ("yor", "")}
 # Counts the issue (#20) states roughly (92, 83, 75, 6): pinned so that a change to the table is a decision.
-SEEN_COUNTS = {"sib200": (205, 91), "belebele": (122, 83), "tatoeba": (112, 74), "wikiann": (175, 91)}
+SEEN_COUNTS = {"sib200": (205, 91), "belebele": (122, 83), "tatoeba": (112, 74), "wikiann": (175, 91),
+               "ud27": (102, 60)}
 UNSEEN_SCRIPT_VARIANTS = {"bod_Tibt", "dzo_Tibt", "nqo_Nkoo", "sat_Olck", "taq_Tfng", "tzm_Tfng"}
 TAG = re.compile(r"^(?P<lang>[a-z]{2,3})(?:-(?P<script>[A-Z][a-z]{3}))?(?:-(?P<variant>[a-z]{5,8}|x-[a-z]{1,8}))?$")
 # BCP-47 variant / private-use subtags: WikiANN's Wikipedias of an orthography or a dialect (the card's own tags).
@@ -160,7 +178,7 @@ def test_fields_take_their_documented_values():
         if r["cc100_gib"] != "none":
             assert float(r["cc100_gib"]) > 0, f"{t}: cc100_gib {r['cc100_gib']!r}: expected a positive number or none"
     assert {r["tag"] for r in ROWS if r["spaces"] == "no"} == {"bo", "dz", "ja", "km", "lo", "my", "shn", "th", "wuu",
-                                                               "yue", "zh", "zh-Hant", "gan", "lzh"}
+                                                               "yue", "zh", "zh-Hant", "gan", "lzh", "otk"}
 
 
 # ---- coverage ----------------------------------------------------------------------------------------------------
@@ -196,6 +214,24 @@ def test_every_wikiann_config_but_simple_english_has_a_row():
     # The Alemannic Wikipedia is not Tosk Albanian (ISO 639-3 als), whatever the card's language list says.
     assert BY_TAG["gsw"]["name"] == "Swiss German" and BY_TAG["sq"]["wikiann"] == "sq"
     assert BY_TAG["be-tarask"]["cc100_gib"] == BY_TAG["be"]["cc100_gib"] and BY_TAG["hbs"]["cc100_gib"] == "none"
+
+
+def test_every_ud27_treebank_but_the_three_left_out_is_one_row_s():
+    """Each of UD v2.7's 183 treebanks matches the ud_files glob of exactly one row, but the two code-switched and
+    the sign-language one (data/tasks/udpos_all.py LEFT_OUT), which match none; and every glob matches one."""
+    from fnmatch import fnmatchcase
+
+    from data.tasks.udpos_all import LEFT_OUT
+
+    assert len(UD27) == len(set(UD27)) == 183
+    globs = {r["tag"]: r["ud_files"] for r in ROWS if r["ud_files"]}
+    owners = {tb: [t for t, g in globs.items() if fnmatchcase(tb, g)] for tb in UD27}
+    assert {tb for tb, ts in owners.items() if not ts} == set(LEFT_OUT)
+    assert {tb: ts for tb, ts in owners.items() if len(ts) > 1} == {}
+    assert all(any(fnmatchcase(tb, g) for tb in UD27) for g in globs.values())
+    assert [owners[tb][0] for tb in ("no_bokmaal", "no_nynorsk", "no_nynorsklia", "kmr_mg", "sme_giella")] == [
+        "nb", "nn", "nn", "ku", "se"]
+    assert len(globs) == 102
 
 
 def test_every_language_of_every_registered_task_has_a_row():
@@ -257,7 +293,7 @@ def test_seen_counts_per_task():
     groups = {"sib200": [r for r in ROWS if r["flores"] and r["flores"] not in
                          {"ben_Latn", "hin_Latn", "npi_Latn", "sin_Latn", "urd_Latn"}],
               "belebele": [BY_FLORES[c] for c in BELEBELE], "tatoeba": [r for r in ROWS if r["laser"]],
-              "wikiann": [r for r in ROWS if r["wikiann"]]}
+              "wikiann": [r for r in ROWS if r["wikiann"]], "ud27": [r for r in ROWS if r["ud_files"]]}
     assert {k: (len(v), sum(map(seen, v))) for k, v in groups.items()} == SEEN_COUNTS
     assert len({r["cc100_gib"] for r in ROWS if seen(r)}) > 30  # sizes, not a flag
 

@@ -147,6 +147,7 @@ def test_the_assembled_training_set_needs_its_columns(tmp_path):
     ("xcopa", ["et", "ht"]),           # English COPA
     ("belebele", ["en", "de"]),        # RACE
     ("panx_all", ["en", "de"]),        # PAN-X's English train set (WikiANN's en)
+    ("udpos_all", ["en", "de", "nb", "nn", "se"]),  # UD v2.7's English treebanks; Norwegian's two rows from one code
 ])
 def test_the_smoke_model_trains_each_target_and_scores_its_languages(tmp_path, target, langs):
     import csv

@@ -34,6 +34,11 @@ Sources of the schemas (dataset cards' `dataset_info`, or the loading scripts th
   unimelb-nlp/wikiann  huggingface/datasets datasets/wikiann/README.md `dataset_info`: `tokens`, `ner_tags`
                      ClassLabel(PANX_NAMES), `langs`, `spans` per config (a Wikipedia code); the card's `configs:`
                      `<code>/{train,validation,test}-*` (commits "Add zh-min-nan data files", e898ba4, ...).
+  universal-dependencies/universal_dependencies  huggingface/datasets datasets/universal_dependencies/
+                     universal_dependencies.py (UD v2.7, tag r2.7 of each treebank; Parquet on refs/convert/parquet
+                     as `<treebank>/<split>/0000.parquet`): `idx`, `text`, `tokens`, `lemmas`, `upos`
+                     ClassLabel(UD27_UPOS_NAMES), `xpos`, `feats`, `head`, `deprel`, `deps`, `misc`, one entry per
+                     line conllu.parse_incr yields (multiword tokens and empty nodes included, their HEAD "None").
   facebook/xnli      card: `premise`, `hypothesis`, `label` ClassLabel(NLI_NAMES); `<lang>/<split>-*.parquet`.
   google-research-datasets/paws-x  huggingface/datasets datasets/paws-x/paws-x.py: `id` int32, `sentence1`,
                      `sentence2`, `label` ClassLabel(PAWSX_NAMES), rows of x-final's TSVs (tabs, no quoting).
@@ -74,6 +79,10 @@ SST2_NAMES = ("negative", "positive")  # nyu-mll/glue sst2
 PANX_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # google/xtreme PAN-X.*
 UPOS_NAMES = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
               "SCONJ", "SYM", "VERB", "X")  # google/xtreme udpos.*
+# universal-dependencies/universal_dependencies (UD v2.7): the loading script's ClassLabel, in its order; "_" is the
+# UPOS of a multiword token's line (huggingface/datasets datasets/universal_dependencies/universal_dependencies.py).
+UD27_UPOS_NAMES = ("NOUN", "PUNCT", "ADP", "NUM", "SYM", "SCONJ", "ADJ", "PART", "DET", "CCONJ", "PROPN", "PRON", "X",
+                   "_", "ADV", "INTJ", "VERB", "AUX")
 # google/xtreme udpos.<Name>: the loading script takes every .conllu whose archive path contains f"_{Name}" (and the
 # split name), so a config also holds the treebanks of other languages whose folder ends in that name; its rows carry
 # no treebank name to filter them by. Where that adds a treebank the upstream reader (UD v2.5 files of the language's
@@ -365,6 +374,49 @@ def read_hub_tags(paths, lang, split, labels, *, tags: str, names: Sequence[str]
                 raise DataError(path, _where(i), f"{tags}[{k}] is {ids[k]} (no label); expected a tag id for every "
                                                  "token")
             out.append(TagExample(_row_id(path, i), lang, tuple(words), tag_names))
+    return out
+
+
+def read_hub_ud(paths, lang, split, labels) -> Examples:
+    """universal-dependencies/universal_dependencies (UD v2.7, one config per treebank): the loading script's rows
+    hold every CoNLL-U line that conllu.parse_incr yields (huggingface/datasets datasets/universal_dependencies/
+    universal_dependencies.py `_generate_examples`): the words, and also each multiword token's surface form and
+    each empty node, whose HEAD `_` it writes as "None". Kept here: the words (HEAD not "None"), the syntactic
+    words read_conllu(ud_words="syntactic") reads from the same file, with their UPOS (ClassLabel UD27_UPOS_NAMES)
+    and the same form clean-up; a sentence whose forms are withheld (`_`) is skipped and counted as there. Ids
+    `treebank/shard:row` (a language's treebanks are separate configs, each with its 0000.parquet)."""
+    from data.readers.tagging import WITHHELD, _xtreme_form
+
+    out = Examples(paths=paths)
+    out.tokenization = "ud_words=syntactic"
+    skipped = {WITHHELD: 0}
+    for path, i, row in _rows(paths, {"tokens": "list<string>", "upos": "list<int>", "head": "list<string>"}):
+        with row_scope():
+            tokens = _items(path, i, "tokens", row["tokens"], nonblank=True)
+            ids, heads = _items(path, i, "upos", row["upos"]), _items(path, i, "head", row["head"])
+            if not len(tokens) == len(ids) == len(heads):
+                raise DataError(path, _where(i), f"{len(tokens)} tokens, {len(ids)} upos, {len(heads)} head; "
+                                                 "expected one of each per CoNLL-U line")
+            words, tags = [], []
+            for k, (token, upos, head) in enumerate(zip(tokens, ids, heads)):
+                if head == "None":  # a multiword token's surface form or an empty node: not a word
+                    continue
+                name = class_name(path, i, "upos", upos, UD27_UPOS_NAMES)
+                if name in (None, "_"):
+                    raise DataError(path, _where(i), f"upos[{k}] of word {token!r} is {name or upos!r}; expected a "
+                                                     "UPOS tag for every word")
+                words.append(token.strip())
+                tags.append(check_label(path, _where(i), name, labels))
+            if not words:
+                raise DataError(path, _where(i), "no words (every line a multiword token or an empty node); expected "
+                                                 "a sentence of at least one word")
+            n_blank = sum(w == "_" for w in words)
+            if n_blank and n_blank >= len(words) - 1:
+                skipped[WITHHELD] += 1
+                continue
+            out.append(TagExample(f"{Path(path).parent.parent.name}/{_row_id(path, i)}", lang,
+                                  tuple(_xtreme_form(w) for w in words), tuple(tags)))
+    out.add_skips(skipped, sorted(str(p) for p in paths)[0])
     return out
 
 

@@ -25,7 +25,7 @@ from data.task import (BINARY_LABELS, DOWNLOADS, KINDS, LAYOUT_GROUPS, LAYOUT_OR
 
 # Registry order: the targets (XTREME's as it lists them, then the many-language ones), then the intermediate tasks.
 TASK_MODULES = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba", "sib200", "flores",
-                "tatoeba_all", "americasnli", "xcopa", "belebele", "panx_all",
+                "tatoeba_all", "americasnli", "xcopa", "belebele", "panx_all", "udpos_all",
                 "anli_plus", "mnli", "qqp", "sst2", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "commonsenseqa", "copa", "race",
                 "belebele_assembled",
                 "ccg")
