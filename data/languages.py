@@ -4,10 +4,10 @@
     python -m data.languages de ace-Arab     # the rows of these tags, every field
 
 `data/languages.tsv` is the only home of per-language facts (its header comment cites every source): the ISO 639
-codes, the FLORES-200 code and script of the variant, LASER's Tatoeba file code, the UD and TyDiQA names the files
-and WikiANN's Wikipedia code use, whether words are separated by spaces, the URIEL+ code (and the macrolanguage or standard variety used when
-URIEL+ lacks the language, with the reason), the family, and the CC-100 size in GiB or `none` (not in CC-100: XLM-R
-never saw it) — decided per language *and script*.
+codes, the FLORES-200 code and script of the variant, LASER's Tatoeba file code, the UD, TyDiQA and WikiANN names
+the files use, whether words are separated by spaces, the URIEL+ code (and the macrolanguage or standard variety
+used when URIEL+ lacks the language, with the reason), the family, and the CC-100 size in GiB or `none` (not in
+CC-100: XLM-R never saw it) — decided per language *and script*.
 
 A language's `tag` is the id every task, results row and report uses: the ISO 639-1 code where XTREME uses one
 (de, ar, zh, ...), else ISO 639-3, plus `-Script` (ISO 15924) for a variant whose script is not the language's main
@@ -31,8 +31,7 @@ from pathlib import Path
 
 TABLE = Path(__file__).resolve().with_name("languages.tsv")
 COLUMNS = ("tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "ud_files", "tydiqa_name",
-           "wikiann",
-           "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr")
+           "wikiann", "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr")
 NOT_IN_CC100 = "none"  # cc100_gib: the language (in this script) is not in CC-100: XLM-R never saw it
 UNKNOWN = "unknown"  # cc100_gib: not established; the analysis treats the size as missing, not as zero
 

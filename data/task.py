@@ -11,8 +11,8 @@ for how to add one). This module holds the row types and the rules every row fol
   `--layout` forces one group (upstream | hub | xtreme). `python -m data.tasks --layout` prints every pattern.
 - Patterns name languages through the language table (data/languages.py): `{lang}` the tag, `{lang3}` LASER's
   Tatoeba code, `{langname}` TyDiQA's name, `{udname}` the UD name, `{flores}` the FLORES-200 code, `{wiki}`
-  WikiANN's Wikipedia code, `{udfiles}` the file-name glob of the language's UD v2.7 treebanks. A language without the fact a pattern needs is an error naming the language and the
-  field.
+  WikiANN's Wikipedia code, `{udfiles}` the file-name glob of the language's UD v2.7 treebanks. A language without
+  the fact a pattern needs is an error naming the language and the field.
 - Downloads. `downloads` lists what `python -m data.download --source upstream` fetches for the task (URL, checksum
   where published, how to unpack); `default_source` ("upstream" or "hub") and `default_source_why` say which copy a
   plain `data.download` takes and why (printed by `--list`).

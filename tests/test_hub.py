@@ -179,7 +179,8 @@ def test_wikiann_configs_are_wikipedia_codes_and_read_as_the_original_files(tmp_
     the same."""
     sentences = [(["Züri", "isch", "schön"], ["B-LOC", "O", "O"]), (["Roger", "Federer"], ["B-PER", "I-PER"])]
     write(hub_file(tmp_path, "unimelb-nlp/wikiann/als/test-00000-of-00001.parquet"),
-          {"tokens": [w for w, _ in sentences], "ner_tags": [[H.PANX_NAMES.index(t) for t in ts] for _, ts in sentences],
+          {"tokens": [w for w, _ in sentences],
+           "ner_tags": [[H.PANX_NAMES.index(t) for t in ts] for _, ts in sentences],
            "langs": [["als"] * len(w) for w, _ in sentences],
            "spans": [["LOC: Züri"], ["PER: Roger Federer"]]},
           {"tokens": LIST_STR, "ner_tags": LIST_INT, "langs": LIST_STR, "spans": LIST_STR})

@@ -20,8 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "data" / "languages.tsv"
 COLUMNS = ["tag", "name", "iso639_1", "iso639_3", "flores", "script", "laser", "ud_name", "ud_files", "tydiqa_name",
-           "wikiann",
-           "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr"]
+           "wikiann", "spaces", "uriel", "uriel_note", "uriel_standard", "family", "cc100_gib", "in_sib_xlmr"]
 
 # facebookresearch/belebele README.md, "Languages in Belebele" (122 variants; its `ary_arab` written ary_Arab).
 BELEBELE = tuple("""acm_Arab afr_Latn als_Latn amh_Ethi apc_Arab arb_Arab arb_Latn ars_Arab ary_Arab arz_Arab asm_Beng
@@ -47,9 +46,9 @@ map-bms mg mhr mi min mk ml mn mr ms mt mwl my mzn nap nds ne nl nn no nov oc or
 ru rw sa sah scn sco sd sh si simple sk sl so sq sr su sv sw szl ta te tg th tk tl tr tt ug uk ur uz vec vep vi vls
 vo wa war wuu xmf yi yo zea zh zh-classical zh-min-nan zh-yue""".split())
 # huggingface/datasets datasets/universal_dependencies/universal_dependencies.py (UD v2.7): its 183 configs.
-UD27 = tuple("""af_afribooms aii_as ajp_madar akk_pisandub akk_riao am_att apu_ufpa aqz_tudet ar_nyuad ar_padt ar_pud be_hse
-bg_btb bho_bhtb bm_crb br_keb bxr_bdt ca_ancora ckt_hse cop_scriptorium cs_cac cs_cltt cs_fictree cs_pdt cs_pud cu_proiel
-cy_ccg da_ddt de_gsd de_hdt de_lit de_pud el_gdt en_esl en_ewt en_gum en_gumreddit en_lines en_partut en_pronouns en_pud
+UD27 = tuple("""af_afribooms aii_as ajp_madar akk_pisandub akk_riao am_att apu_ufpa aqz_tudet ar_nyuad ar_padt ar_pud
+be_hse bg_btb bho_bhtb bm_crb br_keb bxr_bdt ca_ancora ckt_hse cop_scriptorium cs_cac cs_cltt cs_fictree cs_pdt cs_pud
+cu_proiel cy_ccg da_ddt de_gsd de_hdt de_lit de_pud el_gdt en_esl en_ewt en_gum en_gumreddit en_lines en_partut en_pronouns en_pud
 es_ancora es_gsd es_pud et_edt et_ewt eu_bdt fa_perdt fa_seraji fi_ftb fi_ood fi_pud fi_tdt fo_farpahc fo_oft fr_fqb
 fr_ftb fr_gsd fr_partut fr_pud fr_sequoia fr_spoken fro_srcmf ga_idt gd_arcosg gl_ctg gl_treegal got_proiel grc_perseus
 grc_proiel gsw_uzh gun_dooley gun_thomas gv_cadhan he_htb hi_hdtb hi_pud hr_set hsb_ufal hu_szeged hy_armtdp id_csui

@@ -74,7 +74,8 @@ TASK = Task(
     primary_metric="accuracy", metrics=("accuracy",),
     description="SIB-200: topic classification of FLORES-200 sentences, 205 variants; English train set",
     target=True, train_task="sib200", display_name="SIB-200", parallel_test=True,
-    sources=tuple(Source(layout, s, (pattern.format(s=s),), read_sib_tsv, EN if s == "train" else None)  # English trains
+    sources=tuple(Source(layout, s, (pattern.format(s=s),), read_sib_tsv,
+                         EN if s == "train" else None)  # English trains
                   for s in ("train", "dev", "test")
                   for layout, pattern in (("original", "sib200/data/annotated/{{flores}}/{s}.tsv"),
                                           ("hub", "hub/Davlan/sib200/data/{{flores}}/{s}.tsv"))),
