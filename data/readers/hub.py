@@ -385,7 +385,7 @@ def read_hub_ud(paths, lang, split, labels) -> Examples:
     words read_conllu(ud_words="syntactic") reads from the same file, with their UPOS (ClassLabel UD27_UPOS_NAMES)
     and the same form clean-up; a sentence whose forms are withheld (`_`) is skipped and counted as there. Ids
     `treebank/shard:row` (a language's treebanks are separate configs, each with its 0000.parquet)."""
-    from data.readers.tagging import WITHHELD, _xtreme_form
+    from data.readers.tagging import WITHHELD, _xtreme_form, withheld
 
     out = Examples(paths=paths)
     out.tokenization = "ud_words=syntactic"
@@ -410,8 +410,7 @@ def read_hub_ud(paths, lang, split, labels) -> Examples:
             if not words:
                 raise DataError(path, _where(i), "no words (every line a multiword token or an empty node); expected "
                                                  "a sentence of at least one word")
-            n_blank = sum(w == "_" for w in words)
-            if n_blank and n_blank >= len(words) - 1:
+            if withheld(words):
                 skipped[WITHHELD] += 1
                 continue
             out.append(TagExample(f"{Path(path).parent.parent.name}/{_row_id(path, i)}", lang,

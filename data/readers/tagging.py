@@ -68,6 +68,13 @@ def fused_head(span: Sequence[int], parents: dict[int, list[int]], upos: dict[in
     return min(highest, key=lambda w: rank.get(upos[w], len(precedence)))  # min keeps the first of equals
 
 
+def withheld(words: Sequence[str]) -> bool:
+    """A sentence of a treebank distributed without its text: every form `_`, or all but one (XTREME drops these;
+    the readers skip and count them under WITHHELD)."""
+    n_blank = sum(w == "_" for w in words)
+    return bool(n_blank) and n_blank >= len(words) - 1
+
+
 def _xtreme_form(form: str) -> str:
     """utils_preprocess.py --task udpos: spaces and ZWNJ (U+200C) inside a word are removed (Vietnamese
     `học sinh` -> `họcsinh`, Persian ZWNJ compounds)."""
@@ -91,8 +98,7 @@ def _read_conllu_file(path: Path, lang: str, labels, skipped: dict[str, int], ud
                 if last > len(forms):
                     raise DataError(path, range_line, f"multiword token {first}-{last} but the sentence has "
                                                       f"{len(forms)} words; expected a range over words of the sentence")
-            n_blank = sum(w == "_" for w in words)
-            if n_blank and n_blank >= len(words) - 1:
+            if withheld(words):
                 skipped[WITHHELD] += 1
             else:
                 id_ = f"{path.name}:{sent_id if sent_id is not None else start}"

@@ -14,9 +14,8 @@ Bokmal), the table's header says so.
 
 Files: the Hub copy (the default; its schema, huggingface/datasets datasets/wikiann/README.md `dataset_info`, is
 PAN-X's on google/xtreme: `tokens`, `ner_tags` ClassLabel(O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC), plus `langs`
-and `spans`, which are not read), or the original per-Wikipedia
-folders `panx/panx_dataset/<code>/{dev,test}` of the Rahimi et al. release that data/tasks/panx.py reads for
-XTREME's 40 (`<code>:token<TAB>tag` lines; the Hub copy's loading script, before its Parquet conversion, read
+and `spans`, which are not read), or the original per-Wikipedia folders `panx/panx_dataset/<code>/{dev,test}` of the
+Rahimi et al. release that data/tasks/panx.py reads for XTREME's 40 (`<code>:token<TAB>tag` lines; the Hub copy's loading script, before its Parquet conversion, read
 `<code>.tar.gz` of that release for each config). XTREME's AmazonPhotos.zip is documented for its 40 languages only,
 so `data.download` takes the Hub copy.
 """
